@@ -1,0 +1,100 @@
+package dev.fuse4j.cpu;
+
+import dev.fuse4j.spi.AbstractBackend;
+
+/**
+ * What both CPU paths share: heap tensors, and the loss and optimizer updates (memory-bound loops that the JIT
+ * vectorises well enough on its own). Subclasses provide the fused linear layer and the mask.
+ */
+abstract class CpuBackend extends AbstractBackend<CpuTensor> {
+
+    CpuBackend(String name) {
+        super(name, CpuTensor.class);
+    }
+
+    @Override
+    protected CpuTensor allocate(int[] shape) {
+        return new CpuTensor(this, new float[(int) sizeOf(shape)], shape);
+    }
+
+    @Override
+    protected CpuTensor upload(float[] data, int[] shape) {
+        return new CpuTensor(this, data.clone(), shape);
+    }
+
+    @Override
+    protected CpuTensor allocateZeros(int[] shape) {
+        return allocate(shape);
+    }
+
+    private static long sizeOf(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    @Override
+    protected double[] crossEntropy(int n, int classes, CpuTensor logits, CpuTensor labels, CpuTensor grad) {
+        float[] l = logits.data, g = grad.data;
+        double loss = 0;
+        int correct = 0;
+        for (int i = 0; i < n; i++) {
+            int row = i * classes;
+            float label = labels.data[i];
+            int y = (int) label;
+            if (y != label || y < 0 || y >= classes) {
+                throw new IllegalArgumentException("label " + i + " is " + label + " but must be a class index in [0, "
+                        + classes + ")");
+            }
+            float max = l[row];
+            int arg = 0;
+            for (int j = 1; j < classes; j++) {
+                if (l[row + j] > max) {
+                    max = l[row + j];
+                    arg = j;
+                }
+            }
+            float sum = 0f;
+            for (int j = 0; j < classes; j++) {
+                float ex = (float) Math.exp(l[row + j] - max);
+                g[row + j] = ex;
+                sum += ex;
+            }
+            float inv = 1f / sum;
+            for (int j = 0; j < classes; j++) {
+                g[row + j] = (g[row + j] * inv - (j == y ? 1f : 0f)) / n;
+            }
+            loss += Math.log(sum) - (l[row + y] - max);
+            correct += arg == y ? 1 : 0;
+        }
+        return new double[] {loss / n, correct};
+    }
+
+    @Override
+    protected void sgd(CpuTensor param, CpuTensor grad, CpuTensor velocity, float lr, float momentum, float wd) {
+        float[] p = param.data, g = grad.data, v = velocity.data;
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i] + wd * p[i];
+            v[i] = momentum * v[i] + gi;
+            p[i] -= lr * v[i];
+        }
+    }
+
+    @Override
+    protected void adam(CpuTensor param, CpuTensor grad, CpuTensor m, CpuTensor v, float lr, float beta1, float beta2,
+                        float eps, float wd, long step) {
+        float[] p = param.data, g = grad.data, mm = m.data, vv = v.data;
+        float c1 = (float) (1 - Math.pow(beta1, step));
+        float c2 = (float) (1 - Math.pow(beta2, step));
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i] + wd * p[i];
+            mm[i] = beta1 * mm[i] + (1 - beta1) * gi;
+            vv[i] = beta2 * vv[i] + (1 - beta2) * gi * gi;
+            float mh = mm[i] / c1;
+            float vh = vv[i] / c2;
+            p[i] -= lr * mh / ((float) Math.sqrt(vh) + eps);
+        }
+    }
+}

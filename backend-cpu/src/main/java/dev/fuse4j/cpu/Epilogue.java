@@ -1,0 +1,40 @@
+package dev.fuse4j.cpu;
+
+import dev.fuse4j.Activation;
+
+/** The activation and its derivative in float32, as every CPU path applies them. */
+final class Epilogue {
+    private Epilogue() {
+    }
+
+    static final float GELU_C = (float) Activation.GELU_C;
+    static final float GELU_A = 0.044715f;
+
+    static float activate(Activation.Kind kind, float alpha, float z) {
+        return switch (kind) {
+            case RELU -> Math.max(z, 0f);
+            case LEAKY_RELU -> z > 0f ? z : alpha * z;
+            case GELU -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_A * z * z * z)));
+            case IDENTITY -> z;
+        };
+    }
+
+    static float geluDerivative(float z) {
+        float t = (float) Math.tanh(GELU_C * (z + GELU_A * z * z * z));
+        float du = GELU_C * (1f + 3f * GELU_A * z * z);
+        return 0.5f * (1f + t) + 0.5f * z * (1f - t * t) * du;
+    }
+
+    /**
+     * dz for one element. RELU and LEAKY_RELU read the mask and slope off the sign of y; GELU and IDENTITY are
+     * told whether the element was kept (the regenerated Philox mask).
+     */
+    static float dz(Activation.Kind kind, float alpha, float scale, float dy, float y, float z, boolean kept) {
+        return switch (kind) {
+            case RELU -> y > 0f ? dy * scale : 0f;
+            case LEAKY_RELU -> y > 0f ? dy * scale : y < 0f ? dy * scale * alpha : 0f;
+            case GELU -> kept ? dy * scale * geluDerivative(z) : 0f;
+            case IDENTITY -> kept ? dy * scale : 0f;
+        };
+    }
+}

@@ -1,0 +1,87 @@
+package dev.fuse4j.cpu;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import dev.fuse4j.spi.LinearShape;
+
+/**
+ * The readable oracle: the formulas of DESIGN.md as plain loops on one thread, in float32. Every other path is
+ * compared with the float64 reference in tests, and this one is the place to read what they compute.
+ */
+final class ScalarCpuBackend extends CpuBackend {
+
+    ScalarCpuBackend(String name) {
+        super(name);
+    }
+
+    @Override
+    public String device() {
+        return "Java scalar loops, 1 thread (" + System.getProperty("os.arch") + ")";
+    }
+
+    @Override
+    protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
+                           CpuTensor y, CpuTensor z) {
+        int n = s.n(), in = s.in(), out = s.out();
+        float scale = d.scale();
+        MaskBlock mask = new MaskBlock(d);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < out; j++) {
+                float acc = 0f;
+                for (int k = 0; k < in; k++) {
+                    acc += x.data[i * in + k] * w.data[j * in + k];
+                }
+                float zz = acc + b.data[j];
+                int e = i * out + j;
+                if (z != null) {
+                    z.data[e] = zz;
+                }
+                y.data[e] = mask.keep(e) ? Epilogue.activate(act.kind(), act.alpha(), zz) * scale : 0f;
+            }
+        }
+    }
+
+    @Override
+    protected void backward(LinearShape s, CpuTensor dy, CpuTensor x, CpuTensor w, CpuTensor y, CpuTensor z,
+                            Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
+        int n = s.n(), in = s.in(), out = s.out();
+        float scale = d.scale();
+        MaskBlock mask = new MaskBlock(d);
+        float[] dz = new float[n * out];
+        for (int e = 0; e < dz.length; e++) {
+            dz[e] = Epilogue.dz(act.kind(), act.alpha(), scale, dy.data[e], y.data[e], z == null ? 0f : z.data[e],
+                    mask.keep(e));
+        }
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < in; k++) {
+                float acc = 0f;
+                for (int j = 0; j < out; j++) {
+                    acc += dz[i * out + j] * w.data[j * in + k];
+                }
+                dx.data[i * in + k] = acc;
+            }
+        }
+        for (int j = 0; j < out; j++) {
+            float sb = 0f;
+            for (int i = 0; i < n; i++) {
+                sb += dz[i * out + j];
+            }
+            db.data[j] = sb;
+            for (int k = 0; k < in; k++) {
+                float acc = 0f;
+                for (int i = 0; i < n; i++) {
+                    acc += dz[i * out + j] * x.data[i * in + k];
+                }
+                dw.data[j * in + k] = acc;
+            }
+        }
+    }
+
+    @Override
+    protected void mask(int rows, int cols, Dropout d, CpuTensor out) {
+        MaskBlock mask = new MaskBlock(d);
+        for (int e = 0; e < out.data.length; e++) {
+            out.data[e] = mask.keep(e) ? 1f : 0f;
+        }
+    }
+}

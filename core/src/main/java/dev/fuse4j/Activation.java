@@ -1,0 +1,93 @@
+package dev.fuse4j;
+
+/**
+ * The activation applied in the fused epilogue of {@link Backend#linear}: {@code y = dropout(act(x·Wᵀ + b))}.
+ *
+ * <p>Backward needs, besides {@code y}: nothing for {@link Kind#RELU} and {@link Kind#LEAKY_RELU} (the sign of
+ * {@code y} encodes both the mask and the slope); the pre-activation {@code z} for {@link Kind#GELU}; nothing
+ * for {@link Kind#IDENTITY} (its mask is regenerated from the Philox contract).
+ */
+public record Activation(Kind kind, float alpha) {
+
+    /** Activation functions known to every backend. The ordinal is passed to device kernels. */
+    public enum Kind {
+        /** {@code max(z, 0)}. */
+        RELU,
+        /** {@code z > 0 ? z : alpha·z}, alpha ≥ 0. */
+        LEAKY_RELU,
+        /** The tanh form: {@code 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³)))}. */
+        GELU,
+        /** {@code z}: a plain linear layer. */
+        IDENTITY
+    }
+
+    private static final Activation RELU = new Activation(Kind.RELU, 0f);
+    private static final Activation GELU = new Activation(Kind.GELU, 0f);
+    private static final Activation IDENTITY = new Activation(Kind.IDENTITY, 0f);
+
+    public Activation {
+        if (kind == null) {
+            throw new IllegalArgumentException("activation kind is null");
+        }
+        if (kind == Kind.LEAKY_RELU && !(alpha >= 0f && Float.isFinite(alpha))) {
+            throw new IllegalArgumentException("leaky ReLU slope must be finite and >= 0 but is " + alpha);
+        }
+        if (kind != Kind.LEAKY_RELU && alpha != 0f) {
+            throw new IllegalArgumentException(kind + " takes no slope, but alpha is " + alpha);
+        }
+    }
+
+    public static Activation relu() {
+        return RELU;
+    }
+
+    public static Activation leakyRelu(float alpha) {
+        return new Activation(Kind.LEAKY_RELU, alpha);
+    }
+
+    public static Activation gelu() {
+        return GELU;
+    }
+
+    public static Activation identity() {
+        return IDENTITY;
+    }
+
+    /** Whether backward needs the pre-activation {@code z} kept from forward. */
+    public boolean backwardNeedsPreActivation() {
+        return kind == Kind.GELU;
+    }
+
+    /** Reference value in double precision (used by tests and the scalar path's documentation). */
+    public double apply(double z) {
+        return switch (kind) {
+            case RELU -> Math.max(z, 0.0);
+            case LEAKY_RELU -> z > 0 ? z : alpha * z;
+            case GELU -> 0.5 * z * (1.0 + Math.tanh(GELU_C * (z + 0.044715 * z * z * z)));
+            case IDENTITY -> z;
+        };
+    }
+
+    /** Reference derivative in double precision. */
+    public double derivative(double z) {
+        return switch (kind) {
+            case RELU -> z > 0 ? 1.0 : 0.0;
+            case LEAKY_RELU -> z > 0 ? 1.0 : alpha;
+            case GELU -> {
+                double u = GELU_C * (z + 0.044715 * z * z * z);
+                double t = Math.tanh(u);
+                double du = GELU_C * (1.0 + 3 * 0.044715 * z * z);
+                yield 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du;
+            }
+            case IDENTITY -> 1.0;
+        };
+    }
+
+    /** √(2/π). */
+    public static final double GELU_C = 0.7978845608028654;
+
+    @Override
+    public String toString() {
+        return kind == Kind.LEAKY_RELU ? "leaky_relu(" + alpha + ")" : kind.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

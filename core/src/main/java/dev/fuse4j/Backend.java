@@ -1,0 +1,74 @@
+package dev.fuse4j;
+
+/**
+ * One compute device behind the Fuse4J API. Obtain it from {@link Backends}. Safe to call from several threads
+ * at once; a tensor is not shared between threads while one of them writes it.
+ *
+ * <p>Shapes: {@code x [n, in]}, {@code w [out, in]} (the nn.Linear layout), {@code b [out]}, {@code y [n, out]},
+ * all row-major float32. See DESIGN.md for the exact formulas and the dropout mask contract.
+ */
+public interface Backend {
+
+    /** The name {@link Backends#get(String)} takes for this backend, such as {@code cpu} or {@code opencl:0}. */
+    String name();
+
+    /** A one-line description of the device. */
+    String device();
+
+    /** A new tensor holding a copy of {@code data}, whose length must equal the product of {@code shape}. */
+    Tensor tensor(float[] data, int... shape);
+
+    /** A new tensor of zeros. */
+    Tensor zeros(int... shape);
+
+    /** The flagship: {@code y = dropout(relu(x·wᵀ + b))}, shape {@code [n, out]}. */
+    default Tensor linearReluDropout(Tensor x, Tensor w, Tensor b, Dropout d) {
+        return linear(x, w, b, Activation.relu(), d, null);
+    }
+
+    /**
+     * Backward of {@link #linearReluDropout} from {@code dy [n, out]} and the forward output {@code y}:
+     * {@code dz = dy·s} where {@code y > 0}, else 0; {@code dx = dz·W}, {@code dw = dzᵀ·X}, {@code db = Σ_i dz}.
+     */
+    default LinearGrads linearReluDropoutBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Dropout d) {
+        return linearBackward(dy, x, w, y, null, Activation.relu(), d);
+    }
+
+    /**
+     * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output.
+     *
+     * @param preActivationOut null, or an {@code [n, out]} tensor of this backend into which {@code z} is written
+     *                         (needed by backward for {@link Activation.Kind#GELU})
+     */
+    Tensor linear(Tensor x, Tensor w, Tensor b, Activation act, Dropout d, Tensor preActivationOut);
+
+    /**
+     * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0.
+     *
+     * @param preActivation the {@code z} written by forward; required for GELU, ignored (may be null) otherwise
+     */
+    LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
+                               Dropout d);
+
+    /** The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f. */
+    Tensor dropoutMask(int rows, int cols, Dropout d);
+
+    /**
+     * Mean softmax cross-entropy of {@code logits [n, classes]} against {@code labels [n]} (class indices held
+     * as floats), the count of rows whose arg-max equals the label, and the gradient {@code (softmax − onehot)/n}.
+     */
+    CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels);
+
+    /**
+     * In place, SGD with momentum and (L2, coupled) weight decay as PyTorch's {@code torch.optim.SGD} does it:
+     * {@code g = grad + wd·param; v = momentum·v + g; param -= lr·v}.
+     */
+    void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay);
+
+    /**
+     * In place, Adam as PyTorch's {@code torch.optim.Adam} does it (L2 weight decay added to the gradient,
+     * bias correction with the 1-based {@code step}): {@code m, v} are the moment buffers.
+     */
+    void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                  float weightDecay, long step);
+}

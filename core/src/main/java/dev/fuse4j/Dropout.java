@@ -1,0 +1,101 @@
+package dev.fuse4j;
+
+/**
+ * Inverted dropout settings for one call: in training an element is kept with probability {@code 1 - p}
+ * and scaled by {@code 1 / (1 - p)}; in evaluation nothing is dropped and nothing is scaled.
+ *
+ * <p>The mask of element {@code e} depends on {@code (p, seed, offset, e)} alone (see DESIGN.md), so every
+ * backend draws the same mask bit for bit and backward can regenerate it instead of storing it.
+ */
+public final class Dropout {
+
+    private static final Dropout EVAL = new Dropout(false, 0f, 0L, 0L);
+
+    private final boolean training;
+    private final float p;
+    private final long seed;
+    private final long offset;
+
+    private Dropout(boolean training, float p, long seed, long offset) {
+        this.training = training;
+        this.p = p;
+        this.seed = seed;
+        this.offset = offset;
+    }
+
+    /**
+     * Training-mode dropout.
+     *
+     * @param p      probability of dropping an element, in [0, 1]
+     * @param seed   Philox key
+     * @param offset Philox counter offset; a layer advances it once per training call
+     */
+    public static Dropout train(float p, long seed, long offset) {
+        if (!(p >= 0f && p <= 1f)) {
+            throw new IllegalArgumentException("dropout p must be in [0, 1] but is " + p);
+        }
+        return new Dropout(true, p, seed, offset);
+    }
+
+    /** Evaluation mode: identity (no mask, no scaling). */
+    public static Dropout eval() {
+        return EVAL;
+    }
+
+    public boolean training() {
+        return training;
+    }
+
+    /** Drop probability; 0 in evaluation mode. */
+    public float p() {
+        return p;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    /** The same settings one step later: how a layer moves to a fresh mask for its next training call. */
+    public Dropout next() {
+        return training ? new Dropout(true, p, seed, offset + 1) : this;
+    }
+
+    /**
+     * Scale applied to kept values: {@code 1f / (1f - p)} in training, 1 in evaluation, and 0 when {@code p = 1}
+     * (nothing is kept, and 0 avoids an infinite scale reaching any arithmetic).
+     */
+    public float scale() {
+        if (!training) {
+            return 1f;
+        }
+        return p == 1f ? 0f : 1f / (1f - p);
+    }
+
+    /**
+     * Keep threshold {@code floor(p · 2^32)} (p as float, product in double): element e is kept when its
+     * unsigned Philox word is {@code >=} this. 0 keeps everything; 2^32 (for p = 1) keeps nothing.
+     */
+    public long threshold() {
+        return training ? (long) Math.floor((double) p * 4294967296.0) : 0L;
+    }
+
+    @Override
+    public String toString() {
+        return training ? "Dropout.train(p=" + p + ", seed=" + seed + ", offset=" + offset + ")" : "Dropout.eval()";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Dropout d && d.training == training && Float.compare(d.p, p) == 0
+                && d.seed == seed && d.offset == offset;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(training, p, seed, offset);
+    }
+}

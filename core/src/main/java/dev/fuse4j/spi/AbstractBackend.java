@@ -1,0 +1,280 @@
+package dev.fuse4j.spi;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Backend;
+import dev.fuse4j.CrossEntropy;
+import dev.fuse4j.Dropout;
+import dev.fuse4j.LinearGrads;
+import dev.fuse4j.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Validates every public call once, for all backends, then hands the implementation checked, typed tensors and
+ * freshly allocated outputs. Outputs are closed again if the implementation throws, so a failed call leaks nothing.
+ *
+ * @param <T> the backend's tensor class
+ */
+public abstract class AbstractBackend<T extends TensorBase> implements Backend {
+
+    private final String name;
+    private final Class<T> tensorClass;
+
+    protected AbstractBackend(String name, Class<T> tensorClass) {
+        this.name = name;
+        this.tensorClass = tensorClass;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + device() + ")";
+    }
+
+    // ---- what an implementation provides ---------------------------------------------------------------------
+
+    /** A tensor with unspecified contents (every element is about to be written). */
+    protected abstract T allocate(int[] shape);
+
+    /** A tensor holding {@code data}, which is the caller's array: copy it, never keep it. */
+    protected abstract T upload(float[] data, int[] shape);
+
+    /** A tensor of zeros. */
+    protected abstract T allocateZeros(int[] shape);
+
+    /** Writes {@code y} and, when {@code z != null}, the pre-activation into {@code z}. */
+    protected abstract void forward(LinearShape s, T x, T w, T b, Activation act, Dropout d, T y, T z);
+
+    /** Writes {@code dx, dw, db}; {@code z} is non-null when {@code act.backwardNeedsPreActivation()}. */
+    protected abstract void backward(LinearShape s, T dy, T x, T w, T y, T z, Activation act, Dropout d,
+                                     T dx, T dw, T db);
+
+    /** Writes 1f / 0f into {@code out [rows, cols]}. */
+    protected abstract void mask(int rows, int cols, Dropout d, T out);
+
+    /** Writes the gradient into {@code grad} and returns {@code {mean loss, correct count}}. */
+    protected abstract double[] crossEntropy(int n, int classes, T logits, T labels, T grad);
+
+    protected abstract void sgd(T param, T grad, T velocity, float lr, float momentum, float weightDecay);
+
+    protected abstract void adam(T param, T grad, T m, T v, float lr, float beta1, float beta2, float eps,
+                                 float weightDecay, long step);
+
+    // ---- the public API, checked ----------------------------------------------------------------------------
+
+    @Override
+    public final Tensor tensor(float[] data, int... shape) {
+        if (data == null) {
+            throw new IllegalArgumentException("data is null");
+        }
+        int size = Shapes.checkedSize(shape);
+        if (data.length != size) {
+            throw new IllegalArgumentException("data has " + data.length + " values but shape "
+                    + Arrays.toString(shape) + " needs " + size);
+        }
+        return upload(data, shape.clone());
+    }
+
+    @Override
+    public final Tensor zeros(int... shape) {
+        Shapes.checkedSize(shape);
+        return allocateZeros(shape.clone());
+    }
+
+    @Override
+    public final Tensor linear(Tensor x, Tensor w, Tensor b, Activation act, Dropout d, Tensor preActivationOut) {
+        T tx = own(x, "x", 2);
+        T tw = own(w, "w", 2);
+        T tb = own(b, "b", 1);
+        notNull(act, "activation");
+        notNull(d, "dropout (use Dropout.eval() for none)");
+        LinearShape s = linearShape(tx, tw, tb);
+        T tz = null;
+        if (preActivationOut != null) {
+            tz = own(preActivationOut, "preActivationOut", 2);
+            sameShape(tz, "preActivationOut", new int[] {s.n(), s.out()});
+        }
+        T y = allocate(new int[] {s.n(), s.out()});
+        try {
+            forward(s, tx, tw, tb, act, d, y, tz);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation,
+                                            Activation act, Dropout d) {
+        T tx = own(x, "x", 2);
+        T tw = own(w, "w", 2);
+        notNull(act, "activation");
+        notNull(d, "dropout (use Dropout.eval() for none)");
+        if (tx.dim(1) != tw.dim(1)) {
+            throw new IllegalArgumentException("x is " + Arrays.toString(tx.shapeView()) + " but w is "
+                    + Arrays.toString(tw.shapeView()) + ": inner sizes " + tx.dim(1) + " and " + tw.dim(1) + " differ");
+        }
+        LinearShape s = new LinearShape(tx.dim(0), tx.dim(1), tw.dim(0));
+        int[] outShape = {s.n(), s.out()};
+        T tdy = own(dy, "dy", 2);
+        sameShape(tdy, "dy", outShape);
+        T ty = own(y, "y", 2);
+        sameShape(ty, "y", outShape);
+        T tz = null;
+        if (act.backwardNeedsPreActivation()) {
+            if (preActivation == null) {
+                throw new IllegalArgumentException(act + " backward needs the pre-activation z: pass a tensor as "
+                        + "preActivationOut to forward and give it here");
+            }
+            tz = own(preActivation, "preActivation", 2);
+            sameShape(tz, "preActivation", outShape);
+        }
+        T dx = allocate(new int[] {s.n(), s.in()});
+        T dw = null;
+        T db = null;
+        try {
+            dw = allocate(new int[] {s.out(), s.in()});
+            db = allocate(new int[] {s.out()});
+            backward(s, tdy, tx, tw, ty, tz, act, d, dx, dw, db);
+            return new LinearGrads(dx, dw, db);
+        } catch (RuntimeException | Error e) {
+            closeAll(dx, dw, db);
+            throw e;
+        }
+    }
+
+    @Override
+    public final Tensor dropoutMask(int rows, int cols, Dropout d) {
+        notNull(d, "dropout");
+        int[] shape = {rows, cols};
+        Shapes.checkedSize(shape);
+        T out = allocate(shape);
+        try {
+            mask(rows, cols, d, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels) {
+        T tl = own(logits, "logits", 2);
+        T tlab = own(labels, "labels", 1);
+        if (tlab.dim(0) != tl.dim(0)) {
+            throw new IllegalArgumentException("logits are " + Arrays.toString(tl.shapeView()) + " but labels are "
+                    + Arrays.toString(tlab.shapeView()) + ": " + tl.dim(0) + " rows need " + tl.dim(0) + " labels");
+        }
+        T grad = allocate(tl.shape());
+        try {
+            double[] r = crossEntropy(tl.dim(0), tl.dim(1), tl, tlab, grad);
+            return new CrossEntropy((float) r[0], (int) r[1], grad);
+        } catch (RuntimeException | Error e) {
+            grad.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
+                              float weightDecay) {
+        T p = own(param, "param", -1);
+        T g = own(grad, "grad", -1);
+        T v = own(velocity, "velocity", -1);
+        sameShape(g, "grad", p.shapeView());
+        sameShape(v, "velocity", p.shapeView());
+        finiteNonNegative(lr, "learning rate");
+        finiteNonNegative(momentum, "momentum");
+        finiteNonNegative(weightDecay, "weight decay");
+        sgd(p, g, v, lr, momentum, weightDecay);
+    }
+
+    @Override
+    public final void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                               float eps, float weightDecay, long step) {
+        T p = own(param, "param", -1);
+        T g = own(grad, "grad", -1);
+        T tm = own(m, "m", -1);
+        T tv = own(v, "v", -1);
+        sameShape(g, "grad", p.shapeView());
+        sameShape(tm, "m", p.shapeView());
+        sameShape(tv, "v", p.shapeView());
+        finiteNonNegative(lr, "learning rate");
+        finiteNonNegative(weightDecay, "weight decay");
+        if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
+            throw new IllegalArgumentException("Adam betas must be in [0, 1) but are " + beta1 + " and " + beta2);
+        }
+        if (!(eps > 0f && Float.isFinite(eps))) {
+            throw new IllegalArgumentException("Adam eps must be finite and > 0 but is " + eps);
+        }
+        if (step < 1) {
+            throw new IllegalArgumentException("Adam step counts from 1 but is " + step);
+        }
+        adam(p, g, tm, tv, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    // ---- checks ------------------------------------------------------------------------------------------------
+
+    /** Checks that {@code t} is an open tensor of this backend with {@code rank} dimensions (-1: any). */
+    protected final T own(Tensor t, String role, int rank) {
+        if (t == null) {
+            throw new IllegalArgumentException(role + " is null");
+        }
+        if (t.backend() != this || !tensorClass.isInstance(t)) {
+            throw new IllegalArgumentException(role + " belongs to backend " + t.backend().name() + ", not " + name
+                    + ": copy it with toArray() and tensor(...) to move it");
+        }
+        T tt = tensorClass.cast(t);
+        tt.checkOpen(role);
+        if (rank >= 0 && tt.shapeView().length != rank) {
+            throw new IllegalArgumentException(role + " must have " + rank + " dimension" + (rank == 1 ? "" : "s")
+                    + " but is " + Arrays.toString(tt.shapeView()));
+        }
+        return tt;
+    }
+
+    private static LinearShape linearShape(TensorBase x, TensorBase w, TensorBase b) {
+        if (x.dim(1) != w.dim(1)) {
+            throw new IllegalArgumentException("x is " + Arrays.toString(x.shapeView()) + " but w is "
+                    + Arrays.toString(w.shapeView()) + ": inner sizes " + x.dim(1) + " and " + w.dim(1) + " differ");
+        }
+        if (b.dim(0) != w.dim(0)) {
+            throw new IllegalArgumentException("b is " + Arrays.toString(b.shapeView()) + " but w is "
+                    + Arrays.toString(w.shapeView()) + ": b needs " + w.dim(0) + " values, one per output");
+        }
+        return new LinearShape(x.dim(0), x.dim(1), w.dim(0));
+    }
+
+    private static void sameShape(TensorBase t, String role, int[] expected) {
+        if (!Arrays.equals(t.shapeView(), expected)) {
+            throw new IllegalArgumentException(role + " is " + Arrays.toString(t.shapeView()) + " but must be "
+                    + Arrays.toString(expected));
+        }
+    }
+
+    private static void notNull(Object o, String role) {
+        if (o == null) {
+            throw new IllegalArgumentException(role + " is null");
+        }
+    }
+
+    private static void finiteNonNegative(float v, String role) {
+        if (!(v >= 0f && Float.isFinite(v))) {
+            throw new IllegalArgumentException(role + " must be finite and >= 0 but is " + v);
+        }
+    }
+
+    private static void closeAll(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.fuse4j.spi;
+
+import dev.fuse4j.Backend;
+import dev.fuse4j.Tensor;
+
+import java.lang.ref.Cleaner;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Bookkeeping every backend's tensor shares: shape, owner, closed state, the global live-tensor counter and a
+ * {@link Cleaner} that releases device memory if a tensor is dropped without {@link #close()} (and logs it, since
+ * that is a leak in the caller's code).
+ */
+public abstract class TensorBase implements Tensor {
+
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final AtomicLong LIVE = new AtomicLong();
+    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+
+    private final Backend owner;
+    private final int[] shape;
+    private final long size;
+    private final Release release;
+    private final Cleaner.Cleanable cleanable;
+
+    /**
+     * @param releaser frees the device memory; must not refer to this tensor (the Cleaner could never run).
+     *                 {@code null} when there is nothing to free (a heap array).
+     */
+    @SuppressWarnings("this-escape") // registering with the Cleaner needs this; the action never touches it
+    protected TensorBase(Backend owner, int[] shape, Runnable releaser) {
+        this.owner = owner;
+        this.shape = shape.clone();
+        this.size = Shapes.size(shape);
+        this.release = new Release(releaser, owner.name() + " tensor " + Arrays.toString(shape));
+        LIVE.incrementAndGet();
+        this.cleanable = CLEANER.register(this, release);
+    }
+
+    public static long liveCount() {
+        return LIVE.get();
+    }
+
+    @Override
+    public final int[] shape() {
+        return shape.clone();
+    }
+
+    /** The shape without a copy, for backends; never modify it. */
+    public final int[] shapeView() {
+        return shape;
+    }
+
+    /** Dimension {@code i}. */
+    public final int dim(int i) {
+        return shape[i];
+    }
+
+    @Override
+    public final long size() {
+        return size;
+    }
+
+    @Override
+    public final Backend backend() {
+        return owner;
+    }
+
+    @Override
+    public final boolean isClosed() {
+        return release.done.get();
+    }
+
+    @Override
+    public final void close() {
+        release.explicit = true;
+        cleanable.clean();
+    }
+
+    /** Throws {@link IllegalStateException} if closed; {@code role} names the argument in the message. */
+    public final void checkOpen(String role) {
+        if (isClosed()) {
+            throw new IllegalStateException(role + " (" + owner.name() + " tensor " + Arrays.toString(shape)
+                    + ") is closed");
+        }
+    }
+
+    @Override
+    public final float[] toArray() {
+        checkOpen("tensor");
+        return read();
+    }
+
+    /** Copies the device contents to a new host array of {@link #size()} floats. */
+    protected abstract float[] read();
+
+    @Override
+    public String toString() {
+        return owner.name() + " tensor " + Arrays.toString(shape) + (isClosed() ? " (closed)" : "");
+    }
+
+    /** Runs once, from close() or from the Cleaner. Holds no reference to the tensor. */
+    private static final class Release implements Runnable {
+        private final Runnable releaser;
+        private final String what;
+        private final AtomicBoolean done = new AtomicBoolean();
+        private volatile boolean explicit;
+
+        Release(Runnable releaser, String what) {
+            this.releaser = releaser;
+            this.what = what;
+        }
+
+        @Override
+        public void run() {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                if (!explicit) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} was not closed; released by the Cleaner", what);
+                }
+                if (releaser != null) {
+                    releaser.run();
+                }
+            } finally {
+                LIVE.decrementAndGet();
+            }
+        }
+    }
+}
