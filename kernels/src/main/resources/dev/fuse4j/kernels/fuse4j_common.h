@@ -1,0 +1,137 @@
+/*
+ * Fuse4J device code shared by OpenCL C and CUDA C: Philox4x32-10, the dropout keep test of DESIGN.md and the
+ * fused epilogue (activation, mask, scale) with its derivative. The OpenCL backend (tested on PoCL in CI) and
+ * the CUDA backend compile this same text, so the mask code CI checks is the mask code the GPU runs.
+ *
+ * Host-side parameter conventions every kernel follows:
+ *   seed, offset  passed as two 32-bit halves each (lo, hi), as the Philox key and counter words take them;
+ *   threshold     64-bit: floor(p * 2^32); 0 keeps everything, 2^32 (p = 1) keeps nothing;
+ *   scale         1f / (1f - p) in training, 1 in eval, 0 when p = 1;
+ *   training      0 in eval: no Philox work at all.
+ *   act           0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity: Activation.Kind ordinals.
+ */
+#ifndef FUSE4J_COMMON_H
+#define FUSE4J_COMMON_H
+
+#ifdef __OPENCL_VERSION__
+  #define F4J_FN inline
+  #define F4J_KERNEL __kernel
+  #define F4J_GLOBAL __global
+  #define F4J_LOCAL __local
+  typedef uint f4j_u32;
+  typedef ulong f4j_u64;
+  #define F4J_MULHI(a, b) mul_hi((uint)(a), (uint)(b))
+  #define F4J_TANH(x) tanh(x)
+  #define F4J_UINT4(a, b, c, d) ((uint4)((a), (b), (c), (d)))
+#else /* CUDA C */
+  #define F4J_FN __device__ __forceinline__
+  #define F4J_KERNEL extern "C" __global__
+  #define F4J_GLOBAL
+  #define F4J_LOCAL __shared__
+  typedef unsigned int f4j_u32;
+  typedef unsigned long long f4j_u64;
+  #define F4J_MULHI(a, b) __umulhi((unsigned int)(a), (unsigned int)(b))
+  #define F4J_TANH(x) tanhf(x)
+  #define F4J_UINT4(a, b, c, d) make_uint4((a), (b), (c), (d))
+#endif
+
+/* Random123's Philox4x32 constants (Salmon et al., SC'11). */
+#define F4J_PHILOX_M0 0xD2511F53u
+#define F4J_PHILOX_M1 0xCD9E8D57u
+#define F4J_PHILOX_W0 0x9E3779B9u
+#define F4J_PHILOX_W1 0xBB67AE85u
+
+#define F4J_RELU 0
+#define F4J_LEAKY_RELU 1
+#define F4J_GELU 2
+#define F4J_IDENTITY 3
+
+/* Ten rounds of Philox4x32 on counter c under key (k0, k1). */
+F4J_FN uint4 f4j_philox4x32_10(uint4 c, f4j_u32 k0, f4j_u32 k1) {
+    for (int r = 0; r < 10; r++) {
+        f4j_u32 hi0 = F4J_MULHI(F4J_PHILOX_M0, c.x);
+        f4j_u32 lo0 = F4J_PHILOX_M0 * c.x;
+        f4j_u32 hi1 = F4J_MULHI(F4J_PHILOX_M1, c.z);
+        f4j_u32 lo1 = F4J_PHILOX_M1 * c.z;
+        c = F4J_UINT4(hi1 ^ c.y ^ k0, lo1, hi0 ^ c.w ^ k1, lo0);
+        k0 += F4J_PHILOX_W0;
+        k1 += F4J_PHILOX_W1;
+    }
+    return c;
+}
+
+/* The four Philox words that decide flat elements 4q .. 4q+3 (DESIGN.md counter layout). */
+F4J_FN uint4 f4j_mask_block(f4j_u64 q, f4j_u32 seed_lo, f4j_u32 seed_hi, f4j_u32 off_lo, f4j_u32 off_hi) {
+    return f4j_philox4x32_10(F4J_UINT4((f4j_u32)q, (f4j_u32)(q >> 32), off_lo, off_hi), seed_lo, seed_hi);
+}
+
+/* Word e & 3 of a block. */
+F4J_FN f4j_u32 f4j_word(uint4 block, int lane) {
+    return lane == 0 ? block.x : lane == 1 ? block.y : lane == 2 ? block.z : block.w;
+}
+
+/* Whether an element whose Philox word is `word` is kept. */
+F4J_FN int f4j_keep_word(f4j_u32 word, f4j_u64 threshold) {
+    return (f4j_u64)word >= threshold;
+}
+
+/* Whether flat element e is kept: one Philox block per call (use f4j_mask_block to serve four elements). */
+F4J_FN int f4j_keep(f4j_u64 e, int training, f4j_u64 threshold, f4j_u32 seed_lo, f4j_u32 seed_hi,
+                    f4j_u32 off_lo, f4j_u32 off_hi) {
+    if (!training) {
+        return 1;
+    }
+    uint4 b = f4j_mask_block(e >> 2, seed_lo, seed_hi, off_lo, off_hi);
+    return f4j_keep_word(f4j_word(b, (int)(e & 3)), threshold);
+}
+
+#define F4J_GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
+#define F4J_GELU_A 0.044715f
+
+F4J_FN float f4j_activate(int act, float alpha, float z) {
+    if (act == F4J_RELU) {
+        return z > 0.0f ? z : 0.0f;
+    }
+    if (act == F4J_LEAKY_RELU) {
+        return z > 0.0f ? z : alpha * z;
+    }
+    if (act == F4J_GELU) {
+        return 0.5f * z * (1.0f + F4J_TANH(F4J_GELU_C * (z + F4J_GELU_A * z * z * z)));
+    }
+    return z;
+}
+
+F4J_FN float f4j_gelu_grad(float z) {
+    float t = F4J_TANH(F4J_GELU_C * (z + F4J_GELU_A * z * z * z));
+    float du = F4J_GELU_C * (1.0f + 3.0f * F4J_GELU_A * z * z);
+    return 0.5f * (1.0f + t) + 0.5f * z * (1.0f - t * t) * du;
+}
+
+/* The fused epilogue of one output element: y = kept ? act(z) * scale : 0. */
+F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) {
+    return kept ? f4j_activate(act, alpha, z) * scale : 0.0f;
+}
+
+/*
+ * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work); GELU and
+ * IDENTITY use `kept` (the regenerated mask) and GELU the pre-activation z.
+ */
+F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
+    if (act == F4J_RELU) {
+        return y > 0.0f ? dy * scale : 0.0f;
+    }
+    if (act == F4J_LEAKY_RELU) {
+        return y > 0.0f ? dy * scale : (y < 0.0f ? dy * scale * alpha : 0.0f);
+    }
+    if (act == F4J_GELU) {
+        return kept ? dy * scale * f4j_gelu_grad(z) : 0.0f;
+    }
+    return kept ? dy * scale : 0.0f;
+}
+
+/* Whether backward of this activation needs the regenerated mask (the others read it off y). */
+F4J_FN int f4j_dz_needs_mask(int act) {
+    return act == F4J_GELU || act == F4J_IDENTITY;
+}
+
+#endif /* FUSE4J_COMMON_H */
