@@ -2,7 +2,10 @@ package dev.fuse4j.cpu;
 
 import dev.fuse4j.Backend;
 
-/** Decides whether the Vector API path can run in this JVM, without loading any Vector API class when it cannot. */
+/**
+ * Decides whether the Vector API path can run in this JVM, without loading any Vector API class when it cannot
+ * (the classes that use it are only touched from {@link #create}).
+ */
 final class VectorSupport {
     private VectorSupport() {
     }
@@ -13,10 +16,15 @@ final class VectorSupport {
             return "module jdk.incubator.vector is not in the boot layer (start java with --add-modules "
                     + "jdk.incubator.vector)";
         }
-        return "the Vector API path is not in this build yet";
+        try {
+            VectorCpuBackend.selfCheck();
+            return null;
+        } catch (RuntimeException | LinkageError e) {
+            return "the Vector API failed its self-check: " + e;
+        }
     }
 
     static Backend create(String name) {
-        throw new IllegalStateException("Vector API path requested for " + name + " but " + unavailableReason());
+        return new VectorCpuBackend(name, Runtime.getRuntime().availableProcessors());
     }
 }

@@ -1,0 +1,94 @@
+package dev.fuse4j.cpu;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.fuse4j.cpu.PackedGemm.L;
+import static dev.fuse4j.cpu.PackedGemm.NR;
+import static dev.fuse4j.cpu.PackedGemm.S;
+
+/**
+ * The forward's epilogue on accumulator vectors: {@code z = acc + b}, optionally stored, then the activation,
+ * the dropout scale and the Philox mask, all before the tile is written.
+ */
+final class TileEpilogue {
+    private final float[] bias;
+    private final Activation.Kind act;
+    private final float alpha;
+    private final float scale;
+    private final Dropout dropout;
+    private final boolean training;
+    private final float[] z;
+    private final int ldc;
+
+    /** Per-task state: the mask of the row segment being stored. */
+    static final class Scratch {
+        final boolean[] keep = new boolean[NR];
+        final VectorPhilox philox;
+
+        Scratch(Dropout d) {
+            philox = d.training() ? new VectorPhilox(d) : null;
+        }
+    }
+
+    TileEpilogue(float[] bias, Activation act, Dropout d, float[] zOut, int ldc) {
+        this.bias = bias;
+        this.act = act.kind();
+        this.alpha = act.alpha();
+        this.scale = d.scale();
+        this.dropout = d;
+        this.training = d.training();
+        this.z = zOut;
+        this.ldc = ldc;
+    }
+
+    Scratch scratch() {
+        return new Scratch(dropout);
+    }
+
+    /**
+     * Applies the epilogue in place to one tile row: {@code tile[t .. t+NR)} holds row {@code i}'s sums for
+     * columns {@code j0 .. j0+cols-1}.
+     */
+    void apply(float[] tile, int t, int i, int j0, int cols, Scratch s) {
+        if (training) {
+            s.philox.keepRun((long) i * ldc + j0, cols, s.keep, 0);
+        }
+        boolean full = cols == NR;
+        for (int half = 0; half < NR; half += L) {
+            VectorMask<Float> m = S.indexInRange(half, cols);
+            int j = j0 + half;
+            FloatVector zz = FloatVector.fromArray(S, tile, t + half)
+                    .add(full ? FloatVector.fromArray(S, bias, j) : FloatVector.fromArray(S, bias, j, m));
+            if (z != null) {
+                if (full) {
+                    zz.intoArray(z, i * ldc + j);
+                } else {
+                    zz.intoArray(z, i * ldc + j, m);
+                }
+            }
+            FloatVector y = activate(zz);
+            if (training) {
+                y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromArray(S, s.keep, half));
+            }
+            y.intoArray(tile, t + half);
+        }
+    }
+
+    private FloatVector activate(FloatVector zz) {
+        return switch (act) {
+            case RELU -> zz.max(0f);
+            case LEAKY_RELU -> zz.blend(zz.mul(alpha), zz.compare(VectorOperators.LE, 0f));
+            case GELU -> gelu(zz);
+            case IDENTITY -> zz;
+        };
+    }
+
+    static FloatVector gelu(FloatVector zz) {
+        FloatVector u = zz.mul(zz).mul(zz).mul(Epilogue.GELU_A).add(zz).mul(Epilogue.GELU_C);
+        return zz.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.fuse4j.bench.jmh;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The fused layer on a backend, forward and backward, at the foundation issue's shapes. Scores are milliseconds
+ * per call; GFLOP/s = 2·n·in·out / time for forward, twice that for backward.
+ *
+ * <p>{@code ./fuse4j bench FusedLayer -p backend=opencl} runs it on another backend.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class FusedLayerBenchmark {
+
+    @Param({"cpu"})
+    public String backend;
+
+    @Param({"256x1024x1024", "1024x1024x1024", "128x784x512", "4096x256x256", "2048x4096x4096"})
+    public String shape;
+
+    @Param({"0.5"})
+    public float p;
+
+    private LayerState s;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        s = new LayerState(backend, shape, p);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        s.close();
+    }
+
+    @Benchmark
+    public void forward() {
+        // The call writes device (or heap) memory through the backend, which the JIT cannot drop as dead code.
+        s.backend.linearReluDropout(s.tx, s.tw, s.tb, s.dropout).close();
+    }
+
+    @Benchmark
+    public void backward() {
+        s.backend.linearReluDropoutBackward(s.tdy, s.tx, s.tw, s.ty, s.dropout).close();
+    }
+}
