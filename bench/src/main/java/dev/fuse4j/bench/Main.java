@@ -15,8 +15,9 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
         switch (cmd) {
             case "probe" -> probe();
+            case "compare" -> System.exit(dev.fuse4j.bench.compare.CompareCommand.run(rest));
             default -> {
-                System.err.println("unknown command '" + cmd + "'; commands: probe");
+                System.err.println("unknown command '" + cmd + "'; commands: probe, compare");
                 System.exit(2);
             }
         }
