@@ -46,6 +46,19 @@ class PhiloxTest {
     }
 
     @Test
+    void philoxMaskAgreesWithKeepInAnyOrder() {
+        Dropout d = Dropout.train(0.3f, -5L, 1L << 40);
+        PhiloxMask m = new PhiloxMask(d);
+        for (long e = 0; e < 1000; e++) {
+            assertEquals(Philox.keep(e, d), m.keep(e), "element " + e);
+        }
+        for (long e : new long[] {7, 3, 999, 4, 5, 1L << 33, 2}) {
+            assertEquals(Philox.keep(e, d), m.keep(e), "element " + e + " out of order");
+        }
+        assertTrue(new PhiloxMask(Dropout.eval()).keep(12345));
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Philox.philox4x32_10(new int[3], new int[2]));
         assertThrows(IllegalArgumentException.class, () -> Philox.philox4x32_10(new int[4], new int[1]));

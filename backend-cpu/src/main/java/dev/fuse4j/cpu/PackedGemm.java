@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.ref.SoftReference;
+
 /**
  * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked microkernel: {@value #MR} rows ×
  * two vectors of columns held in twelve accumulators. B is packed once per call into {@link #NR}-wide panels
@@ -36,6 +38,11 @@ final class PackedGemm {
     }
 
     private final WorkerPool pool;
+    /**
+     * The packed B of the calling thread's last call, reused: a fresh multi-megabyte array per call is a humongous
+     * allocation for G1 and made throughput swing by 3× between calls. Soft, so an idle cache can be collected.
+     */
+    private final ThreadLocal<SoftReference<float[]>> packedB = new ThreadLocal<>();
 
     PackedGemm(WorkerPool pool) {
         this.pool = pool;
@@ -46,7 +53,7 @@ final class PackedGemm {
      */
     void multiply(int m, int n, int k, Packer a, Packer b, float[] c, TileEpilogue epilogue) {
         int panels = (n + NR - 1) / NR;
-        float[] bp = new float[panels * k * NR];
+        float[] bp = packedBuffer(panels * k * NR);
         pool.parallelFor(panels, p -> {
             int j0 = p * NR;
             b.pack(bp, p * k * NR, j0, Math.min(NR, n - j0), 0, k);
@@ -84,6 +91,16 @@ final class PackedGemm {
                 }
             }
         });
+    }
+
+    private float[] packedBuffer(int floats) {
+        SoftReference<float[]> ref = packedB.get();
+        float[] buf = ref == null ? null : ref.get();
+        if (buf == null || buf.length < floats) {
+            buf = new float[floats];
+            packedB.set(new SoftReference<>(buf));
+        }
+        return buf;
     }
 
     /** The 6 × 2L microkernel: twelve accumulators, one k step per iteration. */

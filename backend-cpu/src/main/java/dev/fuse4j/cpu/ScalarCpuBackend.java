@@ -2,6 +2,7 @@ package dev.fuse4j.cpu;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
+import dev.fuse4j.PhiloxMask;
 import dev.fuse4j.spi.LinearShape;
 
 /**
@@ -24,7 +25,7 @@ final class ScalarCpuBackend extends CpuBackend {
                            CpuTensor y, CpuTensor z) {
         int n = s.n(), in = s.in(), out = s.out();
         float scale = d.scale();
-        MaskBlock mask = new MaskBlock(d);
+        PhiloxMask mask = new PhiloxMask(d);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 float acc = 0f;
@@ -46,7 +47,7 @@ final class ScalarCpuBackend extends CpuBackend {
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
         int n = s.n(), in = s.in(), out = s.out();
         float scale = d.scale();
-        MaskBlock mask = new MaskBlock(d);
+        PhiloxMask mask = new PhiloxMask(d);
         float[] dz = new float[n * out];
         for (int e = 0; e < dz.length; e++) {
             dz[e] = Epilogue.dz(act.kind(), act.alpha(), scale, dy.data[e], y.data[e], z == null ? 0f : z.data[e],
@@ -79,7 +80,7 @@ final class ScalarCpuBackend extends CpuBackend {
 
     @Override
     protected void mask(int rows, int cols, Dropout d, CpuTensor out) {
-        MaskBlock mask = new MaskBlock(d);
+        PhiloxMask mask = new PhiloxMask(d);
         for (int e = 0; e < out.data.length; e++) {
             out.data[e] = mask.keep(e) ? 1f : 0f;
         }

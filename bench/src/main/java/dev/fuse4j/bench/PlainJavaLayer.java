@@ -1,7 +1,7 @@
 package dev.fuse4j.bench;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.Philox;
+import dev.fuse4j.PhiloxMask;
 
 /**
  * The peer "written the plain way in Java": the layer as most JVM code would write it, a dot product per output
@@ -15,6 +15,7 @@ public final class PlainJavaLayer {
     public static float[] forward(float[] x, float[] w, float[] b, int n, int in, int out, Dropout d) {
         float[] y = new float[n * out];
         float scale = d.scale();
+        PhiloxMask mask = new PhiloxMask(d);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 float acc = b[j];
@@ -22,7 +23,7 @@ public final class PlainJavaLayer {
                     acc += x[i * in + k] * w[j * in + k];
                 }
                 long e = (long) i * out + j;
-                y[i * out + j] = acc > 0f && Philox.keep(e, d) ? acc * scale : 0f;
+                y[i * out + j] = mask.keep(e) && acc > 0f ? acc * scale : 0f;
             }
         }
         return y;

@@ -1,7 +1,7 @@
 package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.Philox;
+import dev.fuse4j.PhiloxMask;
 import dev.fuse4j.bench.StandardShapes.Shape;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.NativeBLAS;
@@ -53,11 +53,12 @@ public final class OpenBlasPeer implements Peer {
         // Row-major z[n×out] = x[n×in]·wᵀ is column-major zᵀ[out×n] = w(col-major in×out)ᵀ · xᵀ(col-major in×n).
         blas.sgemm("T", "N", out, n, in, 1f, w, in, x, in, 0f, z, out);
         float scale = d.scale();
+        PhiloxMask mask = new PhiloxMask(d);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 int e = i * out + j;
                 float v = z[e] + b[j];
-                z[e] = v > 0f && Philox.keep(e, d) ? v * scale : 0f;
+                z[e] = mask.keep(e) && v > 0f ? v * scale : 0f;
             }
         }
         return z;

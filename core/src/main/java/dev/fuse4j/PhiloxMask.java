@@ -1,26 +1,25 @@
-package dev.fuse4j.cpu;
-
-import dev.fuse4j.Dropout;
-import dev.fuse4j.Philox;
+package dev.fuse4j;
 
 /**
- * Keep decisions for four consecutive flat elements at a time: one Philox block serves elements {@code 4q..4q+3},
- * as the contract lays out the counter. Not thread-safe: one per worker.
+ * The dropout mask of DESIGN.md for host code walking the output in order: one Philox block serves elements
+ * {@code 4q .. 4q+3}, as the contract lays out the counter, so sequential use costs a block per four elements
+ * rather than one per element as {@link Philox#keep} does. Not thread-safe: one per thread.
  */
-final class MaskBlock {
+public final class PhiloxMask {
     private final Dropout d;
     private final boolean training;
     private final long threshold;
     private final int[] words = new int[4];
     private long block = -1;
 
-    MaskBlock(Dropout d) {
+    public PhiloxMask(Dropout d) {
         this.d = d;
         this.training = d.training();
         this.threshold = d.threshold();
     }
 
-    boolean keep(long e) {
+    /** Whether flat element {@code e} is kept. */
+    public boolean keep(long e) {
         if (!training) {
             return true;
         }

@@ -1,0 +1,71 @@
+package dev.fuse4j.opencl;
+
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.cl_device_id;
+import org.jocl.cl_platform_id;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
+import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
+import static org.jocl.CL.clGetDeviceIDs;
+import static org.jocl.CL.clGetPlatformIDs;
+
+/**
+ * Finds every OpenCL device on every platform, GPUs first, then accelerators, then CPUs (stable within a kind), so
+ * {@code opencl:0} is the best device rather than whatever platform the ICD loader lists first. When there is no
+ * OpenCL library or no platform, the result says why in words instead of throwing.
+ */
+record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
+
+    static ClDiscovery run() {
+        try {
+            CL.setExceptionsEnabled(true);
+            int[] count = new int[1];
+            clGetPlatformIDs(0, null, count);
+            if (count[0] == 0) {
+                return none("no OpenCL platform is installed (the ICD loader found no vendor driver)");
+            }
+            cl_platform_id[] platforms = new cl_platform_id[count[0]];
+            clGetPlatformIDs(platforms.length, platforms, null);
+            List<ClDeviceInfo> found = new ArrayList<>();
+            for (cl_platform_id p : platforms) {
+                int[] n = new int[1];
+                try {
+                    clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, n);
+                } catch (CLException e) {
+                    if (e.getStatus() == CL_DEVICE_NOT_FOUND) {
+                        continue;
+                    }
+                    throw e;
+                }
+                cl_device_id[] ds = new cl_device_id[n[0]];
+                clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ds.length, ds, null);
+                for (cl_device_id d : ds) {
+                    found.add(ClDeviceInfo.read(p, d));
+                }
+            }
+            if (found.isEmpty()) {
+                return none(platforms.length + " OpenCL platform(s) but no device on any of them");
+            }
+            found.sort(Comparator.comparingInt(ClDeviceInfo::rank));
+            return new ClDiscovery(List.copyOf(found), null);
+        } catch (CLException e) {
+            if (e.getStatus() == -1001) { // CL_PLATFORM_NOT_FOUND_KHR from the ICD loader
+                return none("no OpenCL platform (CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found no vendor driver; "
+                        + "on Debian install pocl-opencl-icd for the CPU or your GPU vendor's ICD)");
+            }
+            return none("OpenCL discovery failed: " + e.getMessage());
+        } catch (LinkageError e) {
+            return none("the OpenCL library could not be loaded (" + e + "); install an ICD loader "
+                    + "(Debian: ocl-icd-libopencl1) and a driver such as pocl-opencl-icd");
+        }
+    }
+
+    private static ClDiscovery none(String reason) {
+        return new ClDiscovery(List.of(), reason);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.fuse4j.opencl;
+
+import dev.fuse4j.Backend;
+import dev.fuse4j.spi.TensorBase;
+import org.jocl.cl_mem;
+
+import static org.jocl.CL.clReleaseMemObject;
+
+/** A tensor in an OpenCL buffer; {@code close()} releases the buffer. */
+final class OpenClTensor extends TensorBase {
+    final cl_mem mem;
+    private final ClDevice device;
+
+    OpenClTensor(Backend owner, ClDevice device, cl_mem mem, int[] shape) {
+        super(owner, shape, () -> clReleaseMemObject(mem));
+        this.mem = mem;
+        this.device = device;
+    }
+
+    @Override
+    protected float[] read() {
+        float[] out = new float[(int) size()];
+        device.read(mem, out);
+        return out;
+    }
+}
