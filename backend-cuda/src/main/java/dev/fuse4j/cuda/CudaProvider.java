@@ -1,0 +1,70 @@
+package dev.fuse4j.cuda;
+
+import dev.fuse4j.Backend;
+import dev.fuse4j.BackendStatus;
+import dev.fuse4j.BackendUnavailableException;
+import dev.fuse4j.spi.BackendProvider;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code cuda}, {@code cuda:N}: NVIDIA GPUs through the JCuda driver API. The driver is loaded once per JVM. */
+public final class CudaProvider implements BackendProvider {
+    public static final String NAME = "cuda";
+    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+
+    private volatile CudaDriver driver;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return 300;
+    }
+
+    @Override
+    public List<BackendStatus> probe() {
+        CudaDriver d = driver();
+        if (d.unavailableReason() != null) {
+            return List.of(BackendStatus.unavailable(NAME, d.unavailableReason()));
+        }
+        List<BackendStatus> out = new ArrayList<>();
+        for (CudaDriver.DeviceInfo info : d.devices()) {
+            out.add(BackendStatus.available(NAME + ":" + info.ordinal(), info.describe(d.driverVersion())));
+        }
+        return out;
+    }
+
+    @Override
+    public Backend open(int index) {
+        CudaDriver d = driver();
+        if (d.unavailableReason() != null) {
+            throw new BackendUnavailableException(NAME + ": " + d.unavailableReason());
+        }
+        if (index >= d.devices().size()) {
+            throw new BackendUnavailableException(NAME + ":" + index + " does not exist: " + d.devices().size()
+                    + " CUDA device(s) found");
+        }
+        CudaDriver.DeviceInfo info = d.devices().get(index);
+        String name = NAME + ":" + index;
+        CudaBackend b = new CudaBackend(name, new CudaDevice(name, info, d.driverVersion()));
+        LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", name, info.describe(d.driverVersion()));
+        return b;
+    }
+
+    private CudaDriver driver() {
+        CudaDriver d = driver;
+        if (d == null) {
+            synchronized (this) {
+                d = driver;
+                if (d == null) {
+                    driver = d = CudaDriver.load();
+                }
+            }
+        }
+        return d;
+    }
+}
