@@ -3,7 +3,9 @@
  * mask, the epilogue and dz come from fuse4j_common.h, the same text the OpenCL backend compiles.
  *
  * The GEMM: 128 x 128 outputs per block of 256 threads, each thread 8 x 8 in registers, K staged through shared
- * memory 8 at a time. FP32 FMA only (no tensor cores, so no TF32 rounding). Three specialisations:
+ * memory 8 at a time. FP32 FMA only (no tensor cores, so no TF32 rounding). The backward products may split K
+ * across blockIdx.z (few output tiles, long K: dw of a tall batch), each slice writing its own partial C that
+ * reduce_slices then adds in a fixed order. Three specialisations:
  *   forward  C[n x out]  = x . w^T, then bias, activation, dropout before the store
  *   dx       C[n x in]   = dz . w,   dz formed from dy and y while the A tile is loaded
  *   dw       C[out x in] = dz^T . x, likewise
@@ -41,7 +43,7 @@ __device__ __forceinline__ float dz_at(const DzParams &p, int i, int j) {
 }
 
 template <int MODE>
-__device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__restrict__ a,
+__device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const float *__restrict__ a,
                                           const float *__restrict__ b, float *__restrict__ c,
                                           const float *__restrict__ bias, float *__restrict__ zout, int storeZ,
                                           const DzParams &dzp) {
@@ -52,6 +54,10 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
     const int tc = t % (BN / TC);
     const int row0 = blockIdx.y * BM;
     const int col0 = blockIdx.x * BN;
+    /* This block's slice of K, and where its partial C goes (slice 0 is C itself). */
+    const int kBegin = blockIdx.z * kChunk;
+    const int kEnd = min(K, kBegin + kChunk);
+    c += (long long)blockIdx.z * M * N;
 
     float acc[TR][TC];
 #pragma unroll
@@ -62,7 +68,7 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
         }
     }
 
-    for (int k0 = 0; k0 < K; k0 += BK) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += BK) {
         /* A tile into As[kk][m]. */
         if (MODE == MODE_DW) {
             /* A(m, k) = dz[k][m]: a row of dz runs along m. */
@@ -70,7 +76,7 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
 #pragma unroll
             for (int q = 0; q < 4; q++) {
                 int gm = row0 + m + q, gk = k0 + kk;
-                As[kk][m + q] = (gm < M && gk < K) ? dz_at(dzp, gk, gm) : 0.0f;
+                As[kk][m + q] = (gm < M && gk < kEnd) ? dz_at(dzp, gk, gm) : 0.0f;
             }
         } else {
             /* A(m, k) along k: x rows (forward) or dz rows (dx). */
@@ -80,7 +86,7 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
             for (int q = 0; q < 4; q++) {
                 int gk = k0 + kk + q;
                 float v = 0.0f;
-                if (gm < M && gk < K) {
+                if (gm < M && gk < kEnd) {
                     v = MODE == MODE_FORWARD ? a[(long long)gm * K + gk] : dz_at(dzp, gm, gk);
                 }
                 As[kk + q][m] = v;
@@ -91,7 +97,7 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
             /* B(k, j) = w[j][k]: a row of w runs along k. */
             int n = t / 2, kk = (t % 2) * 4;
             int gn = col0 + n;
-            if (gn < N && k0 + kk + 3 < K && (K & 3) == 0) {
+            if (gn < N && k0 + kk + 3 < kEnd && (K & 3) == 0) {
                 float4 v = *reinterpret_cast<const float4 *>(b + (long long)gn * K + k0 + kk);
                 Bs[kk][n] = v.x;
                 Bs[kk + 1][n] = v.y;
@@ -101,19 +107,19 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
                     int gk = k0 + kk + q;
-                    Bs[kk + q][n] = (gn < N && gk < K) ? b[(long long)gn * K + gk] : 0.0f;
+                    Bs[kk + q][n] = (gn < N && gk < kEnd) ? b[(long long)gn * K + gk] : 0.0f;
                 }
             }
         } else {
             /* B(k, j) = src[k][j] (w for dx, x for dw): rows run along j. */
             int kk = t / 32, n = (t % 32) * 4;
             int gk = k0 + kk, gn = col0 + n;
-            if (gk < K && gn + 3 < N && (N & 3) == 0) {
+            if (gk < kEnd && gn + 3 < N && (N & 3) == 0) {
                 *reinterpret_cast<float4 *>(&Bs[kk][n]) = *reinterpret_cast<const float4 *>(b + (long long)gk * N + gn);
             } else {
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
-                    Bs[kk][n + q] = (gk < K && gn + q < N) ? b[(long long)gk * N + gn + q] : 0.0f;
+                    Bs[kk][n + q] = (gk < kEnd && gn + q < N) ? b[(long long)gk * N + gn + q] : 0.0f;
                 }
             }
         }
@@ -181,32 +187,52 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
 }
 
 #define GEMM_PARAMS                                                                                               \
-    int M, int N, int K, const float *a, const float *b, float *c, const float *bias, float *zout, int storeZ,      \
+    int M, int N, int K, int kChunk, const float *a, const float *b, float *c, const float *bias, float *zout,     \
+            int storeZ,                                                                                           \
             const float *dy, const float *y, const float *z, int ld, int act, float alpha, float scale,            \
             int training, unsigned long long threshold, unsigned int s0, unsigned int s1, unsigned int o0,          \
             unsigned int o1
 #define GEMM_CALL(MODE)                                                                                           \
     DzParams p = {dy, y, z, ld, act, alpha, scale, training, threshold, s0, s1, o0, o1};                           \
-    gemm_body<MODE>(M, N, K, a, b, c, bias, zout, storeZ, p)
+    gemm_body<MODE>(M, N, K, kChunk, a, b, c, bias, zout, storeZ, p)
 
 extern "C" __global__ void __launch_bounds__(THREADS) gemm_forward(GEMM_PARAMS) { GEMM_CALL(MODE_FORWARD); }
 extern "C" __global__ void __launch_bounds__(THREADS) gemm_dx(GEMM_PARAMS) { GEMM_CALL(MODE_DX); }
 extern "C" __global__ void __launch_bounds__(THREADS) gemm_dw(GEMM_PARAMS) { GEMM_CALL(MODE_DW); }
 
-/* db[j] = sum_i dz[i][j]: one thread per column, rows in order (coalesced across j). */
-extern "C" __global__ void bias_grad(int n, int out, const float *dy, const float *y, const float *z, float *db,
-                                     int act, float alpha, float scale, int training, unsigned long long threshold,
-                                     unsigned int s0, unsigned int s1, unsigned int o0, unsigned int o1) {
+/*
+ * Partial db: block (x, y) sums rows [y*rows, (y+1)*rows) of dz for 256 columns, one thread per column (coalesced
+ * across j), into partial[y][j]; reduce_slices adds the partials in order.
+ */
+extern "C" __global__ void bias_grad(int n, int out, int rows, const float *dy, const float *y, const float *z,
+                                     float *partial, int act, float alpha, float scale, int training,
+                                     unsigned long long threshold, unsigned int s0, unsigned int s1, unsigned int o0,
+                                     unsigned int o1) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= out) {
         return;
     }
     DzParams p = {dy, y, z, out, act, alpha, scale, training, threshold, s0, s1, o0, o1};
+    int from = blockIdx.y * rows;
+    int to = min(n, from + rows);
     float s = 0.0f;
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < to; i++) {
         s += dz_at(p, i, j);
     }
-    db[j] = s;
+    partial[(long long)blockIdx.y * out + j] = s;
+}
+
+/* out[i] = sum over s of slices[s][i], s in order: the deterministic second half of split-K and of db. */
+extern "C" __global__ void reduce_slices(int count, long long len, const float *slices, float *out) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= len) {
+        return;
+    }
+    float s = 0.0f;
+    for (int k = 0; k < count; k++) {
+        s += slices[(long long)k * len + i];
+    }
+    out[i] = s;
 }
 
 /* The mask as 1f / 0f: one thread per Philox block, i.e. per four elements. */

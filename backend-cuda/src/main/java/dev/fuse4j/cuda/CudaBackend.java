@@ -54,8 +54,8 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
     @Override
     protected void forward(LinearShape s, CudaTensor x, CudaTensor w, CudaTensor b, Activation act, Dropout d,
                            CudaTensor y, CudaTensor z) {
-        gemm("gemm_forward", s.n(), s.out(), s.in(), x.ptr, w.ptr, y.ptr, b.ptr, z == null ? dev.unused : z.ptr,
-                z != null, dev.unused, dev.unused, dev.unused, s.out(), act, d);
+        gemm("gemm_forward", s.n(), s.out(), s.in(), s.in(), 1, x.ptr, w.ptr, y.ptr, b.ptr,
+                z == null ? dev.unused : z.ptr, z != null, dev.unused, dev.unused, dev.unused, s.out(), act, d);
         dev.synchronize();
     }
 
@@ -63,22 +63,64 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
     protected void backward(LinearShape s, CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor y, CudaTensor z,
                             Activation act, Dropout d, CudaTensor dx, CudaTensor dw, CudaTensor db) {
         CUdeviceptr zp = z == null ? dev.unused : z.ptr;
-        gemm("gemm_dx", s.n(), s.in(), s.out(), dev.unused, w.ptr, dx.ptr, dev.unused, dev.unused, false, dy.ptr,
-                y.ptr, zp, s.out(), act, d);
-        gemm("gemm_dw", s.out(), s.in(), s.n(), dev.unused, x.ptr, dw.ptr, dev.unused, dev.unused, false, dy.ptr,
-                y.ptr, zp, s.out(), act, d);
-        dev.launch("bias_grad", blocks(s.out()), 1, BLOCK, s.n(), s.out(), dy.ptr, y.ptr, zp, db.ptr,
-                act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(), lo(d.seed()),
-                hi(d.seed()), lo(d.offset()), hi(d.offset()));
-        dev.synchronize();
+        backwardProduct("gemm_dx", s.n(), s.in(), s.out(), w.ptr, dx.ptr, dy, y, zp, s.out(), act, d);
+        backwardProduct("gemm_dw", s.out(), s.in(), s.n(), x.ptr, dw.ptr, dy, y, zp, s.out(), act, d);
+        // db: row chunks summed per column in parallel, then the chunks added in order.
+        int chunks = Math.min(1024, Math.max(1, s.n() / 64));
+        int rows = (s.n() + chunks - 1) / chunks;
+        chunks = (s.n() + rows - 1) / rows;
+        CUdeviceptr partial = dev.allocate((long) chunks * s.out());
+        try {
+            dev.launch("bias_grad", blocks(s.out()), chunks, BLOCK, s.n(), s.out(), rows, dy.ptr, y.ptr, zp, partial,
+                    act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(), lo(d.seed()),
+                    hi(d.seed()), lo(d.offset()), hi(d.offset()));
+            dev.launch("reduce_slices", blocks(s.out()), 1, BLOCK, chunks, (long) s.out(), partial, db.ptr);
+            dev.synchronize();
+        } finally {
+            dev.free(partial);
+        }
     }
 
-    private void gemm(String kernel, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
-                      CUdeviceptr bias, CUdeviceptr zout, boolean storeZ, CUdeviceptr dy, CUdeviceptr y,
+    /**
+     * One backward GEMM ({@code m × n} output over {@code k}), with K split across slices when the output has too
+     * few tiles to fill the GPU (dw of a tall batch: 256 × 256 outputs over 65 536 rows is four tiles).
+     */
+    private void backwardProduct(String kernel, int m, int n, int k, CUdeviceptr b, CUdeviceptr c, CudaTensor dy,
+                                 CudaTensor y, CUdeviceptr z, int ld, Activation act, Dropout d) {
+        int tiles = ((m + TILE - 1) / TILE) * ((n + TILE - 1) / TILE);
+        int slices = splitK(tiles, k, dev.info.multiprocessors());
+        if (slices == 1) {
+            gemm(kernel, m, n, k, k, 1, dev.unused, b, c, dev.unused, dev.unused, false, dy.ptr, y.ptr, z, ld, act, d);
+            return;
+        }
+        int chunk = ((k + slices - 1) / slices + 7) / 8 * 8; // whole K steps of the kernel (BK = 8)
+        slices = (k + chunk - 1) / chunk;
+        long mn = (long) m * n;
+        CUdeviceptr partial = dev.allocate(slices * mn);
+        try {
+            gemm(kernel, m, n, k, chunk, slices, dev.unused, b, partial, dev.unused, dev.unused, false, dy.ptr, y.ptr,
+                    z, ld, act, d);
+            dev.launch("reduce_slices", (int) ((mn + BLOCK - 1) / BLOCK), 1, BLOCK, slices, mn, partial, c);
+            dev.synchronize();
+        } finally {
+            dev.free(partial);
+        }
+    }
+
+    private void gemm(String kernel, int m, int n, int k, int kChunk, int slices, CUdeviceptr a, CUdeviceptr b,
+                      CUdeviceptr c, CUdeviceptr bias, CUdeviceptr zout, boolean storeZ, CUdeviceptr dy, CUdeviceptr y,
                       CUdeviceptr z, int ld, Activation act, Dropout d) {
-        dev.launch(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, GEMM_THREADS, m, n, k, a, b, c, bias, zout,
-                storeZ ? 1 : 0, dy, y, z, ld, act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0,
-                d.threshold(), lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+        dev.launchGrid3(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, slices, GEMM_THREADS, m, n, k, kChunk,
+                a, b, c, bias, zout, storeZ ? 1 : 0, dy, y, z, ld, act.kind().ordinal(), act.alpha(), d.scale(),
+                d.training() ? 1 : 0, d.threshold(), lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+    }
+
+    /** Slices of K so that about two blocks per SM run, each still at least 256 long; 1 when tiles suffice. */
+    static int splitK(int tiles, int k, int sms) {
+        if (tiles >= 2 * sms || k < 512) {
+            return 1;
+        }
+        return Math.max(1, Math.min((2 * sms + tiles - 1) / tiles, k / 256));
     }
 
     @Override

@@ -34,21 +34,26 @@ import static jcuda.driver.JCudaDriver.cuModuleLoadData;
  */
 final class CudaDevice {
     static final String PTX = "/dev/fuse4j/kernels/fuse4j.ptx";
-    private static final String[] KERNELS = {"gemm_forward", "gemm_dx", "gemm_dw", "bias_grad", "dropout_mask",
-        "softmax_xent_rows", "sum2", "sgd_step", "adam_step"};
+    private static final String[] KERNELS = {"gemm_forward", "gemm_dx", "gemm_dw", "bias_grad", "reduce_slices",
+        "dropout_mask", "softmax_xent_rows", "sum2", "sgd_step", "adam_step"};
 
     final String name;
     final CudaDriver.DeviceInfo info;
     final String description;
     private final CUcontext context = new CUcontext();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Up to a quarter of the device's memory (at most 4 GiB) of freed buffers is kept for reuse. */
+    private final DeviceMemoryPool pool;
     /** Bound to kernel arguments a call does not use. */
     final CUdeviceptr unused;
+    /** Rounded size of every live or pooled buffer, for returning it to the right bucket. */
+    private final Map<CUdeviceptr, Long> sizes = new java.util.concurrent.ConcurrentHashMap<>();
 
     CudaDevice(String name, CudaDriver.DeviceInfo info, int driverVersion) {
         this.name = name;
         this.info = info;
         this.description = info.describe(driverVersion);
+        this.pool = new DeviceMemoryPool(Math.min(info.memoryBytes() / 4, 4L << 30));
         check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(context, info.device()));
         makeCurrent();
         CUmodule module = new CUmodule();
@@ -89,15 +94,36 @@ final class CudaDevice {
         }
     }
 
+    /** A buffer of {@code floats} floats, from the pool when one of the size is cached. */
     CUdeviceptr allocate(long floats) {
+        long bytes = DeviceMemoryPool.roundUp(Math.max(1, floats) * Sizeof.FLOAT);
+        CUdeviceptr p = pool.take(bytes);
+        if (p != null) {
+            return p;
+        }
         makeCurrent();
-        CUdeviceptr p = new CUdeviceptr();
-        check("cuMemAlloc(" + floats * Sizeof.FLOAT + " bytes)", cuMemAlloc(p, floats * Sizeof.FLOAT));
+        p = new CUdeviceptr();
+        int rc = cuMemAlloc(p, bytes);
+        if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+            pool.drain(this::release);
+            rc = cuMemAlloc(p, bytes);
+        }
+        check("cuMemAlloc(" + bytes + " bytes)", rc);
+        sizes.put(p, bytes);
         return p;
     }
 
-    /** Frees from any thread (the Cleaner's included): the context is made current first. */
+    /** Returns a buffer from any thread (the Cleaner's included) to the pool, or to the driver when it is full. */
     void free(CUdeviceptr p) {
+        Long bytes = sizes.get(p);
+        if (bytes != null && pool.give(p, bytes)) {
+            return;
+        }
+        release(p);
+    }
+
+    private void release(CUdeviceptr p) {
+        sizes.remove(p);
         makeCurrent();
         check("cuMemFree", cuMemFree(p));
     }
@@ -123,6 +149,11 @@ final class CudaDevice {
      * Float. The caller synchronises when its sequence of launches is done.
      */
     void launch(String kernel, int gridX, int gridY, int blockX, Object... args) {
+        launchGrid3(kernel, gridX, gridY, 1, blockX, args);
+    }
+
+    /** {@link #launch} with a third grid dimension. */
+    void launchGrid3(String kernel, int gridX, int gridY, int gridZ, int blockX, Object... args) {
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -140,8 +171,8 @@ final class CudaDevice {
             }
         }
         makeCurrent();
-        check("cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + ", block " + blockX + ")",
-                cuLaunchKernel(functions.get(kernel), gridX, gridY, 1, blockX, 1, 1, 0, null, Pointer.to(params),
+        check("cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + ")",
+                cuLaunchKernel(functions.get(kernel), gridX, gridY, gridZ, blockX, 1, 1, 0, null, Pointer.to(params),
                         null));
     }
 

@@ -66,6 +66,7 @@ public abstract class BackendContract {
     static final int[][] SHAPES = {
         {1, 1, 1}, {1, 7, 3}, {3, 5, 7}, {4, 4, 4}, {5, 3, 2}, {2, 9, 17}, {17, 33, 65}, {6, 32, 32}, {7, 33, 31},
         {64, 64, 64}, {65, 129, 33}, {33, 17, 129}, {13, 1, 9}, {2, 3000, 5}, {9, 4099, 3}, {130, 70, 257},
+        {1100, 7, 5}, // a tall batch with few outputs: GPU backends split dw's long K across blocks
     };
 
     static Stream<Arguments> shapesAndP() {

@@ -101,7 +101,7 @@ public final class CompareCommand {
                         options.budgetSeconds());
                 Stats b = Stats.measure(() -> p.backward(in.dy, in.x, in.w, y, s, d), options.warmup(),
                         options.reps(), options.budgetSeconds());
-                timings.add(new Results.Timing(p.name(), true, s, f, b));
+                timings.add(new Results.Timing(p.name(), true, true, s, f, b));
             }
         }
         step("done");
@@ -119,7 +119,9 @@ public final class CompareCommand {
                     options.budgetSeconds());
             Stats g = Stats.measure(() -> be.linearReluDropoutBackward(dy, x, w, y, d).close(), options.warmup(),
                     options.reps(), options.budgetSeconds());
-            return new Results.Timing(be.name(), false, s, f, g);
+            // OpenCL describes a CPU device as "CPU ..." (PoCL); the cpu backends are the CPU by name.
+            boolean onCpu = be.name().startsWith("cpu") || be.device().startsWith("CPU");
+            return new Results.Timing(be.name(), false, onCpu, s, f, g);
         }
     }
 

@@ -59,7 +59,8 @@ final class ReportWriter {
                     + num(t.backwardGflops()) + ", \"forwardGBs\": " + num(t.forwardGBs())
                     + ", \"ratioToBestPeer\": " + (t.peer() || best.isEmpty() ? "null"
                     : num(t.forwardGflops() / best.getAsDouble()))
-                    + ", \"fractionOfPeak\": " + num(t.forwardGflops() / r.peakGflops()) + "}");
+                    + ", \"onCpu\": " + t.onCpu() + ", \"fractionOfCpuPeak\": " + num(t.fractionOf(r.peakGflops()))
+                    + "}");
         }
         sb.append(String.join(",", items)).append("\n  ],\n  \"allChecksPassed\": ").append(r.allChecksPassed())
                 .append("\n}\n");

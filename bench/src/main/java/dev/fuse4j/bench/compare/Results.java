@@ -14,8 +14,11 @@ record Results(String machine, double peakGflops, float p, List<BackendStatus> p
     record PeerNote(String name, String description, String reason) {
     }
 
-    /** One backend or peer at one shape. {@code backward} is null when it was not timed. */
-    record Timing(String who, boolean peer, Shape shape, Stats forward, Stats backward) {
+    /**
+     * One backend or peer at one shape. {@code backward} is null when it was not timed. {@code onCpu}: it ran on
+     * this machine's CPU, so its fraction of the measured CPU peak means something.
+     */
+    record Timing(String who, boolean peer, boolean onCpu, Shape shape, Stats forward, Stats backward) {
         double forwardGflops() {
             return forward.gflops(shape.flops());
         }
@@ -23,6 +26,11 @@ record Results(String machine, double peakGflops, float p, List<BackendStatus> p
         /** Backward does two GEMMs of the forward's size. */
         double backwardGflops() {
             return backward == null ? Double.NaN : backward.gflops(2 * shape.flops());
+        }
+
+        /** Fraction of the machine's measured CPU peak, NaN for a device whose peak was not measured. */
+        double fractionOf(double cpuPeakGflops) {
+            return onCpu ? forwardGflops() / cpuPeakGflops : Double.NaN;
         }
 
         /** Bytes a forward must move (x, w, b in, y out) over the median time. */

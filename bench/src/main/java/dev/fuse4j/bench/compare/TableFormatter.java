@@ -30,19 +30,20 @@ final class TableFormatter {
                         c.passed() ? "ok" : "FAILED"));
             }
         }
-        sb.append(String.format(Locale.ROOT, "Timings (p = %s, median of the reps; machine peak %.0f GFLOP/s measured"
-                + " by an FMA loop on all cores)%n", r.p(), r.peakGflops()));
+        sb.append(String.format(Locale.ROOT, "Timings (p = %s, median of the reps; CPU peak %.0f GFLOP/s measured"
+                + " by an FMA loop on all cores; %% peak is given for rows that ran on this CPU)%n", r.p(), r.peakGflops()));
         sb.append(String.format(Locale.ROOT, "  %-14s %-16s %10s %17s %10s %8s %9s %7s %5s%n", "who", "shape",
                 "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "fwd GB/s", "x peer", "% peak", "reps"));
         for (Results.Timing t : r.timings()) {
             double best = r.bestPeerGflops(t.shape()).orElse(Double.NaN);
             String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " !" : "");
-            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %10.1f %6.2f (%.2f-%.2f) %10s %8.1f %9s %6.1f%% %5d%n",
+            double peak = t.fractionOf(r.peakGflops());
+            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %10.1f %6.2f (%.2f-%.2f) %10s %8.1f %9s %7s %5d%n",
                     who, t.shape(), t.forwardGflops(), t.forward().median() * 1e3, t.forward().min() * 1e3,
                     t.forward().max() * 1e3, t.backward() == null ? "-" : String.format(Locale.ROOT, "%.1f",
                             t.backwardGflops()), t.forwardGBs(),
                     t.peer() || Double.isNaN(best) ? "-" : String.format(Locale.ROOT, "%.2fx", t.forwardGflops() / best),
-                    100 * t.forwardGflops() / r.peakGflops(), t.forward().reps()));
+                    Double.isNaN(peak) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * peak), t.forward().reps()));
         }
         if (!r.allChecksPassed()) {
             sb.append("! marks a backend that failed a cross-check: its figures are not to be trusted\n");

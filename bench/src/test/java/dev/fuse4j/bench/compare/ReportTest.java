@@ -19,10 +19,10 @@ class ReportTest {
     /** cpu does shape A in 1 µs (100 GFLOP/s), the peer in 4 µs (25 GFLOP/s); at B they take 2 µs and 16 µs. */
     static Results sample(boolean failedCheck) {
         List<Results.Timing> t = List.of(
-                new Results.Timing("cpu", false, A, stats(1e-6), stats(2e-6)),
-                new Results.Timing("plain-java", true, A, stats(4e-6), null),
-                new Results.Timing("cpu", false, B, stats(2e-6), stats(4e-6)),
-                new Results.Timing("plain-java", true, B, stats(16e-6), null));
+                new Results.Timing("cpu", false, true, A, stats(1e-6), stats(2e-6)),
+                new Results.Timing("plain-java", true, true, A, stats(4e-6), null),
+                new Results.Timing("cpu", false, true, B, stats(2e-6), stats(4e-6)),
+                new Results.Timing("plain-java", true, true, B, stats(16e-6), null));
         List<CrossCheck.Result> checks = List.of(new CrossCheck.Result("cpu", A, failedCheck ? 3 : 0, 500, 0.1, 0.2));
         return new Results("test machine <2 cores>", 200, 0.5f,
                 List.of(BackendStatus.available("cpu", "vector"), BackendStatus.unavailable("cuda", "no driver")),
@@ -57,6 +57,7 @@ class ReportTest {
         assertTrue(json.contains("\"ratioToBestPeer\": 4.00000"), json);
         assertTrue(json.contains("\"machine\": \"test machine <2 cores>\""), json);
         assertTrue(json.contains("\"allChecksPassed\": true"), json);
+        assertTrue(json.contains("\"fractionOfCpuPeak\": 0.500000"), json);
         assertTrue(ReportWriter.json(sample(true)).contains("\"allChecksPassed\": false"));
         assertEquals("\"a\\\"b\\\\c\\n\"", ReportWriter.str("a\"b\\c\n"));
     }
