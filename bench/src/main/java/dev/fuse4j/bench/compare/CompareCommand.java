@@ -2,21 +2,25 @@ package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.Backend;
 import dev.fuse4j.BackendStatus;
+import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.Tensor;
 import dev.fuse4j.bench.StandardShapes.Shape;
-import dev.fuse4j.bench.peers.OpenBlasPeer;
+import dev.fuse4j.bench.peers.BackendLayer;
+import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
-import dev.fuse4j.bench.peers.PlainJavaPeer;
+import dev.fuse4j.bench.peers.Peers;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * {@code ./fuse4j compare}: lists the backends, cross-checks each against the float64 reference, times the fused
@@ -24,153 +28,166 @@ import java.util.Random;
  * {@code results.json} and {@code report.html}. Progress goes to stderr, the table to stdout.
  */
 public final class CompareCommand {
+    private static final System.Logger LOG = System.getLogger(CompareCommand.class.getName());
+    /** Seed of the timed inputs: every backend and peer gets the same numbers. */
+    private static final long INPUT_SEED = 42L;
+    /** The scalar oracle: cross-checked like the others, but too slow to race at the standard shapes. */
+    private static final String ORACLE = "cpu-scalar";
+
     private final CompareOptions options;
-    private final PrintStream progress;
-    private final long started = System.nanoTime();
+    private final Progress progress;
 
     CompareCommand(CompareOptions options, PrintStream progress) {
         this.options = options;
-        this.progress = progress;
+        this.progress = new Progress(progress);
     }
 
     /** Runs the command; returns the process exit code (1 when a cross-check failed, 2 for bad options). */
     public static int run(String[] args) throws IOException {
-        CompareOptions o;
-        try {
-            o = CompareOptions.parse(args);
-        } catch (CompareOptions.HelpRequested h) {
-            System.out.print(CompareOptions.USAGE);
-            return 0;
-        } catch (IllegalArgumentException e) {
-            System.err.println("compare: " + e.getMessage());
-            return 2;
-        }
-        Results r = new CompareCommand(o, System.err).execute();
-        String table = TableFormatter.format(r);
-        System.out.print(table);
-        Files.createDirectories(o.out());
-        Files.writeString(o.out().resolve("results.json"), ReportWriter.json(r));
-        Files.writeString(o.out().resolve("report.html"), ReportWriter.html(r, table));
-        System.out.println("wrote " + o.out().resolve("results.json") + " and " + o.out().resolve("report.html"));
-        return r.allChecksPassed() ? 0 : 1;
+        return run(args, System.out, System.err);
     }
 
-    Results execute() {
-        List<BackendStatus> probe = Backends.probe();
-        List<Backend> backends = chooseBackends(probe);
-        step("measuring the machine's FMA peak");
-        MachinePeak.measureGflops(0.3); // lets the JIT compile the loop before the measured run
-        double peak = MachinePeak.measureGflops(1.0);
+    static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+        CompareOptions o;
+        List<Backend> backends;
+        List<Peer> peers;
+        try {
+            o = CompareOptions.parse(args);
+            backends = chooseBackends(o);
+            peers = choosePeers(o);
+        } catch (CompareOptions.HelpRequested h) {
+            out.print(CompareOptions.USAGE);
+            return 0;
+        } catch (IllegalArgumentException | BackendUnavailableException e) {
+            err.println("compare: " + e.getMessage());
+            return 2;
+        }
+        Results r = new CompareCommand(o, err).execute(backends, peers);
+        String table = TableFormatter.format(r);
+        out.print(table);
+        Files.createDirectories(o.out());
+        Path json = o.out().resolve("results.json");
+        Path html = o.out().resolve("report.html");
+        Files.writeString(json, JsonWriter.write(r), StandardCharsets.UTF_8);
+        Files.writeString(html, HtmlReport.write(r, table), StandardCharsets.UTF_8);
+        out.println("wrote " + json + " and " + html);
+        if (!r.allChecksPassed()) {
+            err.println("compare: a cross-check failed (see the table); exit status 1");
+            return 1;
+        }
+        return 0;
+    }
 
-        List<CrossCheck.Result> checks = new ArrayList<>();
+    Results execute(List<Backend> backends, List<Peer> peers) {
+        List<BackendStatus> probe = Backends.probe();
+        List<Backend> checked = new ArrayList<>(backends);
+        if (options.backends().isEmpty()) {
+            oracle(probe).ifPresent(checked::add);
+        }
+        List<Peer> runnable = peers.stream().filter(p -> p.unavailableReason() == null).toList();
+        int checks = options.check() ? checked.size() * CrossCheck.SHAPES.size() : 0;
+        progress.expect(1 + checks + options.shapes().size() * (backends.size() + runnable.size()));
+
+        progress.step("measuring the machine's FMA peak");
+        MachinePeak.Peak peak = MachinePeak.measure(1.0, 1.0);
+
+        List<CrossCheck.Result> results = new ArrayList<>();
         if (options.check()) {
-            int i = 0;
-            for (Backend be : backends) {
+            for (Backend be : checked) {
                 for (Shape s : CrossCheck.SHAPES) {
-                    step(String.format(Locale.ROOT, "cross-check %d/%d: %s at %s", ++i,
-                            backends.size() * CrossCheck.SHAPES.size(), be.name(), s));
-                    checks.add(CrossCheck.run(be, s, options.p()));
+                    progress.step("cross-check " + be.name() + " at " + s);
+                    CrossCheck.Result c = CrossCheck.run(be, s, options.p());
+                    if (!c.passed()) {
+                        progress.note("FAILED: " + describe(c));
+                    }
+                    results.add(c);
                 }
             }
         }
 
-        List<Peer> peers = new ArrayList<>();
-        List<Results.PeerNote> notes = new ArrayList<>();
-        for (String name : options.peers()) {
-            Peer p = name.equals("openblas") ? new OpenBlasPeer() : new PlainJavaPeer();
-            notes.add(new Results.PeerNote(p.name(), p.description(), p.unavailableReason()));
-            if (p.unavailableReason() == null) {
-                peers.add(p);
-            }
-        }
-
-        List<Results.Timing> timings = new ArrayList<>();
-        int cases = options.shapes().size() * (backends.size() + peers.size());
-        int done = 0;
+        List<Results.PeerNote> notes = peers.stream()
+                .map(p -> new Results.PeerNote(p.name(), p.description(), p.unavailableReason())).toList();
+        CaseTimer timer = new CaseTimer(options.warmup(), options.reps(), options.budgetSeconds());
         Dropout d = Dropout.train(options.p(), 1234L, 0L);
+        List<Results.Timing> timings = new ArrayList<>();
         for (Shape s : options.shapes()) {
-            HostInputs in = new HostInputs(s);
+            LayerInputs in = LayerInputs.random(s, INPUT_SEED);
             for (Backend be : backends) {
-                step(String.format(Locale.ROOT, "timing %d/%d: %s at %s", ++done, cases, be.name(), s));
-                timings.add(timeBackend(be, s, in, d));
+                progress.step("timing " + be.name() + " at " + s);
+                // OpenCL describes a CPU device as "CPU ..." (PoCL); the cpu backends are the CPU by name.
+                boolean onCpu = be.name().startsWith("cpu") || be.device().startsWith("CPU");
+                timings.add(timeCase(be.name(), false, onCpu, s,
+                        () -> timer.time(in, i -> new BackendLayer(be, i, d), false)));
             }
-            for (Peer p : peers) {
-                step(String.format(Locale.ROOT, "timing %d/%d: peer %s at %s", ++done, cases, p.name(), s));
-                float[] y = p.forward(in.x, in.w, in.b, s, d);
-                Stats f = Stats.measure(() -> p.forward(in.x, in.w, in.b, s, d), options.warmup(), options.reps(),
-                        options.budgetSeconds());
-                Stats b = Stats.measure(() -> p.backward(in.dy, in.x, in.w, y, s, d), options.warmup(),
-                        options.reps(), options.budgetSeconds());
-                timings.add(new Results.Timing(p.name(), true, true, s, f, b));
+            for (Peer p : runnable) {
+                progress.step("timing peer " + p.name() + " at " + s);
+                Results.Timing t = timeCase(p.name(), true, true, s, () -> timer.time(in, i -> p.prepare(i, d), true));
+                if (t.capped()) {
+                    progress.note(p.name() + " timed on the first " + t.rowsTimed() + " of " + s.n()
+                            + " rows to stay within the budget");
+                }
+                timings.add(t);
             }
         }
-        step("done");
-        progress.println();
         String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
-                + ", Java " + Runtime.version();
-        return new Results(machine, peak, options.p(), probe, notes, checks, timings);
+                + ", " + System.getProperty("os.name") + ", Java " + Runtime.version();
+        progress.note(String.format(Locale.ROOT, "done in %.1f s", progress.elapsedSeconds()));
+        return new Results(machine, peak, options.p(), options.budgetSeconds(), probe, notes, results, timings);
     }
 
-    private Results.Timing timeBackend(Backend be, Shape s, HostInputs in, Dropout d) {
-        try (Tensor x = be.tensor(in.x, s.n(), s.in()); Tensor w = be.tensor(in.w, s.out(), s.in());
-             Tensor b = be.tensor(in.b, s.out()); Tensor dy = be.tensor(in.dy, s.n(), s.out());
-             Tensor y = be.linearReluDropout(x, w, b, d)) {
-            Stats f = Stats.measure(() -> be.linearReluDropout(x, w, b, d).close(), options.warmup(), options.reps(),
-                    options.budgetSeconds());
-            Stats g = Stats.measure(() -> be.linearReluDropoutBackward(dy, x, w, y, d).close(), options.warmup(),
-                    options.reps(), options.budgetSeconds());
-            // OpenCL describes a CPU device as "CPU ..." (PoCL); the cpu backends are the CPU by name.
-            boolean onCpu = be.name().startsWith("cpu") || be.device().startsWith("CPU");
-            return new Results.Timing(be.name(), false, onCpu, s, f, g);
+    /** Runs one timed case; a backend or peer that throws gets a row saying so, and the run goes on. */
+    private Results.Timing timeCase(String who, boolean peer, boolean onCpu, Shape s,
+                                    Supplier<CaseTimer.Measured> timed) {
+        try {
+            CaseTimer.Measured m = timed.get();
+            return new Results.Timing(who, peer, onCpu, s, m.rows(), m.forward(), m.backward(), null);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, who + " at " + s + " failed", e);
+            progress.note(who + " at " + s + " failed: " + e);
+            return Results.Timing.failed(who, peer, onCpu, s, e.toString());
         }
+    }
+
+    private static String describe(CrossCheck.Result c) {
+        return c.backend() + " at " + c.shape() + (c.error() != null ? ": " + c.error()
+                : ": " + c.maskDiffers() + " mask elements differ, errors " + c.forwardErrorRatio() + " (forward) and "
+                + c.backwardErrorRatio() + " (backward) of the bound");
+    }
+
+    private static Optional<Backend> oracle(List<BackendStatus> probe) {
+        return probe.stream().filter(s -> s.available() && s.name().equals(ORACLE)).findFirst()
+                .map(s -> Backends.get(s.name()));
     }
 
     /**
-     * The backends asked for, or every available one but the scalar oracle (it is cross-checked, not raced: at the
-     * largest standard shape one call takes half a minute); an asked-for backend that cannot run is an error.
+     * The backends asked for (an asked-for backend that cannot run is an error), or every available one but the
+     * scalar oracle: at the largest standard shape one of its calls takes half a minute.
      */
-    private List<Backend> chooseBackends(List<BackendStatus> probe) {
+    private static List<Backend> chooseBackends(CompareOptions o) {
         List<Backend> out = new ArrayList<>();
-        if (!options.backends().isEmpty()) {
-            for (String name : options.backends()) {
+        if (!o.backends().isEmpty()) {
+            for (String name : o.backends()) {
                 out.add(Backends.get(name));
             }
             return out;
         }
-        for (BackendStatus s : probe) {
-            if (s.available() && !s.name().equals("cpu-scalar")) {
+        for (BackendStatus s : Backends.probe()) {
+            if (s.available() && !s.name().equals(ORACLE)) {
                 out.add(Backends.get(s.name()));
             }
         }
         return out;
     }
 
-    private void step(String what) {
-        progress.printf(Locale.ROOT, "\r[%6.1fs] %-70s", (System.nanoTime() - started) / 1e9, what);
-        progress.flush();
-    }
-
-    /** Deterministic inputs of one shape, shared by every backend and peer so their outputs are comparable. */
-    private static final class HostInputs {
-        final float[] x;
-        final float[] w;
-        final float[] b;
-        final float[] dy;
-
-        HostInputs(Shape s) {
-            Random r = new Random(42);
-            x = gaussian(r, s.n() * s.in(), 1);
-            w = gaussian(r, s.out() * s.in(), 1 / Math.sqrt(s.in()));
-            b = gaussian(r, s.out(), 0.1);
-            dy = gaussian(r, s.n() * s.out(), 1);
+    /** The peers asked for, available or not (those that cannot run get a line saying why), or every known one. */
+    private static List<Peer> choosePeers(CompareOptions o) {
+        if (o.peers() == null) {
+            return Peers.all();
         }
-
-        private static float[] gaussian(Random r, int len, double sd) {
-            float[] a = new float[len];
-            for (int i = 0; i < len; i++) {
-                a[i] = (float) (r.nextGaussian() * sd);
-            }
-            return a;
+        List<Peer> out = new ArrayList<>();
+        for (String name : o.peers()) {
+            out.add(Peers.byName(name));
         }
+        return out;
     }
 }

@@ -3,26 +3,39 @@ package dev.fuse4j.bench.compare;
 import dev.fuse4j.bench.StandardShapes;
 import dev.fuse4j.bench.StandardShapes.Shape;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
-/** Command-line options of {@code compare}, checked with messages that name the bad value. */
+/**
+ * Command-line options of {@code compare}, checked with messages that name the bad value. Backend and peer names
+ * are only checked for form here; which exist is known once the class path is searched.
+ *
+ * @param backends the backends to time; empty means every available one but the scalar oracle
+ * @param peers    the peers to time; null means every one that can run here, empty means none
+ */
 public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, double budgetSeconds,
                              List<String> backends, List<String> peers, Path out, boolean check) {
 
     public static final String USAGE = """
             usage: ./fuse4j compare [options]
-              --shapes LIST     NxINxOUT,... (default: the five standard CPU shapes)
-              --p P             dropout probability in training (default 0.5)
-              --warmup N        untimed calls before timing (default 2)
-              --reps N          timed calls per case (default 7)
-              --budget SECONDS  stop timing a case after this long, keeping at least 1 rep (default 10)
-              --backends LIST   backend names to time (default: every available one)
-              --peers LIST      plain-java,openblas or none (default: all that can run)
+              --shapes LIST     NxINxOUT,... or 'cpu' / 'gpu' for a standard set (default: the five CPU shapes)
+              --p P             dropout probability in training, in [0, 1] (default 0.5)
+              --warmup N        untimed calls at least, before timing (default 2; warm-up also runs >= 1 s
+                                and until the calls stop getting faster)
+              --reps N          timed calls per measurement (default 7)
+              --budget SECONDS  time per case, forward and backward together (default 10); a peer whose whole
+                                batch would not fit is timed on its first rows, and the table says so
+              --backends LIST   backend names to check and time, e.g. cpu,opencl:0 (default: every available
+                                one; the scalar oracle cpu-scalar is cross-checked but not timed unless named)
+              --peers LIST      plain-java,openblas,pytorch or none (default: every peer that can run here)
               --out DIR         where results.json and report.html go (default fuse4j-out)
-              --no-check        skip the cross-check against the CPU reference
+              --no-check        skip the cross-check against the float64 reference
+              -h, --help        this text
+            exit status: 0 when every cross-check passed, 1 when one failed, 2 for bad options
             """;
 
     public static CompareOptions parse(String... args) {
@@ -32,42 +45,39 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
         int reps = 7;
         double budget = 10;
         List<String> backends = List.of();
-        List<String> peers = List.of("plain-java", "openblas");
+        List<String> peers = null;
         Path out = Path.of("fuse4j-out");
         boolean check = true;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--shapes" -> shapes = StandardShapes.parseList(value(args, ++i, a));
+                case "--shapes" -> shapes = shapes(value(args, ++i, a));
                 case "--p" -> {
-                    p = parseFloat(value(args, ++i, a), a);
+                    String v = value(args, ++i, a);
+                    p = (float) parseDouble(v, a);
                     if (!(p >= 0f && p <= 1f)) {
-                        throw new IllegalArgumentException("--p must be in [0, 1] but is " + p);
+                        throw new IllegalArgumentException("--p must be in [0, 1] but is '" + v + "'");
                     }
                 }
                 case "--warmup" -> warmup = parseInt(value(args, ++i, a), a, 0);
                 case "--reps" -> reps = parseInt(value(args, ++i, a), a, 1);
                 case "--budget" -> {
-                    budget = parseFloat(value(args, ++i, a), a);
-                    if (!(budget > 0)) {
-                        throw new IllegalArgumentException("--budget must be > 0 seconds but is " + budget);
+                    String v = value(args, ++i, a);
+                    budget = parseDouble(v, a);
+                    if (!(budget > 0 && budget < 1e6)) {
+                        throw new IllegalArgumentException("--budget must be a positive number of seconds but is '"
+                                + v + "'");
                     }
                 }
-                case "--backends" -> backends = list(value(args, ++i, a));
+                case "--backends" -> backends = list(value(args, ++i, a), a);
                 case "--peers" -> {
                     String v = value(args, ++i, a);
-                    peers = v.equals("none") ? List.of() : list(v);
-                    for (String peer : peers) {
-                        if (!List.of("plain-java", "openblas").contains(peer)) {
-                            throw new IllegalArgumentException("unknown peer '" + peer
-                                    + "'; peers: plain-java, openblas, or none");
-                        }
-                    }
+                    peers = v.trim().equals("none") ? List.of() : list(v, a);
                 }
-                case "--out" -> out = Path.of(value(args, ++i, a));
+                case "--out" -> out = path(value(args, ++i, a));
                 case "--no-check" -> check = false;
                 case "-h", "--help" -> throw new HelpRequested();
-                default -> throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
+                default -> throw new IllegalArgumentException("unknown option '" + a + "' (see --help)");
             }
         }
         return new CompareOptions(shapes, p, warmup, reps, budget, backends, peers, out, check);
@@ -78,43 +88,76 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
         private static final long serialVersionUID = 1L;
 
         HelpRequested() {
-            super(USAGE);
+            super("help requested");
         }
     }
 
+    private static List<Shape> shapes(String v) {
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "cpu" -> StandardShapes.CPU;
+            case "gpu" -> StandardShapes.GPU;
+            default -> {
+                List<Shape> out = new ArrayList<>();
+                for (String one : v.split(",")) {
+                    if (one.isBlank()) {
+                        continue;
+                    }
+                    try {
+                        out.add(Shape.parse(one));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("--shapes: '" + one.trim() + "' is not a shape: "
+                                + e.getMessage(), e);
+                    }
+                }
+                if (out.isEmpty()) {
+                    throw new IllegalArgumentException("--shapes needs at least one shape, not '" + v + "'");
+                }
+                yield List.copyOf(out);
+            }
+        };
+    }
+
     private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
+        if (i >= args.length || args[i].startsWith("--")) {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
     }
 
     private static int parseInt(String v, String option, int min) {
+        int n;
         try {
-            int n = Integer.parseInt(v.trim());
-            if (n < min) {
-                throw new IllegalArgumentException(option + " must be at least " + min + " but is " + n);
-            }
-            return n;
+            n = Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(option + " takes a whole number, not '" + v + "'", e);
         }
+        if (n < min) {
+            throw new IllegalArgumentException(option + " must be at least " + min + " but is " + n);
+        }
+        return n;
     }
 
-    private static float parseFloat(String v, String option) {
+    private static double parseDouble(String v, String option) {
         try {
-            return Float.parseFloat(v.trim());
+            return Double.parseDouble(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(option + " takes a number, not '" + v + "'", e);
         }
     }
 
-    private static List<String> list(String csv) {
-        List<String> l = new ArrayList<>(Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                .toList());
-        if (l.isEmpty()) {
-            throw new IllegalArgumentException("empty list '" + csv + "'");
+    private static Path path(String v) {
+        try {
+            return Path.of(v);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("--out: '" + v + "' is not a usable path: " + e.getReason(), e);
         }
-        return List.copyOf(l);
+    }
+
+    private static List<String> list(String csv, String option) {
+        List<String> l = Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        if (l.isEmpty()) {
+            throw new IllegalArgumentException(option + " needs at least one name, not '" + csv + "'");
+        }
+        return l;
     }
 }

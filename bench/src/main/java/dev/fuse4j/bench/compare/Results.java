@@ -5,27 +5,49 @@ import dev.fuse4j.bench.StandardShapes.Shape;
 
 import java.util.List;
 import java.util.OptionalDouble;
+import java.util.function.ToDoubleFunction;
 
 /** Everything one {@code compare} run found, and the figures derived from it for the table and the report. */
-record Results(String machine, double peakGflops, float p, List<BackendStatus> probe, List<PeerNote> peers,
-               List<CrossCheck.Result> checks, List<Timing> timings) {
+record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeconds, List<BackendStatus> probe,
+               List<PeerNote> peers, List<CrossCheck.Result> checks, List<Timing> timings) {
 
     /** A peer and whether it ran: {@code reason} is null when it did. */
     record PeerNote(String name, String description, String reason) {
     }
 
     /**
-     * One backend or peer at one shape. {@code backward} is null when it was not timed. {@code onCpu}: it ran on
-     * this machine's CPU, so its fraction of the measured CPU peak means something.
+     * One backend or peer at one shape. {@code rowsTimed} is below {@code shape.n()} when a slow peer was timed on
+     * the first rows only, to keep within the time budget. {@code onCpu}: it ran on this machine's CPU, so its
+     * fraction of the measured CPU peak means something. {@code error} is null unless the case threw, in which
+     * case the stats are null.
      */
-    record Timing(String who, boolean peer, boolean onCpu, Shape shape, Stats forward, Stats backward) {
+    record Timing(String who, boolean peer, boolean onCpu, Shape shape, int rowsTimed, Stats forward, Stats backward,
+                  String error) {
+
+        static Timing failed(String who, boolean peer, boolean onCpu, Shape shape, String error) {
+            return new Timing(who, peer, onCpu, shape, 0, null, null, error);
+        }
+
+        boolean ran() {
+            return error == null;
+        }
+
+        /** Timed on fewer rows than the shape has. */
+        boolean capped() {
+            return ran() && rowsTimed < shape.n();
+        }
+
+        private Shape timedShape() {
+            return new Shape(rowsTimed, shape.in(), shape.out());
+        }
+
         double forwardGflops() {
-            return forward.gflops(shape.flops());
+            return ran() ? forward.gflops(timedShape().flops()) : Double.NaN;
         }
 
         /** Backward does two GEMMs of the forward's size. */
         double backwardGflops() {
-            return backward == null ? Double.NaN : backward.gflops(2 * shape.flops());
+            return ran() ? backward.gflops(2 * timedShape().flops()) : Double.NaN;
         }
 
         /** Fraction of the machine's measured CPU peak, NaN for a device whose peak was not measured. */
@@ -33,15 +55,35 @@ record Results(String machine, double peakGflops, float p, List<BackendStatus> p
             return onCpu ? forwardGflops() / cpuPeakGflops : Double.NaN;
         }
 
-        /** Bytes a forward must move (x, w, b in, y out) over the median time. */
+        /** Bytes a forward must move at least (x, w, b in, y out) over the median time. */
         double forwardGBs() {
-            return shape.minBytes() / forward.median() / 1e9;
+            return ran() ? timedShape().minBytes() / forward.median() / 1e9 : Double.NaN;
         }
     }
 
     /** The fastest peer's forward GFLOP/s at a shape, if any peer ran there. */
-    OptionalDouble bestPeerGflops(Shape s) {
-        return timings.stream().filter(t -> t.peer() && t.shape().equals(s)).mapToDouble(Timing::forwardGflops).max();
+    OptionalDouble bestPeerForward(Shape s) {
+        return best(s, Timing::forwardGflops);
+    }
+
+    /** The fastest peer's backward GFLOP/s at a shape, if any peer ran there. */
+    OptionalDouble bestPeerBackward(Shape s) {
+        return best(s, Timing::backwardGflops);
+    }
+
+    private OptionalDouble best(Shape s, ToDoubleFunction<Timing> figure) {
+        return timings.stream().filter(t -> t.peer() && t.ran() && t.shape().equals(s)).mapToDouble(figure)
+                .filter(Double::isFinite).max();
+    }
+
+    /** A backend's forward speed over the best peer at its shape; NaN for peers or when no peer ran. */
+    double forwardSpeedup(Timing t) {
+        return t.peer() ? Double.NaN : t.forwardGflops() / bestPeerForward(t.shape()).orElse(Double.NaN);
+    }
+
+    /** A backend's backward speed over the best peer at its shape; NaN for peers or when no peer ran. */
+    double backwardSpeedup(Timing t) {
+        return t.peer() ? Double.NaN : t.backwardGflops() / bestPeerBackward(t.shape()).orElse(Double.NaN);
     }
 
     /** Whether a backend failed any cross-check. */
@@ -51,5 +93,9 @@ record Results(String machine, double peakGflops, float p, List<BackendStatus> p
 
     boolean allChecksPassed() {
         return checks.stream().allMatch(CrossCheck.Result::passed);
+    }
+
+    boolean anyCapped() {
+        return timings.stream().anyMatch(Timing::capped);
     }
 }

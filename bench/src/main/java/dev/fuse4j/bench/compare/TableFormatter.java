@@ -4,8 +4,13 @@ import dev.fuse4j.BackendStatus;
 
 import java.util.Locale;
 
-/** The plain-text view of a run: backends, cross-checks, and the timing table. */
+/** The plain-text view of a run: backends, peers, cross-checks, and the timing table. */
 final class TableFormatter {
+    /** Marks a row whose backend failed a cross-check. */
+    static final String FAILED_MARK = "!";
+    /** Marks a row timed on fewer rows than the shape has. */
+    static final String CAPPED_MARK = "*";
+
     private TableFormatter() {
     }
 
@@ -21,33 +26,67 @@ final class TableFormatter {
                     .append(p.reason() == null ? p.description() : "skipped (" + p.reason() + ")").append('\n');
         }
         if (!r.checks().isEmpty()) {
-            sb.append("Cross-check against the float64 reference (error as a fraction of the DESIGN.md bound)\n");
-            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %14s %10s %10s  %s%n", "backend", "shape",
+            sb.append("Cross-check against the float64 reference (largest error as a fraction of the DESIGN.md bound;"
+                    + " <= 1 passes)\n");
+            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %15s %9s %9s  %s%n", "backend", "shape",
                     "mask differs", "fwd err", "bwd err", "result"));
             for (CrossCheck.Result c : r.checks()) {
-                sb.append(String.format(Locale.ROOT, "  %-14s %-16s %7d/%-6d %10.3f %10.3f  %s%n", c.backend(),
-                        c.shape(), c.maskDiffers(), c.maskElements(), c.forwardErrorRatio(), c.backwardErrorRatio(),
-                        c.passed() ? "ok" : "FAILED"));
+                sb.append(String.format(Locale.ROOT, "  %-14s %-16s %15s %9.3f %9.3f  %s%n", c.backend(), c.shape(),
+                        c.maskDiffers() + "/" + c.maskElements(), c.forwardErrorRatio(), c.backwardErrorRatio(),
+                        c.passed() ? "ok" : "FAILED" + (c.error() == null ? "" : ": " + c.error())));
             }
         }
-        sb.append(String.format(Locale.ROOT, "Timings (p = %s, median of the reps; CPU peak %.0f GFLOP/s measured"
-                + " by an FMA loop on all cores; %% peak is given for rows that ran on this CPU)%n", r.p(), r.peakGflops()));
-        sb.append(String.format(Locale.ROOT, "  %-14s %-16s %10s %17s %10s %8s %9s %7s %5s%n", "who", "shape",
-                "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "fwd GB/s", "x peer", "% peak", "reps"));
+        sb.append(String.format(Locale.ROOT, "Timings: p = %s, median of the reps (min-max); a forward counts "
+                + "2*n*in*out flops, a backward 4*n*in*out%n", r.p()));
+        sb.append("  CPU peak ").append(r.peak().describe()).append("; % peak for rows that ran on this CPU\n");
+        sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %22s %9s %9s %8s %8s %8s %7s %4s%n", "who", "shape",
+                "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "bwd ms", "fwd GB/s", "fwd/peer", "bwd/peer",
+                "% peak", "reps"));
         for (Results.Timing t : r.timings()) {
-            double best = r.bestPeerGflops(t.shape()).orElse(Double.NaN);
-            String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " !" : "");
-            double peak = t.fractionOf(r.peakGflops());
-            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %10.1f %6.2f (%.2f-%.2f) %10s %8.1f %9s %7s %5d%n",
-                    who, t.shape(), t.forwardGflops(), t.forward().median() * 1e3, t.forward().min() * 1e3,
-                    t.forward().max() * 1e3, t.backward() == null ? "-" : String.format(Locale.ROOT, "%.1f",
-                            t.backwardGflops()), t.forwardGBs(),
-                    t.peer() || Double.isNaN(best) ? "-" : String.format(Locale.ROOT, "%.2fx", t.forwardGflops() / best),
-                    Double.isNaN(peak) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * peak), t.forward().reps()));
+            String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " " + FAILED_MARK : "");
+            String shape = t.shape() + (t.capped() ? CAPPED_MARK : "");
+            if (!t.ran()) {
+                sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", who, shape, t.error()));
+                continue;
+            }
+            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %22s %9s %9s %8s %8s %8s %7s %4d%n", who, shape,
+                    fixed(t.forwardGflops()), ms(t.forward()), fixed(t.backwardGflops()),
+                    String.format(Locale.ROOT, "%.2f", t.backward().median() * 1e3), fixed(t.forwardGBs()),
+                    times(r.forwardSpeedup(t)), times(r.backwardSpeedup(t)), percent(t.fractionOf(r.peak().gflops())),
+                    t.forward().reps()));
+        }
+        if (r.anyCapped()) {
+            sb.append(String.format(Locale.ROOT, "%s timed on the first rows of the batch only, to fit the %.0f s "
+                    + "budget per case:", CAPPED_MARK, r.budgetSeconds()));
+            r.timings().stream().filter(Results.Timing::capped).forEach(t -> sb.append(String.format(Locale.ROOT,
+                    " %s %d/%d rows at %s;", t.who(), t.rowsTimed(), t.shape().n(), t.shape())));
+            sb.setLength(sb.length() - 1);
+            sb.append(" (the cost per row, so GFLOP/s, is the same)\n");
         }
         if (!r.allChecksPassed()) {
-            sb.append("! marks a backend that failed a cross-check: its figures are not to be trusted\n");
+            sb.append(FAILED_MARK).append(" marks a backend that failed a cross-check: its figures are not to be"
+                    + " trusted\n");
         }
         return sb.toString();
+    }
+
+    /** Figures with a sensible number of digits for their size. */
+    static String fixed(double v) {
+        if (!Double.isFinite(v)) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f" : Math.abs(v) >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    private static String ms(Stats s) {
+        return String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", s.median() * 1e3, s.min() * 1e3, s.max() * 1e3);
+    }
+
+    private static String times(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2fx", v) : "-";
+    }
+
+    private static String percent(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "-";
     }
 }

@@ -9,7 +9,7 @@ import dev.ludovic.netlib.blas.NativeBLAS;
 /**
  * The usual JVM route: SGEMM from the system's native BLAS (OpenBLAS on Debian, through dev.ludovic.netlib's JNI
  * binding) followed by a separate pass for bias, ReLU and dropout. Unavailable when netlib finds no native BLAS
- * and would fall back to its Java implementation, which is not the peer we mean.
+ * and would fall back to its Java implementation (F2jBLAS, VectorBLAS), which is not the peer we mean.
  */
 public final class OpenBlasPeer implements Peer {
     private final BLAS blas;
@@ -43,16 +43,51 @@ public final class OpenBlasPeer implements Peer {
 
     @Override
     public String description() {
-        return reason == null ? "native SGEMM (" + blas.getClass().getSimpleName() + ") + separate epilogue" : reason;
+        return reason == null ? "native SGEMM (" + blas.getClass().getSimpleName() + " over the system libblas.so.3)"
+                + " + separate epilogue pass" : reason;
     }
 
     @Override
-    public float[] forward(float[] x, float[] w, float[] b, Shape s, Dropout d) {
-        int n = s.n(), in = s.in(), out = s.out();
+    public PreparedLayer prepare(LayerInputs in, Dropout d) {
+        if (reason != null) {
+            throw new IllegalStateException("openblas peer unavailable: " + reason);
+        }
+        return new PreparedLayer() {
+            private float[] y;
+
+            @Override
+            public void forward() {
+                y = forwardOf(in, d);
+            }
+
+            @Override
+            public void backward() {
+                if (y == null) {
+                    forward();
+                }
+                backwardOf(in, y, d);
+            }
+
+            @Override
+            public float[] output() {
+                return y.clone();
+            }
+
+            @Override
+            public void close() {
+                y = null;
+            }
+        };
+    }
+
+    private float[] forwardOf(LayerInputs in, Dropout d) {
+        Shape s = in.shape();
+        int n = s.n(), cin = s.in(), out = s.out();
         float[] z = new float[n * out];
         // Row-major z[n×out] = x[n×in]·wᵀ is column-major zᵀ[out×n] = w(col-major in×out)ᵀ · xᵀ(col-major in×n).
-        blas.sgemm("T", "N", out, n, in, 1f, w, in, x, in, 0f, z, out);
+        blas.sgemm("T", "N", out, n, cin, 1f, in.w(), cin, in.x(), cin, 0f, z, out);
         float scale = d.scale();
+        float[] b = in.b();
         PhiloxMask mask = new PhiloxMask(d);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
@@ -64,22 +99,23 @@ public final class OpenBlasPeer implements Peer {
         return z;
     }
 
-    @Override
-    public float[][] backward(float[] dy, float[] x, float[] w, float[] y, Shape s, Dropout d) {
-        int n = s.n(), in = s.in(), out = s.out();
+    private float[][] backwardOf(LayerInputs in, float[] y, Dropout d) {
+        Shape s = in.shape();
+        int n = s.n(), cin = s.in(), out = s.out();
         float scale = d.scale();
+        float[] dy = in.dy();
         float[] dz = new float[n * out];
         float[] db = new float[out];
         for (int e = 0; e < dz.length; e++) {
             dz[e] = y[e] > 0f ? dy[e] * scale : 0f;
             db[e % out] += dz[e];
         }
-        float[] dx = new float[n * in];
-        float[] dw = new float[out * in];
+        float[] dx = new float[n * cin];
+        float[] dw = new float[out * cin];
         // dx[n×in] = dz[n×out]·w[out×in]; column-major: dxᵀ = wᵀ·dzᵀ.
-        blas.sgemm("N", "N", in, n, out, 1f, w, in, dz, out, 0f, dx, in);
+        blas.sgemm("N", "N", cin, n, out, 1f, in.w(), cin, dz, out, 0f, dx, cin);
         // dw[out×in] = dzᵀ·x; column-major: dwᵀ[in×out] = xᵀ[in×n]·dz[n×out].
-        blas.sgemm("N", "T", in, out, n, 1f, x, in, dz, out, 0f, dw, in);
+        blas.sgemm("N", "T", cin, out, n, 1f, in.x(), cin, dz, out, 0f, dw, cin);
         return new float[][] {dx, dw, db};
     }
 }

@@ -1,26 +1,30 @@
 package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
 
 /**
- * Another way to compute the same layer, timed beside Fuse4J's backends: on host arrays, with the same Philox mask
- * so its output can be checked too. JMH and {@code compare} share these.
+ * Another way to compute the same fused layer, timed beside Fuse4J's backends. JMH and {@code compare} share
+ * these: {@link Peers#available()} lists the ones that can run here.
  */
 public interface Peer {
 
-    /** Short name for tables: {@code plain-java}, {@code openblas}. */
+    /** Short name for tables and for {@code --peers}: {@code plain-java}, {@code openblas}, {@code pytorch}. */
     String name();
 
     /** Null when the peer can run here, else why not (shown in the report instead of a row). */
     String unavailableReason();
 
-    /** One line on what it is. */
+    /** One line on what it is: library, version, threads. */
     String description();
 
-    /** {@code y = dropout(relu(x·wᵀ + b))}. */
-    float[] forward(float[] x, float[] w, float[] b, Shape s, Dropout d);
+    /**
+     * Whether its dropout mask is the Philox mask of DESIGN.md. A peer with its own RNG (PyTorch's) does the same
+     * amount of work but its outputs cannot be compared element by element.
+     */
+    default boolean usesContractMask() {
+        return true;
+    }
 
-    /** {@code {dx, dw, db}} from {@code dy} and the forward output {@code y}; null when the peer has no backward. */
-    float[][] backward(float[] dy, float[] x, float[] w, float[] y, Shape s, Dropout d);
+    /** Loads the inputs the peer's way; throws {@link IllegalStateException} when the peer is unavailable. */
+    PreparedLayer prepare(LayerInputs inputs, Dropout d);
 }

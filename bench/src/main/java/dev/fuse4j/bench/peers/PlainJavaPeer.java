@@ -22,25 +22,53 @@ public final class PlainJavaPeer implements Peer {
     }
 
     @Override
-    public float[] forward(float[] x, float[] w, float[] b, Shape s, Dropout d) {
-        return PlainJavaLayer.forward(x, w, b, s.n(), s.in(), s.out(), d);
+    public PreparedLayer prepare(LayerInputs in, Dropout d) {
+        return new PreparedLayer() {
+            private float[] y;
+
+            @Override
+            public void forward() {
+                Shape s = in.shape();
+                y = PlainJavaLayer.forward(in.x(), in.w(), in.b(), s.n(), s.in(), s.out(), d);
+            }
+
+            @Override
+            public void backward() {
+                if (y == null) {
+                    forward();
+                }
+                backwardOf(in, y, d);
+            }
+
+            @Override
+            public float[] output() {
+                return y.clone();
+            }
+
+            @Override
+            public void close() {
+                y = null;
+            }
+        };
     }
 
-    @Override
-    public float[][] backward(float[] dy, float[] x, float[] w, float[] y, Shape s, Dropout d) {
-        int n = s.n(), in = s.in(), out = s.out();
+    /**
+     * {@code {dx, dw, db}} the plain way. It does not skip the zero entries of {@code dz}: that would do a quarter
+     * of the work at p = 0.5 while the table counts all of it, and inflate this peer's GFLOP/s fourfold.
+     */
+    static float[][] backwardOf(LayerInputs in, float[] y, Dropout d) {
+        Shape s = in.shape();
+        int n = s.n(), cin = s.in(), out = s.out();
+        float[] x = in.x(), w = in.w(), dy = in.dy();
         float scale = d.scale();
-        float[] dx = new float[n * in], dw = new float[out * in], db = new float[out];
+        float[] dx = new float[n * cin], dw = new float[out * cin], db = new float[out];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 float dz = y[i * out + j] > 0f ? dy[i * out + j] * scale : 0f;
-                if (dz == 0f) {
-                    continue;
-                }
                 db[j] += dz;
-                for (int k = 0; k < in; k++) {
-                    dx[i * in + k] += dz * w[j * in + k];
-                    dw[j * in + k] += dz * x[i * in + k];
+                for (int k = 0; k < cin; k++) {
+                    dx[i * cin + k] += dz * w[j * cin + k];
+                    dw[j * cin + k] += dz * x[i * cin + k];
                 }
             }
         }

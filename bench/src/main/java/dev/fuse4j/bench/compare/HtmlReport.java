@@ -1,0 +1,171 @@
+package dev.fuse4j.bench.compare;
+
+import dev.fuse4j.BackendStatus;
+import dev.fuse4j.bench.StandardShapes.Shape;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+import static dev.fuse4j.bench.compare.SvgBarChart.esc;
+import static dev.fuse4j.bench.compare.TableFormatter.fixed;
+
+/**
+ * A run as a self-contained {@code report.html}: charts of forward and backward throughput by shape, the speed-up
+ * of each backend over the best peer, the timing table, the cross-checks, and what the probe found. Inline CSS and
+ * SVG only, no script and no external resource, so it opens anywhere and can be attached to an issue.
+ */
+final class HtmlReport {
+    /** Colours of the series, given out in order of first appearance so every chart colours a name the same. */
+    private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+    private HtmlReport() {
+    }
+
+    static String write(Results r, String plainTable) {
+        List<Shape> shapes = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::shape)
+                .toList()));
+        List<String> all = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::who)
+                .toList()));
+        List<String> backends = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().filter(t -> !t.peer())
+                .map(Results.Timing::who).toList()));
+        Map<String, String> colours = new LinkedHashMap<>();
+        for (String who : all) {
+            colours.put(who, PALETTE[colours.size() % PALETTE.length]);
+        }
+
+        StringBuilder sb = new StringBuilder();
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Fuse4J compare</title>\n")
+                .append("<style>\n")
+                .append("body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;")
+                .append("color:#222}\nh1{margin-bottom:4px}h2{margin-top:28px;border-bottom:1px solid #ddd}\n")
+                .append("table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;text-align:left;")
+                .append("border-bottom:1px solid #eee;vertical-align:top}th{background:#f4f4f4}\n")
+                .append("td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
+                .append(".fail{color:#c00;font-weight:bold}.ok{color:#080}.muted{color:#777}\n")
+                .append("pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:11px}\n")
+                .append("svg.chart{max-width:100%;height:auto}\n</style></head><body>\n");
+        sb.append("<h1>Fuse4J compare</h1>\n<p>").append(esc(r.machine())).append("<br>CPU peak: ")
+                .append(esc(r.peak().describe())).append("<br>Dropout p = ").append(r.p())
+                .append(" in training; median of the timed calls; a forward counts 2&middot;n&middot;in&middot;out")
+                .append(" flops, a backward 4&middot;n&middot;in&middot;out.</p>\n");
+        if (r.checks().isEmpty()) {
+            sb.append("<p class=\"muted\">Cross-check skipped (--no-check).</p>\n");
+        } else if (r.allChecksPassed()) {
+            sb.append("<p class=\"ok\">Every backend passed the cross-check against the float64 reference.</p>\n");
+        } else {
+            sb.append("<p class=\"fail\">A cross-check failed: the figures of a backend marked ")
+                    .append(TableFormatter.FAILED_MARK).append(" are not to be trusted.</p>\n");
+        }
+
+        sb.append("<h2>Forward throughput by shape (GFLOP/s, higher is better)</h2>\n")
+                .append(chart(r, shapes, all, colours, Results.Timing::forwardGflops, "forward GFLOP/s", Double.NaN));
+        sb.append("<h2>Backward throughput by shape (GFLOP/s)</h2>\n")
+                .append(chart(r, shapes, all, colours, Results.Timing::backwardGflops, "backward GFLOP/s",
+                        Double.NaN));
+        sb.append("<h2>Speed-up of each backend over the best peer at the same shape (forward)</h2>\n");
+        if (r.peers().stream().anyMatch(p -> p.reason() == null)) {
+            sb.append(chart(r, shapes, backends, colours, r::forwardSpeedup, "times the best peer", 1.0));
+        } else {
+            sb.append("<p class=\"muted\">No peer ran, so there is nothing to compare with.</p>\n");
+        }
+        if (r.anyCapped()) {
+            sb.append("<p class=\"muted\">").append(TableFormatter.CAPPED_MARK).append(" Timed on the first rows of ")
+                    .append("the batch only, to fit the budget of ").append(fixed(r.budgetSeconds()))
+                    .append(" s per case; the cost per row, so GFLOP/s, is the same.</p>\n");
+        }
+
+        sb.append("<h2>Timings</h2>\n").append(timingTable(r));
+        if (!r.checks().isEmpty()) {
+            sb.append("<h2>Cross-check against the float64 reference</h2>\n").append(checkTable(r));
+        }
+        sb.append("<h2>Backends found</h2>\n<table><tr><th>name</th><th>status</th><th>device or reason</th></tr>\n");
+        for (BackendStatus s : r.probe()) {
+            sb.append("<tr><td>").append(esc(s.name())).append("</td><td class=\"")
+                    .append(s.available() ? "ok\">available" : "muted\">unavailable").append("</td><td>")
+                    .append(esc(s.available() ? s.device() : s.reason())).append("</td></tr>\n");
+        }
+        sb.append("</table>\n<h2>Peers</h2>\n<table><tr><th>name</th><th>status</th><th>what or why not</th></tr>\n");
+        for (Results.PeerNote p : r.peers()) {
+            sb.append("<tr><td>").append(esc(p.name())).append("</td><td class=\"")
+                    .append(p.reason() == null ? "ok\">ran" : "muted\">skipped").append("</td><td>")
+                    .append(esc(p.reason() == null ? p.description() : p.reason())).append("</td></tr>\n");
+        }
+        sb.append("</table>\n<details><summary>The table as printed</summary>\n<pre>").append(esc(plainTable))
+                .append("</pre></details>\n</body></html>\n");
+        return sb.toString();
+    }
+
+    /** One chart of {@code figure} for {@code series} (by name) at every shape. */
+    static String chart(Results r, List<Shape> shapes, List<String> series, Map<String, String> colours,
+                        ToDoubleFunction<Results.Timing> figure, String unit, double reference) {
+        return SvgBarChart.render(shapes.stream().map(Shape::toString).toList(), series, colours, (s, g) -> r.timings()
+                .stream().filter(t -> t.ran() && t.who().equals(series.get(s)) && t.shape().equals(shapes.get(g)))
+                .mapToDouble(figure).findFirst().orElse(Double.NaN), unit, reference);
+    }
+
+    private static String timingTable(Results r) {
+        StringBuilder sb = new StringBuilder("<table><tr><th>backend or peer</th><th>shape</th><th>fwd GFLOP/s</th>"
+                + "<th>fwd ms median (min&ndash;max)</th><th>bwd GFLOP/s</th><th>bwd ms median (min&ndash;max)</th>"
+                + "<th>fwd GB/s</th><th>fwd &times; best peer</th><th>bwd &times; best peer</th><th>% of CPU peak</th>"
+                + "<th>reps</th></tr>\n");
+        for (Results.Timing t : r.timings()) {
+            boolean failed = r.checkFailed(t.who());
+            sb.append("<tr class=\"timing\"><td").append(failed ? " class=\"fail\"" : "").append(">")
+                    .append(t.peer() ? "peer " : "").append(esc(t.who()))
+                    .append(failed ? " " + TableFormatter.FAILED_MARK : "").append("</td><td>")
+                    .append(esc(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
+                            + "class=\"muted\">(" + t.rowsTimed() + " rows)</span>" : "").append("</td>");
+            if (!t.ran()) {
+                sb.append("<td colspan=\"9\" class=\"fail\">failed: ").append(esc(t.error())).append("</td></tr>\n");
+                continue;
+            }
+            sb.append(num(fixed(t.forwardGflops()))).append(num(ms(t.forward())))
+                    .append(num(fixed(t.backwardGflops()))).append(num(ms(t.backward())))
+                    .append(num(fixed(t.forwardGBs()))).append(num(times(r.forwardSpeedup(t))))
+                    .append(num(times(r.backwardSpeedup(t))))
+                    .append(num(percent(t.fractionOf(r.peak().gflops()))))
+                    .append(num(Integer.toString(t.forward().reps()))).append("</tr>\n");
+        }
+        return sb.append("</table>\n").toString();
+    }
+
+    private static String checkTable(Results r) {
+        StringBuilder sb = new StringBuilder("<p>Masks compared bit for bit with the Philox contract; errors of y and"
+                + " of dx, dw, db as a fraction of the bound |y &minus; ref| &le; 2&middot;K&middot;2<sup>&minus;24"
+                + "</sup>&middot;(|b| + &Sigma;|x&middot;w|)&middot;s (&le; 1 passes).</p>\n<table><tr><th>backend"
+                + "</th><th>shape</th><th>mask elements differing</th><th>forward error / bound</th>"
+                + "<th>backward error / bound</th><th>result</th></tr>\n");
+        for (CrossCheck.Result c : r.checks()) {
+            sb.append("<tr class=\"check\"><td>").append(esc(c.backend())).append("</td><td>")
+                    .append(esc(c.shape().toString())).append("</td>")
+                    .append(num(c.maskDiffers() + " / " + c.maskElements()))
+                    .append(num(String.format(Locale.ROOT, "%.3f", c.forwardErrorRatio())))
+                    .append(num(String.format(Locale.ROOT, "%.3f", c.backwardErrorRatio())))
+                    .append(c.passed() ? "<td class=\"ok\">ok</td>" : "<td class=\"fail\">FAILED"
+                            + (c.error() == null ? "" : ": " + esc(c.error())) + "</td>").append("</tr>\n");
+        }
+        return sb.append("</table>\n").toString();
+    }
+
+    private static String num(String v) {
+        return "<td class=\"num\">" + esc(v) + "</td>";
+    }
+
+    private static String ms(Stats s) {
+        return String.format(Locale.ROOT, "%.3f (%.3f\u2013%.3f)", s.median() * 1e3, s.min() * 1e3, s.max() * 1e3);
+    }
+
+    private static String times(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f\u00d7", v) : "\u2013";
+    }
+
+    private static String percent(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "\u2013";
+    }
+}
