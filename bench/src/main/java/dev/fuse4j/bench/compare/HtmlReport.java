@@ -46,7 +46,8 @@ final class HtmlReport {
                 .append("color:#222}\nh1{margin-bottom:4px}h2{margin-top:28px;border-bottom:1px solid #ddd}\n")
                 .append("table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;text-align:left;")
                 .append("border-bottom:1px solid #eee;vertical-align:top}th{background:#f4f4f4}\n")
-                .append("td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
+                .append("td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}")
+                .append("td.who,td.shape{white-space:nowrap}.range{color:#777;font-size:11px}\n")
                 .append(".fail{color:#c00;font-weight:bold}.ok{color:#080}.muted{color:#777}\n")
                 .append("pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:11px}\n")
                 .append("svg.chart{max-width:100%;height:auto}\n</style></head><body>\n");
@@ -76,7 +77,7 @@ final class HtmlReport {
         }
         if (r.anyCapped()) {
             sb.append("<p class=\"muted\">").append(TableFormatter.CAPPED_MARK).append(" Timed on the first rows of ")
-                    .append("the batch only, to fit the budget of ").append(fixed(r.budgetSeconds()))
+                    .append("the batch only, to fit the budget of ").append(SvgBarChart.tick(r.budgetSeconds()))
                     .append(" s per case; the cost per row, so GFLOP/s, is the same.</p>\n");
         }
 
@@ -111,22 +112,22 @@ final class HtmlReport {
 
     private static String timingTable(Results r) {
         StringBuilder sb = new StringBuilder("<table><tr><th>backend or peer</th><th>shape</th><th>fwd GFLOP/s</th>"
-                + "<th>fwd ms median (min&ndash;max)</th><th>bwd GFLOP/s</th><th>bwd ms median (min&ndash;max)</th>"
+                + "<th>fwd ms<br>median, range</th><th>bwd GFLOP/s</th><th>bwd ms<br>median, range</th>"
                 + "<th>fwd GB/s</th><th>fwd &times; best peer</th><th>bwd &times; best peer</th><th>% of CPU peak</th>"
                 + "<th>reps</th></tr>\n");
         for (Results.Timing t : r.timings()) {
             boolean failed = r.checkFailed(t.who());
-            sb.append("<tr class=\"timing\"><td").append(failed ? " class=\"fail\"" : "").append(">")
+            sb.append("<tr class=\"timing\"><td class=\"who").append(failed ? " fail" : "").append("\">")
                     .append(t.peer() ? "peer " : "").append(esc(t.who()))
-                    .append(failed ? " " + TableFormatter.FAILED_MARK : "").append("</td><td>")
+                    .append(failed ? " " + TableFormatter.FAILED_MARK : "").append("</td><td class=\"shape\">")
                     .append(esc(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
                             + "class=\"muted\">(" + t.rowsTimed() + " rows)</span>" : "").append("</td>");
             if (!t.ran()) {
                 sb.append("<td colspan=\"9\" class=\"fail\">failed: ").append(esc(t.error())).append("</td></tr>\n");
                 continue;
             }
-            sb.append(num(fixed(t.forwardGflops()))).append(num(ms(t.forward())))
-                    .append(num(fixed(t.backwardGflops()))).append(num(ms(t.backward())))
+            sb.append(num(fixed(t.forwardGflops()))).append(ms(t.forward()))
+                    .append(num(fixed(t.backwardGflops()))).append(ms(t.backward()))
                     .append(num(fixed(t.forwardGBs()))).append(num(times(r.forwardSpeedup(t))))
                     .append(num(times(r.backwardSpeedup(t))))
                     .append(num(percent(t.fractionOf(r.peak().gflops()))))
@@ -157,8 +158,10 @@ final class HtmlReport {
         return "<td class=\"num\">" + esc(v) + "</td>";
     }
 
+    /** The median, and the range under it in small print. */
     private static String ms(Stats s) {
-        return String.format(Locale.ROOT, "%.3f (%.3f\u2013%.3f)", s.median() * 1e3, s.min() * 1e3, s.max() * 1e3);
+        return "<td class=\"num\">" + fixed(s.median() * 1e3) + "<br><span class=\"range\">" + fixed(s.min() * 1e3)
+                + "\u2013" + fixed(s.max() * 1e3) + "</span></td>";
     }
 
     private static String times(double v) {

@@ -1,5 +1,7 @@
 package dev.fuse4j.bench.compare;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,6 +24,8 @@ final class SvgBarChart {
     private static final int GAP = 4;
     private static final int LEGEND = 190;
     private static final int BOTTOM = 40;
+    /** Width of one character of the 11 px sans-serif labels, generously: digits are about 6.1 px. */
+    private static final double CHAR_WIDTH = 6.8;
 
     private SvgBarChart() {
     }
@@ -45,7 +49,10 @@ final class SvgBarChart {
             }
         }
         double axisMax = niceCeiling(max);
-        int groupWidth = Math.max(90, series.size() * (BAR + GAP) + 4 * GAP);
+        int longestLabel = groups.stream().mapToInt(String::length).max().orElse(0);
+        // Wide enough for its bars and for its label, so neighbouring shape labels never run into each other.
+        int groupWidth = Math.max(series.size() * (BAR + GAP) + 4 * GAP, (int) Math.ceil(longestLabel * CHAR_WIDTH)
+                + 4 * GAP);
         int width = LEFT + groupWidth * Math.max(1, groups.size()) + LEGEND;
         int plotRight = width - LEGEND + 10;
         int height = TOP + PLOT_HEIGHT + BOTTOM;
@@ -60,7 +67,7 @@ final class SvgBarChart {
             double y = base - PLOT_HEIGHT * i / 5.0;
             sb.append(fmt("<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
                             + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>%n", LEFT,
-                    plotRight, y, y, i == 0 ? "#888" : "#e4e4e4", LEFT - 6, y + 4, TableFormatter.fixed(v)));
+                    plotRight, y, y, i == 0 ? "#888" : "#e4e4e4", LEFT - 6, y + 4, tick(v)));
         }
         for (int g = 0; g < groups.size(); g++) {
             int gx = LEFT + g * groupWidth + 2 * GAP;
@@ -94,7 +101,7 @@ final class SvgBarChart {
             double y = base - PLOT_HEIGHT * reference / axisMax;
             sb.append(fmt("<line class=\"reference\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
                     + "stroke-dasharray=\"5,4\"/><text x=\"%d\" y=\"%.1f\" fill=\"#c00\">%s</text>%n", LEFT, plotRight,
-                    y, y, plotRight + 2, y + 4, TableFormatter.fixed(reference) + "x"));
+                    y, y, plotRight + 2, y + 4, tick(reference) + "\u00d7"));
         }
         for (int s = 0; s < series.size(); s++) {
             int y = TOP + 18 * s;
@@ -118,6 +125,11 @@ final class SvgBarChart {
             }
         }
         return 10 * p;
+    }
+
+    /** An axis label without trailing zeros: 40, 0.5, 2.5. */
+    static String tick(double v) {
+        return BigDecimal.valueOf(v).round(new MathContext(6)).stripTrailingZeros().toPlainString();
     }
 
     static String esc(String s) {

@@ -6,6 +6,13 @@ import dev.fuse4j.bench.StandardShapes.Shape;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.NativeBLAS;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
 /**
  * The usual JVM route: SGEMM from the system's native BLAS (OpenBLAS on Debian, through dev.ludovic.netlib's JNI
  * binding) followed by a separate pass for bias, ReLU and dropout. Unavailable when netlib finds no native BLAS
@@ -14,6 +21,7 @@ import dev.ludovic.netlib.blas.NativeBLAS;
 public final class OpenBlasPeer implements Peer {
     private final BLAS blas;
     private final String reason;
+    private final String library;
 
     public OpenBlasPeer() {
         BLAS b = null;
@@ -29,6 +37,25 @@ public final class OpenBlasPeer implements Peer {
         }
         this.blas = b;
         this.reason = why;
+        this.library = why == null ? loadedBlasLibrary() : null;
+    }
+
+    /**
+     * The native BLAS file the process mapped, read from {@code /proc/self/maps}: libblas.so.3 is a Debian
+     * alternative that may be OpenBLAS or the slow reference BLAS, and the table should say which one ran.
+     */
+    private static String loadedBlasLibrary() {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return "libblas.so.3";
+        }
+        try (Stream<String> lines = Files.lines(maps)) {
+            List<String> libs = lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                    .filter(f -> f.startsWith("/") && f.contains("blas") && f.contains(".so")).distinct().toList();
+            return libs.stream().filter(f -> !f.contains("netlib")).findFirst().orElse("libblas.so.3");
+        } catch (IOException | UncheckedIOException e) {
+            return "libblas.so.3";
+        }
     }
 
     @Override
@@ -43,8 +70,12 @@ public final class OpenBlasPeer implements Peer {
 
     @Override
     public String description() {
-        return reason == null ? "native SGEMM (" + blas.getClass().getSimpleName() + " over the system libblas.so.3)"
-                + " + separate epilogue pass" : reason;
+        if (reason != null) {
+            return reason;
+        }
+        return "SGEMM from " + library + " (" + (library.contains("openblas") ? "OpenBLAS" : "not OpenBLAS: check "
+                + "the libblas.so.3 alternative") + ", through netlib " + blas.getClass().getSimpleName()
+                + ") + a separate bias, ReLU and dropout pass";
     }
 
     @Override

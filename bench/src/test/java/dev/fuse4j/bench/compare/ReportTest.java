@@ -40,7 +40,7 @@ class ReportTest {
         List<CrossCheck.Result> checks = List.of(
                 new CrossCheck.Result("cpu", A, failedCheck ? 3 : 0, 500, 0.1, 0.2, null),
                 new CrossCheck.Result(ODD, A, 0, 500, 0.3, 0.4, null));
-        return new Results("test machine <2 cores>", new MachinePeak.Peak(200, 2, 16, 1.0), 0.5f, 10,
+        return new Results("test machine <2 cores>", new MachinePeak.Peak(200, java.util.List.of(200.0), 2, 16, 1.0), 0.5f, 10,
                 List.of(BackendStatus.available("cpu", "vector"), BackendStatus.available(ODD, "a <device>"),
                         BackendStatus.unavailable("cuda", "no driver")),
                 List.of(new Results.PeerNote("plain-java", "loops", null),
