@@ -33,9 +33,11 @@ public final class CompareCommand {
     private static final long INPUT_SEED = 42L;
     /** The scalar oracle: cross-checked like the others, but too slow to race at the standard shapes. */
     private static final String ORACLE = "cpu-scalar";
-    /** The peak loop is measured at the start and at the end, for this long after this much warm-up. */
+    /**
+     * The peak loop is measured at the start and at the end, for this long (a quarter of the case budget when that
+     * is shorter, so a tiny test run stays short) after half as much warm-up.
+     */
     private static final double PEAK_SECONDS = 1.0;
-    private static final double PEAK_WARMUP_SECONDS = 0.5;
 
     private final CompareOptions options;
     private final Progress progress;
@@ -88,11 +90,12 @@ public final class CompareCommand {
             oracle(probe).ifPresent(checked::add);
         }
         List<Peer> runnable = peers.stream().filter(p -> p.unavailableReason() == null).toList();
-        int checks = options.check() ? checked.size() * CrossCheck.SHAPES.size() : 0;
+        int checks = options.check() ? (checked.size() + runnable.size()) * CrossCheck.SHAPES.size() : 0;
         progress.expect(2 + checks + options.shapes().size() * (backends.size() + runnable.size()));
 
         progress.step("measuring the machine's FMA peak");
-        MachinePeak.Peak first = MachinePeak.measure(PEAK_WARMUP_SECONDS, PEAK_SECONDS);
+        double peakSeconds = Math.min(PEAK_SECONDS, options.budgetSeconds() / 4);
+        MachinePeak.Peak first = MachinePeak.measure(peakSeconds / 2, peakSeconds);
 
         List<CrossCheck.Result> results = new ArrayList<>();
         if (options.check()) {
@@ -100,6 +103,16 @@ public final class CompareCommand {
                 for (Shape s : CrossCheck.SHAPES) {
                     progress.step("cross-check " + be.name() + " at " + s);
                     CrossCheck.Result c = CrossCheck.run(be, s, options.p());
+                    if (!c.passed()) {
+                        progress.note("FAILED: " + describe(c));
+                    }
+                    results.add(c);
+                }
+            }
+            for (Peer peer : runnable) {
+                for (Shape s : CrossCheck.SHAPES) {
+                    progress.step("cross-check peer " + peer.name() + " at " + s);
+                    CrossCheck.Result c = CrossCheck.runPeer(peer, s, options.p());
                     if (!c.passed()) {
                         progress.note("FAILED: " + describe(c));
                     }
@@ -133,7 +146,7 @@ public final class CompareCommand {
             }
         }
         progress.step("measuring the machine's FMA peak again");
-        MachinePeak.Peak peak = MachinePeak.Peak.best(first, MachinePeak.measure(PEAK_WARMUP_SECONDS, PEAK_SECONDS));
+        MachinePeak.Peak peak = MachinePeak.Peak.best(first, MachinePeak.measure(peakSeconds / 2, peakSeconds));
         String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
                 + ", " + System.getProperty("os.name") + ", Java " + Runtime.version();
         progress.note(String.format(Locale.ROOT, "done in %.1f s", progress.elapsedSeconds()));

@@ -139,15 +139,17 @@ final class HtmlReport {
     private static String checkTable(Results r) {
         StringBuilder sb = new StringBuilder("<p>Masks compared bit for bit with the Philox contract; errors of y and"
                 + " of dx, dw, db as a fraction of the bound |y &minus; ref| &le; 2&middot;K&middot;2<sup>&minus;24"
-                + "</sup>&middot;(|b| + &Sigma;|x&middot;w|)&middot;s (&le; 1 passes).</p>\n<table><tr><th>backend"
+                + "</sup>&middot;(|b| + &Sigma;|x&middot;w|)&middot;s (&le; 1 passes). Peers are checked on the forward"
+                + " only; PyTorch, whose dropout has its own generator, in eval mode.</p>\n<table><tr><th>backend"
                 + "</th><th>shape</th><th>mask elements differing</th><th>forward error / bound</th>"
                 + "<th>backward error / bound</th><th>result</th></tr>\n");
         for (CrossCheck.Result c : r.checks()) {
-            sb.append("<tr class=\"check\"><td>").append(esc(c.backend())).append("</td><td>")
+            sb.append("<tr class=\"check\"><td class=\"who\">").append(c.peer() ? "peer " : "")
+                    .append(esc(c.backend())).append("</td><td class=\"shape\">")
                     .append(esc(c.shape().toString())).append("</td>")
                     .append(num(c.maskDiffers() + " / " + c.maskElements()))
                     .append(num(String.format(Locale.ROOT, "%.3f", c.forwardErrorRatio())))
-                    .append(num(String.format(Locale.ROOT, "%.3f", c.backwardErrorRatio())))
+                    .append(num(c.peer() ? "\u2013" : String.format(Locale.ROOT, "%.3f", c.backwardErrorRatio())))
                     .append(c.passed() ? "<td class=\"ok\">ok</td>" : "<td class=\"fail\">FAILED"
                             + (c.error() == null ? "" : ": " + esc(c.error())) + "</td>").append("</tr>\n");
         }

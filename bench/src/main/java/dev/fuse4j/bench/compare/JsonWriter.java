@@ -45,7 +45,7 @@ final class JsonWriter {
     }
 
     private static String check(CrossCheck.Result c) {
-        return "{\"backend\": " + str(c.backend()) + ", \"shape\": " + str(c.shape().toString())
+        return "{\"backend\": " + str(c.backend()) + ", \"peer\": " + c.peer() + ", \"shape\": " + str(c.shape().toString())
                 + ", \"maskDiffers\": " + c.maskDiffers() + ", \"maskElements\": " + c.maskElements()
                 + ", \"forwardErrorRatio\": " + num(c.forwardErrorRatio()) + ", \"backwardErrorRatio\": "
                 + num(c.backwardErrorRatio()) + ", \"error\": " + str(c.error()) + ", \"passed\": " + c.passed() + "}";

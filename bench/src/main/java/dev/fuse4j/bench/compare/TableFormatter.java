@@ -27,12 +27,13 @@ final class TableFormatter {
         }
         if (!r.checks().isEmpty()) {
             sb.append("Cross-check against the float64 reference (largest error as a fraction of the DESIGN.md bound;"
-                    + " <= 1 passes)\n");
-            sb.append(String.format(Locale.ROOT, "  %-14s %-16s %15s %9s %9s  %s%n", "backend", "shape",
+                    + " <= 1 passes; peers: forward only)\n");
+            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %15s %9s %9s  %s%n", "who", "shape",
                     "mask differs", "fwd err", "bwd err", "result"));
             for (CrossCheck.Result c : r.checks()) {
-                sb.append(String.format(Locale.ROOT, "  %-14s %-16s %15s %9.3f %9.3f  %s%n", c.backend(), c.shape(),
-                        c.maskDiffers() + "/" + c.maskElements(), c.forwardErrorRatio(), c.backwardErrorRatio(),
+                sb.append(String.format(Locale.ROOT, "  %-16s %-16s %15s %9s %9s  %s%n",
+                        (c.peer() ? "peer " : "") + c.backend(), c.shape(), c.maskDiffers() + "/" + c.maskElements(),
+                        ratio(c.forwardErrorRatio()), c.peer() ? "-" : ratio(c.backwardErrorRatio()),
                         c.passed() ? "ok" : "FAILED" + (c.error() == null ? "" : ": " + c.error())));
             }
         }
@@ -76,6 +77,10 @@ final class TableFormatter {
             return "-";
         }
         return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f" : Math.abs(v) >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    private static String ratio(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
     }
 
     private static String ms(Stats s) {

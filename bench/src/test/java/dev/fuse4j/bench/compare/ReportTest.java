@@ -38,8 +38,9 @@ class ReportTest {
                 Results.Timing.failed(ODD, false, false, B, "java.lang.IllegalStateException: out of <memory>"),
                 new Results.Timing("plain-java", true, true, B, 5, stats(4e-6), stats(16e-6), null));
         List<CrossCheck.Result> checks = List.of(
-                new CrossCheck.Result("cpu", A, failedCheck ? 3 : 0, 500, 0.1, 0.2, null),
-                new CrossCheck.Result(ODD, A, 0, 500, 0.3, 0.4, null));
+                new CrossCheck.Result("cpu", false, A, failedCheck ? 3 : 0, 500, 0.1, 0.2, null),
+                new CrossCheck.Result(ODD, false, A, 0, 500, 0.3, 0.4, null),
+                new CrossCheck.Result("plain-java", true, A, 0, 500, 0.5, Double.NaN, null));
         return new Results("test machine <2 cores>", new MachinePeak.Peak(200, java.util.List.of(200.0), 2, 16, 1.0), 0.5f, 10,
                 List.of(BackendStatus.available("cpu", "vector"), BackendStatus.available(ODD, "a <device>"),
                         BackendStatus.unavailable("cuda", "no driver")),
@@ -83,7 +84,10 @@ class ReportTest {
         assertEquals(ODD, j.get("backends").get(1).get("name").asText(), "escaped and read back intact");
         assertEquals("no driver", j.get("backends").get(2).get("reason").asText());
         assertFalse(j.get("peers").get(1).get("ran").asBoolean());
-        assertEquals(2, j.get("checks").size());
+        assertEquals(3, j.get("checks").size());
+        assertTrue(j.get("checks").get(2).get("peer").asBoolean());
+        assertTrue(j.get("checks").get(2).get("backwardErrorRatio").isNull(), "a peer's backward is not checked");
+        assertTrue(j.get("checks").get(2).get("passed").asBoolean());
         assertTrue(j.get("allChecksPassed").asBoolean());
         JsonNode timings = j.get("timings");
         assertEquals(6, timings.size());
