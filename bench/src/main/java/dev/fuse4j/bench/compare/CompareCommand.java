@@ -185,13 +185,25 @@ public final class CompareCommand {
         List<Backend> out = new ArrayList<>();
         if (!o.backends().isEmpty()) {
             for (String name : o.backends()) {
-                out.add(Backends.get(name));
+                try {
+                    out.add(Backends.get(name));
+                } catch (IllegalArgumentException | BackendUnavailableException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("backend '" + name + "' could not be opened: " + e, e);
+                }
             }
             return out;
         }
         for (BackendStatus s : Backends.probe()) {
             if (s.available() && !s.name().equals(ORACLE)) {
-                out.add(Backends.get(s.name()));
+                try {
+                    out.add(Backends.get(s.name()));
+                } catch (RuntimeException e) {
+                    // The probe said yes but opening failed: the run goes on without it, and says so.
+                    LOG.log(System.Logger.Level.WARNING, "backend " + s.name() + " is left out: it could not be "
+                            + "opened: " + e, e);
+                }
             }
         }
         return out;

@@ -28,7 +28,8 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
                                 and until the calls stop getting faster)
               --reps N          timed calls per measurement (default 7)
               --budget SECONDS  time per case, forward and backward together (default 10); a peer whose whole
-                                batch would not fit is timed on its first rows, and the table says so
+                                batch would not fit is timed on its first rows, and the table says so; a
+                                backend always runs the whole batch, at least one warm-up and one timed call
               --backends LIST   backend names to check and time, e.g. cpu,opencl:0 (default: every available
                                 one; the scalar oracle cpu-scalar is cross-checked but not timed unless named)
               --peers LIST      plain-java,openblas,pytorch or none (default: every peer that can run here)

@@ -140,8 +140,8 @@ final class HtmlReport {
         StringBuilder sb = new StringBuilder("<p>Masks compared bit for bit with the Philox contract; errors of y and"
                 + " of dx, dw, db as a fraction of the bound |y &minus; ref| &le; 2&middot;K&middot;2<sup>&minus;24"
                 + "</sup>&middot;(|b| + &Sigma;|x&middot;w|)&middot;s (&le; 1 passes). Peers are checked on the forward"
-                + " only; PyTorch, whose dropout has its own generator, in eval mode.</p>\n<table><tr><th>backend"
-                + "</th><th>shape</th><th>mask elements differing</th><th>forward error / bound</th>"
+                + " only; PyTorch, whose dropout has its own generator, in eval mode.</p>\n<table><tr><th>backend or"
+                + " peer</th><th>shape</th><th>mask elements differing</th><th>forward error / bound</th>"
                 + "<th>backward error / bound</th><th>result</th></tr>\n");
         for (CrossCheck.Result c : r.checks()) {
             sb.append("<tr class=\"check\"><td class=\"who\">").append(c.peer() ? "peer " : "")
