@@ -32,6 +32,10 @@ public final class PyTorchPeer implements Peer {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
+        // DJL logs through SLF4J; with no binding on the class path SLF4J would print three lines of warnings.
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         Engine e = null;
         String why = null;
         try {
