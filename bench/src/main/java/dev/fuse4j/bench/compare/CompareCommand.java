@@ -58,6 +58,7 @@ public final class CompareCommand {
         List<Peer> peers;
         try {
             o = CompareOptions.parse(args);
+            prepareOut(o.out());
             backends = chooseBackends(o);
             peers = choosePeers(o);
         } catch (CompareOptions.HelpRequested h) {
@@ -70,7 +71,6 @@ public final class CompareCommand {
         Results r = new CompareCommand(o, err).execute(backends, peers);
         String table = TableFormatter.format(r);
         out.print(table);
-        Files.createDirectories(o.out());
         Path json = o.out().resolve("results.json");
         Path html = o.out().resolve("report.html");
         Files.writeString(json, JsonWriter.write(r), StandardCharsets.UTF_8);
@@ -163,6 +163,18 @@ public final class CompareCommand {
             LOG.log(System.Logger.Level.WARNING, who + " at " + s + " failed", e);
             progress.note(who + " at " + s + " failed: " + e);
             return Results.Timing.failed(who, peer, onCpu, s, e.toString());
+        }
+    }
+
+    /** Makes the output folder before the run rather than failing to write after minutes of timing. */
+    private static void prepareOut(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("--out '" + dir + "' cannot be made into a folder: " + e, e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IllegalArgumentException("--out '" + dir + "' is not writable");
         }
     }
 

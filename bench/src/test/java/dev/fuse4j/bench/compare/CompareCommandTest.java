@@ -62,6 +62,12 @@ class CompareCommandTest {
                 print(err)));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("tpu"), err.toString());
         assertFalse(Files.exists(dir.resolve("results.json")), "nothing is written for bad options");
+        err.reset();
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        assertEquals(2, CompareCommand.run(new String[] {"--out", file.toString()}, print(new ByteArrayOutputStream()),
+                print(err)));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--out '" + file + "' cannot be made into a folder"),
+                err.toString());
     }
 
     private static boolean has(JsonNode j, String who, String shape) {
