@@ -6,32 +6,43 @@ import dev.fuse4j.spi.AbstractBackend;
 import dev.fuse4j.spi.LinearShape;
 import org.jocl.cl_mem;
 
+import java.util.List;
+
+import static org.jocl.CL.clReleaseMemObject;
+
 /**
- * The fused layer on one OpenCL device. Forward is one tiled GEMM launch with the epilogue before the store;
- * backward is two GEMM launches whose loaders form dz from dy and y, plus a column-sum kernel for db. Every call
- * waits for its own work, so tensors are ready when it returns.
+ * The fused layer and the training helpers on one OpenCL device. Forward is one GEMM launch with the epilogue
+ * before the store; backward is two GEMM launches whose loaders form dz from dy and y (the dw launch also sums db).
+ * Every call holds the device lock until its own work is finished, so its outputs are ready when it returns.
  */
 final class OpenClBackend extends AbstractBackend<OpenClTensor> {
-    private static final int MODE_FORWARD = 0;
-    private static final int MODE_DX = 1;
-    private static final int MODE_DW = 2;
+    static final String ELEMENTWISE_SOURCE = "elementwise.cl";
+    static final List<String> ELEMENTWISE_KERNELS = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sgd_step",
+            "adam_step");
     private static final int ELEMENTWISE_GROUP = 64;
 
     private final ClDevice dev;
+    private final ClGemm gemm;
+    private final ClProgramCache.Built elementwise;
+    /** Work-group size of the one-group reduction in {@code sum2}: a power of two the device allows. */
+    private final int reduceSize;
 
     OpenClBackend(String name, ClDevice dev) {
         super(name, OpenClTensor.class);
         this.dev = dev;
+        this.gemm = new ClGemm(dev);
+        this.reduceSize = Integer.highestOneBit((int) Math.min(256, dev.info.maxWorkGroupSize()));
+        this.elementwise = dev.programs.get(ELEMENTWISE_SOURCE, "-DRED=" + reduceSize, ELEMENTWISE_KERNELS);
     }
 
     @Override
     public String device() {
-        return dev.info.describe() + ", tiles " + dev.tiles.tm() + "x" + dev.tiles.tn() + "x" + dev.tiles.tk();
+        return dev.info.describe() + ", GEMM tiles " + gemm.describe();
     }
 
     @Override
     protected OpenClTensor allocate(int[] shape) {
-        return new OpenClTensor(this, dev, dev.allocate(count(shape)), shape);
+        return new OpenClTensor(this, dev, shape);
     }
 
     @Override
@@ -48,21 +59,13 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         return t;
     }
 
-    private static long count(int[] shape) {
-        long n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return n;
-    }
-
     @Override
     protected void forward(LinearShape s, OpenClTensor x, OpenClTensor w, OpenClTensor b, Activation act, Dropout d,
                            OpenClTensor y, OpenClTensor z) {
         dev.lock.lock();
         try {
-            gemm(MODE_FORWARD, s.n(), s.out(), s.in(), x.mem, w.mem, y.mem, b.mem, z == null ? dev.unused : z.mem,
-                    z != null, dev.unused, dev.unused, dev.unused, s.out(), act, d);
+            gemm.enqueue(ClGemm.MODE_FORWARD, s.n(), s.out(), s.in(), x.mem, w.mem, y.mem, b.mem,
+                    z == null ? dev.unused : z.mem, z != null, dev.unused, dev.unused, dev.unused, dev.unused, act, d);
             dev.finish();
         } finally {
             dev.lock.unlock();
@@ -76,28 +79,16 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         cl_mem zm = z == null ? dev.unused : z.mem;
         dev.lock.lock();
         try {
-            gemm(MODE_DX, s.n(), s.in(), s.out(), dev.unused, w.mem, dx.mem, dev.unused, dev.unused, false, dy.mem,
-                    y.mem, zm, s.out(), act, d);
-            gemm(MODE_DW, s.out(), s.in(), s.n(), dev.unused, x.mem, dw.mem, dev.unused, dev.unused, false, dy.mem,
-                    y.mem, zm, s.out(), act, d);
-            dev.launch("bias_grad", global1(s.out()), new long[] {ELEMENTWISE_GROUP}, s.n(), s.out(), dy.mem, y.mem,
-                    zm, db.mem, act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(),
-                    lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+            // dx[n × in] = dz[n × out]·w[out × in]
+            gemm.enqueue(ClGemm.MODE_DX, s.n(), s.in(), s.out(), dev.unused, w.mem, dx.mem, dev.unused, dev.unused,
+                    false, dy.mem, y.mem, zm, dev.unused, act, d);
+            // dw[out × in] = dzᵀ[out × n]·x[n × in], and db = the row sums of dzᵀ
+            gemm.enqueue(ClGemm.MODE_DW, s.out(), s.in(), s.n(), dev.unused, x.mem, dw.mem, dev.unused, dev.unused,
+                    false, dy.mem, y.mem, zm, db.mem, act, d);
             dev.finish();
         } finally {
             dev.lock.unlock();
         }
-    }
-
-    private void gemm(int mode, int m, int n, int k, cl_mem a, cl_mem b, cl_mem c, cl_mem bias, cl_mem zout,
-                      boolean storeZ, cl_mem dy, cl_mem y, cl_mem z, int ldo, Activation act, Dropout d) {
-        TileConfig t = dev.tiles;
-        long[] local = {t.workGroupX(), t.workGroupY()};
-        long[] global = {(long) ((n + t.tn() - 1) / t.tn()) * t.workGroupX(),
-            (long) ((m + t.tm() - 1) / t.tm()) * t.workGroupY()};
-        dev.launch("gemm", global, local, mode, m, n, k, a, b, c, bias, zout, storeZ ? 1 : 0, dy, y, z, ldo,
-                act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(), lo(d.seed()),
-                hi(d.seed()), lo(d.offset()), hi(d.offset()));
     }
 
     @Override
@@ -105,8 +96,8 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         long total = (long) rows * cols;
         dev.lock.lock();
         try {
-            dev.launch("dropout_mask", global1((total + 3) / 4), new long[] {ELEMENTWISE_GROUP}, total, out.mem,
-                    d.training() ? 1 : 0, d.threshold(), lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+            launch("dropout_mask", (total + 3) / 4, total, out.mem, d.training() ? 1 : 0, d.threshold(),
+                    (int) d.seed(), (int) (d.seed() >>> 32), (int) d.offset(), (int) (d.offset() >>> 32));
             dev.finish();
         } finally {
             dev.lock.unlock();
@@ -123,19 +114,18 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         try {
             dev.lock.lock();
             try {
-                dev.launch("softmax_xent_rows", global1(n), new long[] {ELEMENTWISE_GROUP}, n, classes, logits.mem,
-                        labels.mem, grad.mem, rowLoss, rowCorrect);
-                dev.launch("sum2", new long[] {dev.reduceSize}, new long[] {dev.reduceSize}, n, rowLoss, rowCorrect,
-                        sums);
+                launch("softmax_xent_rows", n, n, classes, logits.mem, labels.mem, grad.mem, rowLoss, rowCorrect);
+                ClLaunch.run(dev.queue, elementwise.kernel("sum2"), "sum2", new long[] {reduceSize},
+                        new long[] {reduceSize}, n, rowLoss, rowCorrect, sums);
                 dev.finish();
             } finally {
                 dev.lock.unlock();
             }
-            dev.read(sums, two);
+            dev.read(sums, two); // only the two sums cross to the host
         } finally {
-            org.jocl.CL.clReleaseMemObject(rowLoss);
-            org.jocl.CL.clReleaseMemObject(rowCorrect);
-            org.jocl.CL.clReleaseMemObject(sums);
+            clReleaseMemObject(rowLoss);
+            clReleaseMemObject(rowCorrect);
+            clReleaseMemObject(sums);
         }
         return new double[] {two[0] / n, Math.round(two[1])};
     }
@@ -146,8 +136,7 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         int len = (int) param.size();
         dev.lock.lock();
         try {
-            dev.launch("sgd_step", global1(len), new long[] {ELEMENTWISE_GROUP}, len, param.mem, grad.mem,
-                    velocity.mem, lr, momentum, wd);
+            launch("sgd_step", len, len, param.mem, grad.mem, velocity.mem, lr, momentum, wd);
             dev.finish();
         } finally {
             dev.lock.unlock();
@@ -158,28 +147,22 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
     protected void adam(OpenClTensor param, OpenClTensor grad, OpenClTensor m, OpenClTensor v, float lr, float beta1,
                         float beta2, float eps, float wd, long step) {
         int len = (int) param.size();
+        // The bias corrections in double on the host, as CpuBackend computes them.
         float c1 = (float) (1 - Math.pow(beta1, step));
         float c2 = (float) (1 - Math.pow(beta2, step));
         dev.lock.lock();
         try {
-            dev.launch("adam_step", global1(len), new long[] {ELEMENTWISE_GROUP}, len, param.mem, grad.mem, m.mem,
-                    v.mem, lr, beta1, beta2, eps, wd, c1, c2);
+            launch("adam_step", len, len, param.mem, grad.mem, m.mem, v.mem, lr, beta1, beta2, eps, wd, c1, c2);
             dev.finish();
         } finally {
             dev.lock.unlock();
         }
     }
 
-    /** A 1-D global size rounded up to whole work-groups. */
-    private static long[] global1(long items) {
-        return new long[] {(items + ELEMENTWISE_GROUP - 1) / ELEMENTWISE_GROUP * ELEMENTWISE_GROUP};
-    }
-
-    private static int lo(long v) {
-        return (int) v;
-    }
-
-    private static int hi(long v) {
-        return (int) (v >>> 32);
+    /** Enqueues a 1-D elementwise kernel over {@code items} work-items (rounded up to whole groups). */
+    private void launch(String kernel, long items, Object... args) {
+        long global = (items + ELEMENTWISE_GROUP - 1) / ELEMENTWISE_GROUP * ELEMENTWISE_GROUP;
+        ClLaunch.run(dev.queue, elementwise.kernel(kernel), kernel, new long[] {global},
+                new long[] {ELEMENTWISE_GROUP}, args);
     }
 }

@@ -27,18 +27,31 @@ class OpenClDeviceTest {
     }
 
     private static ClDeviceInfo info(long type) {
-        return new ClDeviceInfo(null, null, "platform", "dev", "vendor", "OpenCL 3.0", type, 8, 1L << 30, 65536, 1024);
+        return info(type, 1024, 65536, 1);
+    }
+
+    private static ClDeviceInfo info(long type, long maxWorkGroup, long localMem, int vectorWidth) {
+        return new ClDeviceInfo(null, null, "platform", "dev", "vendor", "OpenCL 3.0", type, 8, 1L << 30, localMem,
+                maxWorkGroup, vectorWidth);
     }
 
     @Test
     void tilesFollowTheDeviceLimits() {
-        assertEquals(new TileConfig(64, 64, 16, 4), TileConfig.choose(1024, 65536));
-        assertEquals(new TileConfig(32, 32, 16, 4), TileConfig.choose(128, 65536));
-        assertEquals(new TileConfig(32, 32, 16, 4), TileConfig.choose(1024, 6000), "8 KiB of tiles do not fit");
-        assertEquals(new TileConfig(4, 4, 4, 4), TileConfig.choose(1, 1024));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> TileConfig.choose(1, 8));
+        List<TileConfig> gpu = TileConfig.tiersFor(info(CL_DEVICE_TYPE_GPU, 1024, 49152, 1));
+        assertEquals(TileConfig.GPU, gpu, "a large GPU gets every tier, 128x128 first");
+        assertEquals(128, gpu.get(0).bm());
+        assertEquals(128, gpu.get(0).bn());
+        List<TileConfig> smallGpu = TileConfig.tiersFor(info(CL_DEVICE_TYPE_GPU, 128, 49152, 1));
+        assertEquals(new TileConfig(8, 8, 4, 4, 1, 8, 4), smallGpu.get(0), "256 work-items do not fit in 128");
+        List<TileConfig> littleLocal = TileConfig.tiersFor(info(CL_DEVICE_TYPE_GPU, 1024, 12000, 1));
+        assertEquals(64, littleLocal.get(0).bm(), "the 17 KiB of 128x128 tiles do not fit in 12000 bytes");
+        List<TileConfig> cpu = TileConfig.tiersFor(info(CL_DEVICE_TYPE_CPU, 4096, 1 << 20, 16));
+        assertEquals(16, cpu.get(0).vn(), "AVX-512 CPUs get float16 columns");
+        assertEquals(8, TileConfig.tiersFor(info(CL_DEVICE_TYPE_CPU, 4096, 1 << 20, 8)).get(0).vn());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> TileConfig.tiersFor(info(CL_DEVICE_TYPE_GPU, 1, 8, 1)));
         assertTrue(e.getMessage().contains("8 bytes"), e.getMessage());
-        assertEquals("-DTM=64 -DTN=64 -DTK=16 -DRM=4", new TileConfig(64, 64, 16, 4).buildOptions());
+        assertEquals("-DWX=16 -DWY=16 -DRM=8 -DVN=4 -DNV=2 -DBK=16 -DPAD=4", gpu.get(0).buildOptions());
     }
 
     @Test
@@ -66,9 +79,10 @@ class OpenClDeviceTest {
         ClDiscovery d = ClDiscovery.run();
         Assumptions.assumeTrue(d.unavailableReason() == null, () -> "no OpenCL device: " + d.unavailableReason());
         ClDevice dev = new ClDevice(d.devices().get(0));
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> dev.buildForDiagnostics("__kernel void k(__global float *a) { a[0] = undefined_name; }", ""));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> dev.programs.build("broken.cl",
+                "__kernel void k(__global float *a) { a[0] = undefined_name; }", "-DMARKER=7"));
         assertTrue(e.getMessage().contains(d.devices().get(0).name()), e.getMessage());
+        assertTrue(e.getMessage().contains("broken.cl") && e.getMessage().contains("-DMARKER=7"), e.getMessage());
         assertTrue(e.getMessage().contains("undefined_name"), "the compiler's log names the problem: " + e.getMessage());
     }
 }

@@ -1,0 +1,82 @@
+package dev.fuse4j.opencl;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The GEMM kernel of {@code fused_linear.cl} built once per tile tier for one device, and the choice of tier per
+ * launch: the largest tier that still gives every compute unit a work-group, else the smallest (a 128×784→512
+ * layer is 4 tiles of 128×128 on a GPU with over a hundred compute units).
+ */
+final class ClGemm {
+    static final String SOURCE = "fused_linear.cl";
+    static final int MODE_FORWARD = 0;
+    static final int MODE_DX = 1;
+    static final int MODE_DW = 2;
+    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+
+    private record Tier(TileConfig tiles, cl_kernel kernel) {
+    }
+
+    private final ClDevice dev;
+    private final List<Tier> tiers;
+
+    ClGemm(ClDevice dev) {
+        this.dev = dev;
+        List<Tier> built = new ArrayList<>();
+        for (TileConfig t : TileConfig.tiersFor(dev.info)) {
+            cl_kernel k = dev.programs.get(SOURCE, t.buildOptions(), List.of("gemm")).kernel("gemm");
+            long limit = dev.programs.workGroupLimit(k);
+            if (limit < t.workGroupSize()) {
+                // The compiler may allow fewer work-items than the device (register pressure): skip that tier.
+                LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles {0} skipped on {1}: the kernel allows {2} "
+                        + "work-items per group", t, dev.info.name(), limit);
+                continue;
+            }
+            built.add(new Tier(t, k));
+            if (built.size() == 2) {
+                break; // a large tier and a small one are enough to cover big and small layers
+            }
+        }
+        if (built.isEmpty()) {
+            throw new IllegalStateException("no GEMM tile tier builds with a usable work-group size on "
+                    + dev.info.name());
+        }
+        this.tiers = List.copyOf(built);
+        LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles on {0}: {1}", dev.info.name(), describe());
+    }
+
+    String describe() {
+        return String.join(" / ", tiers.stream().map(t -> t.tiles().toString()).toList());
+    }
+
+    /** The tier for an {@code m × n} output. */
+    private Tier pick(int m, int n) {
+        for (Tier t : tiers) {
+            if (t.tiles().tiles(m, n) >= dev.info.computeUnits()) {
+                return t;
+            }
+        }
+        return tiers.get(tiers.size() - 1);
+    }
+
+    /**
+     * Enqueues {@code C[m × n] = A[m × k]·B[k × n]} in {@code mode}; the caller holds the device lock. Unused
+     * buffers may be {@code dev.unused}.
+     */
+    void enqueue(int mode, int m, int n, int k, cl_mem a, cl_mem b, cl_mem c, cl_mem bias, cl_mem zOut,
+                 boolean storeZ, cl_mem dy, cl_mem y, cl_mem z, cl_mem db, Activation act, Dropout d) {
+        Tier tier = pick(m, n);
+        TileConfig t = tier.tiles();
+        long[] local = {t.wx(), t.wy()};
+        long[] global = {(long) ((n + t.bn() - 1) / t.bn()) * t.wx(), (long) ((m + t.bm() - 1) / t.bm()) * t.wy()};
+        ClLaunch.run(dev.queue, tier.kernel(), "gemm", global, local, mode, m, n, k, a, b, c, bias, zOut,
+                storeZ ? 1 : 0, dy, y, z, db, act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0,
+                d.threshold(), (int) d.seed(), (int) (d.seed() >>> 32), (int) d.offset(), (int) (d.offset() >>> 32));
+    }
+}

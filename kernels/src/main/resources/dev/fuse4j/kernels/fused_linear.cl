@@ -1,0 +1,237 @@
+/*
+ * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward. The host prepends fuse4j_common.h
+ * (Philox, keep test, epilogue, dz) and passes the tile geometry as -D options chosen from the device's limits:
+ *   WX x WY   work-items per work-group,
+ *   RM        rows of the output per work-item,
+ *   VN        vector width of a work-item's columns (4 on GPUs; the preferred float width, e.g. 16, on CPUs),
+ *   NV        column vectors per work-item, BN / NV apart (strided so neighbouring work-items read neighbouring
+ *             local memory),
+ *   BK        the K slice staged in local memory per step (a multiple of 4),
+ *   PAD       floats of padding per local row (keeps the transposing stores off one bank on GPUs).
+ * A work-group computes a BM x BN output tile, BM = WY * RM, BN = WX * VN * NV; each work-item holds RM x (VN * NV)
+ * accumulators in registers.
+ */
+#ifndef WX
+#error "WX, WY, RM, VN, NV, BK, PAD must be defined by the host"
+#endif
+#define BM (WY * RM)
+#define BN (WX * VN * NV)
+#define CSTRIDE (BN / NV)
+#define THREADS (WX * WY)
+
+#define F4J_CAT_(a, b) a##b
+#define F4J_CAT(a, b) F4J_CAT_(a, b)
+#define floatV F4J_CAT(float, VN)
+#define vloadV F4J_CAT(vload, VN)
+#define vstoreV F4J_CAT(vstore, VN)
+
+#define MODE_FORWARD 0 /* C[n x out]  = x . w^T, fused epilogue         */
+#define MODE_DX 1      /* C[n x in]   = dz . w, dz formed while loading  */
+#define MODE_DW 2      /* C[out x in] = dz^T . x, dz formed while loading; db = row sums of dz^T on the way */
+
+/* Four consecutive values s[r][c .. c+3] of a rows x cols row-major matrix; zero past its edges. */
+inline float4 f4j_load4(__global const float *s, int rows, int cols, int r, int c) {
+    if (r >= rows || c >= cols) {
+        return (float4)(0.0f);
+    }
+    __global const float *p = s + (long)r * cols + c;
+    if (c + 4 <= cols) {
+        return vload4(0, p);
+    }
+    float4 v = (float4)(0.0f);
+    v.x = p[0];
+    if (c + 1 < cols) {
+        v.y = p[1];
+    }
+    if (c + 2 < cols) {
+        v.z = p[2];
+    }
+    return v;
+}
+
+/*
+ * dz[i][j .. j+3] of the [n x out] output, formed from dy and y (and z and the regenerated mask where the
+ * activation needs them); zero past the edges. Four consecutive elements span at most two Philox blocks.
+ */
+inline float4 f4j_dz4(__global const float *dy, __global const float *y, __global const float *z, int n, int out,
+                      int i, int j, int act, float alpha, float scale, int training, ulong threshold, uint s0,
+                      uint s1, uint o0, uint o1) {
+    float4 g = f4j_load4(dy, n, out, i, j);
+    float4 yy = f4j_load4(y, n, out, i, j);
+    float4 zz = act == F4J_GELU ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
+    int kept[4] = {1, 1, 1, 1};
+    if (training && f4j_dz_needs_mask(act) && i < n) {
+        ulong e = (ulong)i * (ulong)out + (ulong)j;
+        ulong q0 = e >> 2;
+        uint4 b0 = f4j_mask_block(q0, s0, s1, o0, o1);
+        uint4 b1 = ((e + 3) >> 2) != q0 ? f4j_mask_block(q0 + 1, s0, s1, o0, o1) : b0;
+        for (int c = 0; c < 4; c++) {
+            ulong ec = e + c;
+            kept[c] = f4j_keep_word(f4j_word((ec >> 2) == q0 ? b0 : b1, (int)(ec & 3)), threshold);
+        }
+    }
+    return (float4)(f4j_dz(act, alpha, scale, g.x, yy.x, zz.x, kept[0]),
+                    f4j_dz(act, alpha, scale, g.y, yy.y, zz.y, kept[1]),
+                    f4j_dz(act, alpha, scale, g.z, yy.z, zz.z, kept[2]),
+                    f4j_dz(act, alpha, scale, g.w, yy.w, zz.w, kept[3]));
+}
+
+/*
+ * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*). Out-of-range elements load as 0,
+ * so any shape works; only whole tiles are stored with vector stores.
+ *
+ * Forward: a = x, b = w, and the epilogue (bias, optional z, activation, Philox mask, scale) runs on the
+ * accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
+ * global memory; in MODE_DW the work-groups of the first column tile also sum their dz^T rows into db.
+ */
+__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
+void gemm(int mode, int M, int N, int K,
+          __global const float *a, __global const float *b, __global float *c,
+          __global const float *bias, __global float *zout, int storeZ,
+          __global const float *dy, __global const float *y, __global const float *z, __global float *db,
+          int act, float alpha, float scale, int training, ulong threshold, uint s0, uint s1, uint o0, uint o1) {
+    __local float As[BK][BM + PAD];
+    __local float Bs[BK][BN + PAD];
+    const int tx = get_local_id(0);
+    const int ty = get_local_id(1);
+    const int tid = ty * WX + tx;
+    const int row0 = get_group_id(1) * BM;
+    const int col0 = get_group_id(0) * BN;
+    const int sumRows = mode == MODE_DW && get_group_id(0) == 0 && tx == 0;
+
+    floatV acc[RM][NV];
+#pragma unroll
+    for (int r = 0; r < RM; r++) {
+#pragma unroll
+        for (int v = 0; v < NV; v++) {
+            acc[r][v] = (floatV)(0.0f);
+        }
+    }
+    float rowSum[RM];
+    for (int r = 0; r < RM; r++) {
+        rowSum[r] = 0.0f;
+    }
+
+    for (int k0 = 0; k0 < K; k0 += BK) {
+        /* A tile, As[kk][m] = A(row0 + m, k0 + kk), four source-consecutive elements per step. */
+        if (mode == MODE_DW) {
+            /* A(m, k) = dz[k][m]: dz rows run along m. */
+            for (int g = tid; g < BK * (BM / 4); g += THREADS) {
+                int kk = g / (BM / 4), m = (g % (BM / 4)) * 4;
+                float4 v = f4j_dz4(dy, y, z, K, M, k0 + kk, row0 + m, act, alpha, scale, training, threshold,
+                                   s0, s1, o0, o1);
+                vstore4(v, 0, &As[kk][m]);
+            }
+        } else {
+            /* A(m, k) = x[m][k] (forward) or dz[m][k] (dx): rows run along k. */
+            for (int g = tid; g < BM * (BK / 4); g += THREADS) {
+                int m = g / (BK / 4), kk = (g % (BK / 4)) * 4;
+                float4 v = mode == MODE_FORWARD
+                        ? f4j_load4(a, M, K, row0 + m, k0 + kk)
+                        : f4j_dz4(dy, y, z, M, K, row0 + m, k0 + kk, act, alpha, scale, training, threshold,
+                                  s0, s1, o0, o1);
+                As[kk][m] = v.x;
+                As[kk + 1][m] = v.y;
+                As[kk + 2][m] = v.z;
+                As[kk + 3][m] = v.w;
+            }
+        }
+        /* B tile, Bs[kk][j] = B(k0 + kk, col0 + j). */
+        if (mode == MODE_FORWARD) {
+            /* B(k, j) = w[j][k]: w rows run along k. */
+            for (int g = tid; g < BN * (BK / 4); g += THREADS) {
+                int j = g / (BK / 4), kk = (g % (BK / 4)) * 4;
+                float4 v = f4j_load4(b, N, K, col0 + j, k0 + kk);
+                Bs[kk][j] = v.x;
+                Bs[kk + 1][j] = v.y;
+                Bs[kk + 2][j] = v.z;
+                Bs[kk + 3][j] = v.w;
+            }
+        } else {
+            /* B(k, j) = w[k][j] (dx) or x[k][j] (dw): rows run along j. */
+            for (int g = tid; g < BK * (BN / 4); g += THREADS) {
+                int kk = g / (BN / 4), j = (g % (BN / 4)) * 4;
+                vstore4(f4j_load4(b, K, N, k0 + kk, col0 + j), 0, &Bs[kk][j]);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+
+#pragma unroll
+        for (int kk = 0; kk < BK; kk++) {
+            floatV bv[NV];
+#pragma unroll
+            for (int v = 0; v < NV; v++) {
+                bv[v] = vloadV(0, &Bs[kk][tx * VN + v * CSTRIDE]);
+            }
+#pragma unroll
+            for (int r = 0; r < RM; r++) {
+                floatV av = (floatV)(As[kk][ty * RM + r]);
+#pragma unroll
+                for (int v = 0; v < NV; v++) {
+                    acc[r][v] = fma(av, bv[v], acc[r][v]);
+                }
+            }
+        }
+        if (sumRows) {
+            for (int kk = 0; kk < BK; kk++) {
+                for (int r = 0; r < RM; r++) {
+                    rowSum[r] += As[kk][ty * RM + r];
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    for (int r = 0; r < RM; r++) {
+        int row = row0 + ty * RM + r;
+        if (row >= M) {
+            break;
+        }
+        if (sumRows) {
+            db[row] = rowSum[r];
+        }
+        for (int v = 0; v < NV; v++) {
+            int colBase = col0 + tx * VN + v * CSTRIDE;
+            if (colBase >= N) {
+                break;
+            }
+            __global float *dst = c + (long)row * N + colBase;
+            if (mode != MODE_FORWARD) {
+                if (colBase + VN <= N) {
+                    vstoreV(acc[r][v], 0, dst);
+                } else {
+                    float vals[VN];
+                    vstoreV(acc[r][v], 0, vals);
+                    for (int cc = 0; colBase + cc < N; cc++) {
+                        dst[cc] = vals[cc];
+                    }
+                }
+                continue;
+            }
+            /* The epilogue, before the store: bias, optional z, activation, mask (one Philox block per 4). */
+            float vals[VN];
+            vstoreV(acc[r][v], 0, vals);
+            int width = min(VN, N - colBase);
+            ulong cachedQ = ~(ulong)0;
+            uint4 blk = (uint4)(0u);
+            for (int cc = 0; cc < width; cc++) {
+                int col = colBase + cc;
+                ulong e = (ulong)row * (ulong)N + (ulong)col;
+                float zz = vals[cc] + bias[col];
+                if (storeZ) {
+                    zout[e] = zz;
+                }
+                int kept = 1;
+                if (training) {
+                    ulong q = e >> 2;
+                    if (q != cachedQ) {
+                        blk = f4j_mask_block(q, s0, s1, o0, o1);
+                        cachedQ = q;
+                    }
+                    kept = f4j_keep_word(f4j_word(blk, (int)(e & 3)), threshold);
+                }
+                dst[cc] = f4j_epilogue(act, alpha, zz, kept, scale);
+            }
+        }
+    }
+}
