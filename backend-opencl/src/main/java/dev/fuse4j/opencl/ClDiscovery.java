@@ -20,6 +20,7 @@ import static org.jocl.CL.clGetPlatformIDs;
  * OpenCL library or no platform, the result says why in words instead of throwing.
  */
 record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
+    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
 
     static ClDiscovery run() {
         try {
@@ -52,6 +53,9 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
                 return none(platforms.length + " OpenCL platform(s) but no device on any of them");
             }
             found.sort(Comparator.comparingInt(ClDeviceInfo::rank));
+            for (int i = 0; i < found.size(); i++) {
+                LOG.log(System.Logger.Level.DEBUG, "OpenCL device opencl:{0}: {1}", i, found.get(i).describe());
+            }
             return new ClDiscovery(List.copyOf(found), null);
         } catch (CLException e) {
             if (e.getStatus() == -1001) { // CL_PLATFORM_NOT_FOUND_KHR from the ICD loader

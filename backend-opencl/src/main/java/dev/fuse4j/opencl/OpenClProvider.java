@@ -50,7 +50,14 @@ public final class OpenClProvider implements BackendProvider {
         }
         ClDeviceInfo info = d.devices().get(index);
         OpenClBackend b = new OpenClBackend(NAME + ":" + index, new ClDevice(info));
-        LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", b.name(), info.describe());
+        LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", b.name(), b.device());
+        for (int i = 0; i < d.devices().size(); i++) {
+            if (i != index) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}:{1} not opened ({2} than {3}; ranked GPUs, accelerators, "
+                        + "CPUs): {4}", NAME, i, i < index ? "listed earlier" : "ranked no better", b.name(),
+                        d.devices().get(i).describe());
+            }
+        }
         return b;
     }
 

@@ -83,13 +83,18 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
  * Forward: a = x, b = w, and the epilogue (bias, optional z, activation, Philox mask, scale) runs on the
  * accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
  * global memory; in MODE_DW the work-groups of the first column tile also sum their dz^T rows into db.
+ *
+ * Split K (backward only, for outputs of few tiles and a long K such as dw of a 65536-row batch): work-group z
+ * covers K from z * kChunk (a multiple of BK) for kChunk, and writes its partial C and db at offsets z * M * N and
+ * z * M; sum_slices adds the slices up. With one slice (kChunk >= K) c and db are the final outputs.
  */
 __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
 void gemm(int mode, int M, int N, int K,
           __global const float *a, __global const float *b, __global float *c,
           __global const float *bias, __global float *zout, int storeZ,
           __global const float *dy, __global const float *y, __global const float *z, __global float *db,
-          int act, float alpha, float scale, int training, ulong threshold, uint s0, uint s1, uint o0, uint o1) {
+          int act, float alpha, float scale, int training, ulong threshold, uint s0, uint s1, uint o0, uint o1,
+          int kChunk) {
     __local float As[BK][BM + PAD];
     __local float Bs[BK][BN + PAD];
     const int tx = get_local_id(0);
@@ -98,6 +103,11 @@ void gemm(int mode, int M, int N, int K,
     const int row0 = get_group_id(1) * BM;
     const int col0 = get_group_id(0) * BN;
     const int sumRows = mode == MODE_DW && get_group_id(0) == 0 && tx == 0;
+    const int slice = get_group_id(2);
+    const int kBegin = slice * kChunk;
+    const int kEnd = min(K, kBegin + kChunk);
+    c += (long)slice * M * N;
+    db += (long)slice * M;
 
     floatV acc[RM][NV];
 #pragma unroll
@@ -112,7 +122,7 @@ void gemm(int mode, int M, int N, int K,
         rowSum[r] = 0.0f;
     }
 
-    for (int k0 = 0; k0 < K; k0 += BK) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += BK) {
         /* A tile, As[kk][m] = A(row0 + m, k0 + kk), four source-consecutive elements per step. */
         if (mode == MODE_DW) {
             /* A(m, k) = dz[k][m]: dz rows run along m. */
@@ -234,4 +244,17 @@ void gemm(int mode, int M, int N, int K,
             }
         }
     }
+}
+
+/* out[i] = sum over s < slices of part[s * len + i]: the reduction after a split-K launch. */
+__kernel void sum_slices(int len, int slices, __global const float *part, __global float *out) {
+    int i = get_global_id(0);
+    if (i >= len) {
+        return;
+    }
+    float sum = 0.0f;
+    for (int s = 0; s < slices; s++) {
+        sum += part[(long)s * len + i];
+    }
+    out[i] = sum;
 }

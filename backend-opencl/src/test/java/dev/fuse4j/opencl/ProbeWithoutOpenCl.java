@@ -1,0 +1,25 @@
+package dev.fuse4j.opencl;
+
+import dev.fuse4j.BackendStatus;
+import dev.fuse4j.BackendUnavailableException;
+import dev.fuse4j.Backends;
+
+/** Run by {@link NoOpenClPlatformTest} in a JVM whose ICD loader sees no vendor: prints what a user would see. */
+final class ProbeWithoutOpenCl {
+    private ProbeWithoutOpenCl() {
+    }
+
+    public static void main(String[] args) {
+        for (BackendStatus s : Backends.probe()) {
+            if (s.name().startsWith("opencl")) {
+                System.out.println("probe: " + s);
+            }
+        }
+        try {
+            Backends.get("opencl");
+            System.out.println("get: opened");
+        } catch (BackendUnavailableException e) {
+            System.out.println("get: " + e.getMessage());
+        }
+    }
+}
