@@ -76,6 +76,61 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
                     f4j_dz(act, alpha, scale, g.w, yy.w, zz.w, kept[3]));
 }
 
+#if VN >= 8
+/*
+ * Wide (CPU) tiles draw a row's mask words for all of a work-item's columns at once: one Philox block per lane,
+ * LANES = NV * VN / 4 blocks in vector lanes, so the ten rounds run on the vector units instead of once per block
+ * in scalar code (on PoCL the scalar form cost more than the whole GEMM at 4096x256->256). Same counters and
+ * key as f4j_mask_block, so the words are the contract's bit for bit; GPU tiles (VN = 4) keep the scalar form,
+ * where each work-item needs only one or two blocks per row.
+ */
+#if NV * VN == 16
+#define LANES 4 /* a literal, as the vector type names are pasted from it */
+#define F4J_LANE_IDS ((uint4)(0, 1, 2, 3))
+#elif NV * VN == 32
+#define LANES 8
+#define F4J_LANE_IDS ((uint8)(0, 1, 2, 3, 4, 5, 6, 7))
+#elif NV * VN == 64
+#define LANES 16
+#define F4J_LANE_IDS ((uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#else
+#error "NV * VN / 4 must be 4, 8 or 16"
+#endif
+#define uintL F4J_CAT(uint, LANES)
+#define vstoreL F4J_CAT(vstore, LANES)
+
+/*
+ * words[j][l]: word j of the Philox block of lane l, where lane l covers the four columns starting at
+ * colBase0 + (l / (VN / 4)) * CSTRIDE + (l % (VN / 4)) * 4 of row `row` (colBase0 and N multiples of 4).
+ */
+inline void f4j_row_words(ulong row, int N, int colBase0, uint s0, uint s1, uint o0, uint o1,
+                          uint words[4][LANES]) {
+    ulong q0 = (row * (ulong)N + (ulong)colBase0) >> 2;
+    uintL ids = F4J_LANE_IDS;
+    uintL off = (ids % (uint)(VN / 4)) + (ids / (uint)(VN / 4)) * (uint)(CSTRIDE / 4);
+    uintL lo = (uintL)((uint)q0) + off;
+    uintL hi = (uintL)((uint)(q0 >> 32)) + (uintL)(select((uintL)(0u), (uintL)(1u), lo < off));
+    uintL c0 = lo, c1 = hi, c2 = (uintL)(o0), c3 = (uintL)(o1);
+    uint k0 = s0, k1 = s1;
+    for (int round = 0; round < 10; round++) {
+        uintL hi0 = mul_hi((uintL)(F4J_PHILOX_M0), c0);
+        uintL lo0 = (uintL)(F4J_PHILOX_M0) * c0;
+        uintL hi1 = mul_hi((uintL)(F4J_PHILOX_M1), c2);
+        uintL lo1 = (uintL)(F4J_PHILOX_M1) * c2;
+        c0 = hi1 ^ c1 ^ (uintL)(k0);
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ (uintL)(k1);
+        c3 = lo0;
+        k0 += F4J_PHILOX_W0;
+        k1 += F4J_PHILOX_W1;
+    }
+    vstoreL(c0, 0, words[0]);
+    vstoreL(c1, 0, words[1]);
+    vstoreL(c2, 0, words[2]);
+    vstoreL(c3, 0, words[3]);
+}
+#endif
+
 /*
  * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*). Out-of-range elements load as 0,
  * so any shape works; only whole tiles are stored with vector stores.
@@ -200,6 +255,13 @@ void gemm(int mode, int M, int N, int K,
         if (sumRows) {
             db[row] = rowSum[r];
         }
+#if VN >= 8
+        uint words[4][LANES];
+        const int laneMask = mode == MODE_FORWARD && training && (N & 3) == 0;
+        if (laneMask) {
+            f4j_row_words((ulong)row, N, col0 + tx * VN, s0, s1, o0, o1, words);
+        }
+#endif
         for (int v = 0; v < NV; v++) {
             int colBase = col0 + tx * VN + v * CSTRIDE;
             if (colBase >= N) {
@@ -232,6 +294,11 @@ void gemm(int mode, int M, int N, int K,
                     zout[e] = zz;
                 }
                 int kept = 1;
+#if VN >= 8
+                if (laneMask) {
+                    kept = f4j_keep_word(words[cc & 3][v * (VN / 4) + (cc >> 2)], threshold);
+                } else
+#endif
                 if (training) {
                     ulong q = e >> 2;
                     if (q != cachedQ) {
