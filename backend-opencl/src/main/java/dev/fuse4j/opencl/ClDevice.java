@@ -37,7 +37,6 @@ final class ClDevice {
     /** Bound to kernel arguments a call does not use (OpenCL needs a valid buffer there). */
     final cl_mem unused;
 
-    @SuppressWarnings("this-escape") // the program cache only keeps the reference; it builds nothing yet
     ClDevice(ClDeviceInfo info) {
         this.info = info;
         cl_context_properties props = new cl_context_properties();

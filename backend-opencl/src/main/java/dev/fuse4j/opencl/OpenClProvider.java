@@ -53,8 +53,8 @@ public final class OpenClProvider implements BackendProvider {
         LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", b.name(), b.device());
         for (int i = 0; i < d.devices().size(); i++) {
             if (i != index) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}:{1} not opened ({2} than {3}; ranked GPUs, accelerators, "
-                        + "CPUs): {4}", NAME, i, i < index ? "listed earlier" : "ranked no better", b.name(),
+                LOG.log(System.Logger.Level.DEBUG, "{0}:{1} not opened ({2} was asked for; devices are numbered "
+                        + "GPUs first, then accelerators, then CPUs): {3}", NAME, i, b.name(),
                         d.devices().get(i).describe());
             }
         }
