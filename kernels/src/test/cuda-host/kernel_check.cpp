@@ -1,0 +1,316 @@
+/*
+ * Runs fuse4j.cu's kernels on the host (through cuda_host_shim.h) against a float64 reference of DESIGN.md's
+ * formulas, on shapes that break naive tiling: sizes of 1, odd sizes, one past a tile, widths not divisible by 4
+ * (the scalar load, store and two-Philox-block paths), K split across slices. Exit status 0 when all pass; every
+ * failure is printed with its case and element. Built and run by CudaKernelsOnHostTest wherever g++ exists.
+ */
+#include "cuda_host_shim.h"
+
+#include "fuse4j.cu"
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+/* Runs kernel() for every block of `grid`, with `threads` host threads standing for the block's CUDA threads. */
+void launch(dim3 grid, unsigned int threads, const std::function<void()> &kernel) {
+    gridDim = grid;
+    blockDim = dim3{threads, 1, 1};
+    std::barrier<> bar((std::ptrdiff_t)threads);
+    shim_block_barrier = &bar;
+    std::vector<std::thread> pool;
+    for (unsigned int t = 0; t < threads; t++) {
+        pool.emplace_back([&, t] {
+            threadIdx = dim3{t, 0, 0};
+            for (unsigned int z = 0; z < grid.z; z++) {
+                for (unsigned int y = 0; y < grid.y; y++) {
+                    for (unsigned int x = 0; x < grid.x; x++) {
+                        blockIdx = dim3{x, y, z};
+                        kernel();
+                        bar.arrive_and_wait(); /* the next block reuses the shared statics */
+                    }
+                }
+            }
+        });
+    }
+    for (auto &th : pool) {
+        th.join();
+    }
+}
+
+/* Device-like memory: 256-byte aligned, as cuMemAlloc returns it, so the kernels' float4 accesses are aligned. */
+struct Buf {
+    float *p;
+    size_t n;
+    explicit Buf(size_t count) : n(count) {
+        size_t bytes = ((std::max<size_t>(count, 1) * sizeof(float)) + 255) / 256 * 256;
+        p = static_cast<float *>(std::aligned_alloc(256, bytes));
+        std::fill(p, p + bytes / sizeof(float), -12345.0f); /* poison: unwritten outputs show up */
+    }
+    ~Buf() { std::free(p); }
+    Buf(const Buf &) = delete;
+    Buf &operator=(const Buf &) = delete;
+    float &operator[](size_t i) { return p[i]; }
+};
+
+void fill(Buf &b, std::mt19937 &rng, float scale) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (size_t i = 0; i < b.n; i++) {
+        b[i] = u(rng) * scale;
+    }
+}
+
+void expect(bool ok, const std::string &what) {
+    checks++;
+    if (!ok) {
+        if (failures < 40) {
+            std::printf("FAIL %s\n", what.c_str());
+        }
+        failures++;
+    }
+}
+
+/* |got - ref| within the contract's bound 2*K*2^-24*magnitude, plus room for the activation's own rounding. */
+void near(double got, double ref, int k, double magnitude, const std::string &what) {
+    double bound = 2.0 * std::max(k, 1) * std::ldexp(1.0, -24) * magnitude + 4e-7 * std::fabs(ref) + 1e-30;
+    expect(std::fabs(got - ref) <= bound, what + ": got " + std::to_string(got) + ", want " + std::to_string(ref)
+            + " (bound " + std::to_string(bound) + ")");
+}
+
+struct Drop {
+    int training;
+    float p;
+    unsigned long long seed, offset;
+    unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
+    float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
+    unsigned s0() const { return (unsigned)seed; }
+    unsigned s1() const { return (unsigned)(seed >> 32); }
+    unsigned o0() const { return (unsigned)offset; }
+    unsigned o1() const { return (unsigned)(offset >> 32); }
+    int keep(unsigned long long e) const { return f4j_keep(e, training, threshold(), s0(), s1(), o0(), o1()); }
+};
+
+double activate(int act, double alpha, double z) {
+    switch (act) {
+    case F4J_RELU: return std::max(z, 0.0);
+    case F4J_LEAKY_RELU: return z > 0 ? z : alpha * z;
+    case F4J_GELU: return 0.5 * z * (1.0 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z)));
+    default: return z;
+    }
+}
+
+std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
+    return std::to_string(n) + "x" + std::to_string(in) + "->" + std::to_string(out) + " act " + std::to_string(act)
+            + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
+}
+
+/* Forward then backward of one case; the backward GEMMs with K split into `slices` when > 1. */
+void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng) {
+    const std::string name = label(n, in, out, act, d, slices);
+    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out);
+    fill(x, rng, 1.0f);
+    fill(w, rng, 1.0f / std::sqrt((float)in));
+    fill(b, rng, 0.5f);
+    const unsigned long long thr = d.threshold();
+    const float s = d.scale();
+    dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, in, x.p, w.p, y.p, b.p, z.p, 1, nullptr, nullptr, nullptr, out, act, alpha, s,
+                     d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+    });
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < out; j++) {
+            double zr = b[j], mag = std::fabs(b[j]);
+            for (int k = 0; k < in; k++) {
+                zr += (double)x[size_t(i) * in + k] * w[size_t(j) * in + k];
+                mag += std::fabs((double)x[size_t(i) * in + k] * w[size_t(j) * in + k]);
+            }
+            size_t e = size_t(i) * out + j;
+            double yr = d.keep(e) ? activate(act, alpha, zr) * s : 0.0;
+            double slope = act == F4J_GELU ? 1.2 : act == F4J_LEAKY_RELU ? std::max(1.0, (double)alpha) : 1.0;
+            near(z[e], zr, in, mag, name + " z[" + std::to_string(i) + "][" + std::to_string(j) + "]");
+            near(y[e], yr, in, mag * slope * std::max(s, 1.0f), name + " y[" + std::to_string(i) + "][" + std::to_string(j) + "]");
+        }
+    }
+
+    /* Backward from dy, with dz formed the kernels' way in float: what the GEMMs must sum. */
+    Buf dy(size_t(n) * out), dx(size_t(n) * in), dw(size_t(out) * in), db(out);
+    fill(dy, rng, 1.0f);
+    std::vector<float> dz(size_t(n) * out);
+    for (size_t e = 0; e < dz.size(); e++) {
+        dz[e] = f4j_dz(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+    }
+    const float *zp = act == F4J_GELU ? z.p : nullptr;
+    auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, float *, const float *,
+                                      float *, int, const float *, const float *, const float *, int, int, float,
+                                      float, int, unsigned long long, unsigned, unsigned, unsigned, unsigned),
+                       int m, int nn, int k, const float *src, Buf &dst) {
+        int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
+        int count = (k + chunk - 1) / chunk;
+        Buf partial(size_t(count) * m * nn);
+        float *target = count > 1 ? partial.p : dst.p;
+        dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
+        launch(g, THREADS, [&] {
+            kernel(m, nn, k, chunk, nullptr, src, target, nullptr, nullptr, 0, dy.p, y.p, zp, out, act, alpha, s,
+                   d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+        });
+        if (count > 1) {
+            long long len = (long long)m * nn;
+            launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { reduce_slices(count, len, partial.p, dst.p); });
+        }
+    };
+    product(gemm_dx, n, in, out, w.p, dx);
+    product(gemm_dw, out, in, n, x.p, dw);
+    int rows = 7;
+    int chunks = (n + rows - 1) / rows;
+    Buf partial(size_t(chunks) * out);
+    launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.s0(), d.s1(), d.o0(),
+                  d.o1());
+    });
+    launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { reduce_slices(chunks, out, partial.p, db.p); });
+
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < in; k++) {
+            double r = 0, mag = 0;
+            for (int j = 0; j < out; j++) {
+                double t = (double)dz[size_t(i) * out + j] * w[size_t(j) * in + k];
+                r += t;
+                mag += std::fabs(t);
+            }
+            near(dx[size_t(i) * in + k], r, out, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
+        }
+    }
+    for (int j = 0; j < out; j++) {
+        for (int k = 0; k < in; k++) {
+            double r = 0, mag = 0;
+            for (int i = 0; i < n; i++) {
+                double t = (double)dz[size_t(i) * out + j] * x[size_t(i) * in + k];
+                r += t;
+                mag += std::fabs(t);
+            }
+            near(dw[size_t(j) * in + k], r, n, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
+        }
+        double r = 0, mag = 0;
+        for (int i = 0; i < n; i++) {
+            r += dz[size_t(i) * out + j];
+            mag += std::fabs(dz[size_t(i) * out + j]);
+        }
+        near(db[j], r, n, mag, name + " db[" + std::to_string(j) + "]");
+    }
+}
+
+void check_mask(long long total, const Drop &d) {
+    Buf m(total);
+    launch(dim3{unsigned((total + 4 * 256 - 1) / (4 * 256)), 1, 1}, 256, [&] {
+        dropout_mask(total, m.p, d.training, d.threshold(), d.s0(), d.s1(), d.o0(), d.o1());
+    });
+    for (long long e = 0; e < total; e++) {
+        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), "mask of " + std::to_string(total) + " at " + std::to_string(e));
+    }
+    expect(m[total] == -12345.0f || (total & 3) == 0, "mask of " + std::to_string(total) + " wrote past its end");
+}
+
+void check_philox_known_answers() {
+    uint4 a = f4j_philox4x32_10(make_uint4(0, 0, 0, 0), 0, 0);
+    expect(a.x == 0x6627e8d5u && a.y == 0xe169c58du && a.z == 0xbc57ac4cu && a.w == 0x9b00dbd8u, "philox zeros");
+    uint4 c = f4j_philox4x32_10(make_uint4(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u), 0xa4093822u,
+                                0x299f31d0u);
+    expect(c.x == 0xd16cfe09u && c.y == 0x94fdccebu && c.z == 0x5001e420u && c.w == 0x24126ea1u, "philox pi");
+}
+
+void check_cross_entropy(std::mt19937 &rng) {
+    const int n = 37, classes = 11;
+    Buf logits(size_t(n) * classes), labels(n), grad(size_t(n) * classes), rowLoss(n), rowCorrect(n), sums(2);
+    fill(logits, rng, 3.0f);
+    for (int i = 0; i < n; i++) {
+        labels[i] = float(i % classes);
+    }
+    launch(dim3{1, 1, 1}, 256, [&] { softmax_xent_rows(n, classes, logits.p, labels.p, grad.p, rowLoss.p, rowCorrect.p); });
+    launch(dim3{1, 1, 1}, 256, [&] { sum2(n, rowLoss.p, rowCorrect.p, sums.p); });
+    double loss = 0;
+    int correct = 0;
+    for (int i = 0; i < n; i++) {
+        const float *l = logits.p + size_t(i) * classes;
+        int arg = int(std::max_element(l, l + classes) - l);
+        double mx = l[arg], sum = 0;
+        for (int j = 0; j < classes; j++) {
+            sum += std::exp(l[j] - mx);
+        }
+        loss += std::log(sum) - (l[int(labels[i])] - mx);
+        correct += arg == int(labels[i]);
+        for (int j = 0; j < classes; j++) {
+            double g = (std::exp(l[j] - mx) / sum - (j == int(labels[i]) ? 1.0 : 0.0)) / n;
+            expect(std::fabs(grad[size_t(i) * classes + j] - g) <= 1e-6, "cross-entropy gradient at " + std::to_string(i));
+        }
+    }
+    expect(std::fabs(sums[0] / n - loss / n) <= 1e-5 * (1 + loss / n), "cross-entropy mean loss");
+    expect(int(std::lround(sums[1])) == correct, "cross-entropy correct count");
+}
+
+void check_optimisers(std::mt19937 &rng) {
+    const int len = 1000;
+    Buf p(len), g(len), v(len), m(len), p2(len);
+    fill(p, rng, 1.0f);
+    fill(g, rng, 1.0f);
+    fill(v, rng, 0.1f);
+    std::vector<float> p0(p.p, p.p + len), v0(v.p, v.p + len);
+    launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { sgd_step(len, p.p, g.p, v.p, 0.1f, 0.9f, 0.01f); });
+    for (int i = 0; i < len; i++) {
+        double gi = g[i] + 0.01 * p0[i], vi = 0.9 * v0[i] + gi;
+        expect(std::fabs(v[i] - vi) <= 1e-6 && std::fabs(p[i] - (p0[i] - 0.1 * vi)) <= 1e-6, "sgd at " + std::to_string(i));
+    }
+    std::fill(m.p, m.p + len, 0.0f);
+    std::fill(v.p, v.p + len, 0.0f);
+    std::copy(p0.begin(), p0.end(), p2.p);
+    float c1 = 1.0f - 0.9f, c2 = 1.0f - 0.999f;
+    launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256,
+           [&] { adam_step(len, p2.p, g.p, m.p, v.p, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, c1, c2); });
+    for (int i = 0; i < len; i++) {
+        double mi = 0.1 * g[i], vi = 0.001 * (double)g[i] * g[i];
+        double want = p0[i] - 1e-3 * (mi / c1) / (std::sqrt(vi / c2) + 1e-8);
+        expect(std::fabs(p2[i] - want) <= 1e-6, "adam at " + std::to_string(i));
+    }
+}
+
+} // namespace
+
+int main() {
+    std::mt19937 rng(20261122);
+    check_philox_known_answers();
+    const Drop half{1, 0.5f, 0x1122334455667788ull, 0x99AABBCCDDEEFF00ull};
+    const Drop none{1, 0.0f, 7, 3};
+    const Drop all{1, 1.0f, 7, 3};
+    const Drop eval{0, 0.0f, 0, 0};
+    struct Shape { int n, in, out; };
+    const Shape shapes[] = {{1, 1, 1}, {3, 5, 7}, {4, 8, 4}, {129, 9, 130}, {130, 131, 5}, {67, 300, 257},
+                            {2, 1030, 3}, {132, 16, 128}};
+    for (const Shape &sh : shapes) {
+        for (int act = 0; act < 4; act++) {
+            check_layer(sh.n, sh.in, sh.out, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half, 1, rng);
+        }
+        check_layer(sh.n, sh.in, sh.out, F4J_RELU, 0.0f, eval, 1, rng);
+    }
+    check_layer(33, 20, 12, F4J_RELU, 0.0f, none, 1, rng);
+    check_layer(33, 20, 12, F4J_RELU, 0.0f, all, 1, rng);
+    check_layer(600, 20, 12, F4J_GELU, 0.0f, half, 3, rng);
+    check_layer(300, 36, 140, F4J_IDENTITY, 0.0f, half, 4, rng);
+    check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, eval, 5, rng);
+    for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {
+        check_mask(total, half);
+    }
+    check_mask(1029, eval);
+    check_cross_entropy(rng);
+    check_optimisers(rng);
+    std::printf("%d of %d checks failed\n", failures, checks);
+    return failures == 0 ? 0 : 1;
+}
