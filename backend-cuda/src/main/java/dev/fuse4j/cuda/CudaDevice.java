@@ -60,8 +60,9 @@ final class CudaDevice {
         int rc = cuModuleLoadData(module, ptx());
         if (rc != CUresult.CUDA_SUCCESS) {
             throw new IllegalStateException("cuModuleLoadData of " + PTX + " failed on " + name + " (" + description
-                    + "): " + CUresult.stringFor(rc) + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-                    ? "; the PTX is ISA 9.0 from CUDA 13, which needs an NVIDIA driver R580 or newer" : ""));
+                    + ", driver API " + driverVersion / 1000 + "." + driverVersion % 1000 / 10 + "): "
+                    + CUresult.stringFor(rc) + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+                    ? "; the PTX is ISA 8.0 (CUDA 12.0), which needs an NVIDIA driver R525 or newer" : ""));
         }
         for (String k : KERNELS) {
             CUfunction f = new CUfunction();
