@@ -17,6 +17,7 @@ import java.util.Map;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -55,21 +56,27 @@ final class CudaDevice {
         this.description = info.describe(driverVersion);
         this.pool = new DeviceMemoryPool(Math.min(info.memoryBytes() / 4, 4L << 30));
         check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(context, info.device()));
-        makeCurrent();
-        CUmodule module = new CUmodule();
-        int rc = cuModuleLoadData(module, ptx());
-        if (rc != CUresult.CUDA_SUCCESS) {
-            throw new IllegalStateException("cuModuleLoadData of " + PTX + " failed on " + name + " (" + description
-                    + ", driver API " + driverVersion / 1000 + "." + driverVersion % 1000 / 10 + "): "
-                    + CUresult.stringFor(rc) + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-                    ? "; the PTX is ISA 8.0 (CUDA 12.0), which needs an NVIDIA driver R525 or newer" : ""));
+        try {
+            makeCurrent();
+            CUmodule module = new CUmodule();
+            int rc = cuModuleLoadData(module, ptx());
+            if (rc != CUresult.CUDA_SUCCESS) {
+                throw new IllegalStateException("cuModuleLoadData of " + PTX + " failed on " + name + " ("
+                        + description + "): " + CUresult.stringFor(rc)
+                        + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+                        ? "; the PTX is ISA 8.0 (CUDA 12.0), which needs an NVIDIA driver R525 or newer" : ""));
+            }
+            for (String k : KERNELS) {
+                CUfunction f = new CUfunction();
+                check("cuModuleGetFunction(" + k + ")", cuModuleGetFunction(f, module, k));
+                functions.put(k, f);
+            }
+            unused = allocate(1);
+        } catch (RuntimeException e) {
+            // The device stays unused: hand its primary context back (the module goes with it).
+            cuDevicePrimaryCtxRelease(info.device());
+            throw e;
         }
-        for (String k : KERNELS) {
-            CUfunction f = new CUfunction();
-            check("cuModuleGetFunction(" + k + ")", cuModuleGetFunction(f, module, k));
-            functions.put(k, f);
-        }
-        unused = allocate(1);
     }
 
     private static byte[] ptx() {

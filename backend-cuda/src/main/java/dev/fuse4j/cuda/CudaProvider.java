@@ -7,13 +7,19 @@ import dev.fuse4j.spi.BackendProvider;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** {@code cuda}, {@code cuda:N}: NVIDIA GPUs through the JCuda driver API. The driver is loaded once per JVM. */
+/**
+ * {@code cuda}, {@code cuda:N}: NVIDIA GPUs through the JCuda driver API. The driver is loaded once per JVM, and each
+ * device is opened once (one context, one loaded module, one buffer pool), however often it is asked for.
+ */
 public final class CudaProvider implements BackendProvider {
     public static final String NAME = "cuda";
     private static final System.Logger LOG = System.getLogger("dev.fuse4j");
 
     private volatile CudaDriver driver;
+    private final Map<Integer, CudaBackend> opened = new ConcurrentHashMap<>();
 
     @Override
     public String name() {
@@ -48,11 +54,21 @@ public final class CudaProvider implements BackendProvider {
             throw new BackendUnavailableException(NAME + ":" + index + " does not exist: " + d.devices().size()
                     + " CUDA device(s) found");
         }
-        CudaDriver.DeviceInfo info = d.devices().get(index);
-        String name = NAME + ":" + index;
-        CudaBackend b = new CudaBackend(name, new CudaDevice(name, info, d.driverVersion()));
-        LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", name, info.describe(d.driverVersion()));
-        return b;
+        return opened.computeIfAbsent(index, i -> {
+            CudaDriver.DeviceInfo info = d.devices().get(i);
+            String name = NAME + ":" + i;
+            CudaDevice device;
+            try {
+                device = new CudaDevice(name, info, d.driverVersion());
+            } catch (IllegalStateException e) {
+                // The device exists but cannot be used here (driver too old for the PTX, no memory, exclusive
+                // mode): unavailable, so that select() moves on to the next backend.
+                throw new BackendUnavailableException(name + " could not be opened: " + e.getMessage(), e);
+            }
+            CudaBackend b = new CudaBackend(name, device);
+            LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", name, info.describe(d.driverVersion()));
+            return b;
+        });
     }
 
     private CudaDriver driver() {
