@@ -40,12 +40,24 @@ class PtxIsCurrentTest {
         try {
             Tools.Result r = Tools.run(List.of("bash", MAKE_PTX.toString(), dir.toString()), 300);
             assertEquals(0, r.exitCode(), "make-ptx failed:\n" + r.output());
-            assertTrue(Files.readString(out).equals(Files.readString(RES.resolve("fuse4j.ptx"))),
+            String committed = Files.readString(RES.resolve("fuse4j.ptx"));
+            String made = Files.readString(out);
+            // Another nvcc release writes other (equally valid) PTX: only the same release can judge staleness.
+            Assumptions.assumeTrue(compiler(committed).equals(compiler(made)), "nvcc here is '" + compiler(made)
+                    + "' but the committed PTX was made by '" + compiler(committed)
+                    + "': the PTX is checked by its sources' hash only");
+            assertTrue(made.equals(committed),
                     "nvcc's PTX differs from the committed fuse4j.ptx: " + FIX);
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** The line in which nvcc names its release ("Cuda compilation tools, release 13.0, V13.0.88"). */
+    private static String compiler(String ptx) {
+        return ptx.lines().filter(l -> l.contains("Cuda compilation tools")).findFirst()
+                .map(l -> l.replaceFirst("^//\\s*", "")).orElse("unknown nvcc");
     }
 
     /** SHA-256 over the same files, in the same order, as make-ptx hashes them. */
