@@ -4,6 +4,7 @@
 # it on the same GPU. Needs the runtime image (./fuse4j runtime) and python3 with torch; no JDK.
 #
 #   bench/gpu/run-on-gpu.sh [RUNTIME_DIR] [OUT_DIR]      defaults: runtime, $OUT or gpu-out
+#   runtime/fuse4j-gpu gpu-check [OUT_DIR]               the same, from the copy inside the runtime image
 #
 # Each step's raw output goes to OUT_DIR/<step>.txt with its exit status on the last line; a failing step does not
 # stop the next one, so one short loan yields every result it can.
