@@ -2,7 +2,11 @@ package dev.fuse4j.cpu;
 
 import java.util.Arrays;
 
-/** Packers for the three products of the fused layer (see {@link PackedGemm.Packer} for the layouts). */
+/**
+ * Packers for the three products of the fused layer (see {@link PackedGemm.Packer} for the layouts). The two that
+ * transpose walk several source rows side by side, so each packed k step is written as one contiguous run while
+ * every source row is still read in order: about twice as fast as one row at a time.
+ */
 final class Operands {
     private Operands() {
     }
@@ -11,15 +15,37 @@ final class Operands {
     static PackedGemm.Packer rowsOf(float[] src, int ld) {
         return (dst, at, i0, rows, k0, kc) -> {
             int mr = PackedGemm.MR;
-            for (int r = 0; r < rows; r++) {
+            if (rows == mr) {
+                int f0 = i0 * ld + k0, f1 = f0 + ld, f2 = f1 + ld, f3 = f2 + ld, f4 = f3 + ld, f5 = f4 + ld;
+                for (int kk = 0; kk < kc; kk++) {
+                    int o = at + kk * mr;
+                    dst[o] = src[f0 + kk];
+                    dst[o + 1] = src[f1 + kk];
+                    dst[o + 2] = src[f2 + kk];
+                    dst[o + 3] = src[f3 + kk];
+                    dst[o + 4] = src[f4 + kk];
+                    dst[o + 5] = src[f5 + kk];
+                }
+                return;
+            }
+            for (int r = 0; r < mr; r++) {
                 int from = (i0 + r) * ld + k0;
                 for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * mr + r] = src[from + kk];
+                    dst[at + kk * mr + r] = r < rows ? src[from + kk] : 0f;
                 }
             }
-            for (int r = rows; r < mr; r++) {
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * mr + r] = 0f;
+        };
+    }
+
+    /** A side from a matrix stored transposed: {@code A(i, k) = src[k·ld + i]} (dzᵀ for {@code dw = dzᵀ·X}). */
+    static PackedGemm.Packer rowsOfTransposed(float[] src, int ld) {
+        return (dst, at, i0, rows, k0, kc) -> {
+            int mr = PackedGemm.MR;
+            for (int kk = 0; kk < kc; kk++) {
+                int o = at + kk * mr;
+                System.arraycopy(src, (k0 + kk) * ld + i0, dst, o, rows);
+                if (rows < mr) {
+                    Arrays.fill(dst, o + rows, o + mr, 0f);
                 }
             }
         };
@@ -29,7 +55,18 @@ final class Operands {
     static PackedGemm.Packer columnsOfTransposed(float[] src, int ld) {
         return (dst, at, j0, cols, k0, kc) -> {
             int nr = PackedGemm.NR;
-            for (int c = 0; c < cols; c++) {
+            int c = 0;
+            for (; c + 4 <= cols; c += 4) {
+                int f0 = (j0 + c) * ld + k0, f1 = f0 + ld, f2 = f1 + ld, f3 = f2 + ld;
+                for (int kk = 0; kk < kc; kk++) {
+                    int o = at + kk * nr + c;
+                    dst[o] = src[f0 + kk];
+                    dst[o + 1] = src[f1 + kk];
+                    dst[o + 2] = src[f2 + kk];
+                    dst[o + 3] = src[f3 + kk];
+                }
+            }
+            for (; c < cols; c++) {
                 int from = (j0 + c) * ld + k0;
                 for (int kk = 0; kk < kc; kk++) {
                     dst[at + kk * nr + c] = src[from + kk];
@@ -51,41 +88,6 @@ final class Operands {
                 System.arraycopy(src, (k0 + kk) * ld + j0, dst, at + kk * nr, cols);
                 if (cols < nr) {
                     Arrays.fill(dst, at + kk * nr + cols, at + (kk + 1) * nr, 0f);
-                }
-            }
-        };
-    }
-
-    /** A side for {@code dx = dz·W}: {@code A(i, j) = dz[i][j]}, formed from dy and y while packing. */
-    static PackedGemm.Packer dzRows(DzSource dz) {
-        return (dst, at, i0, rows, k0, kc) -> {
-            int mr = PackedGemm.MR;
-            float[] row = dz.buffer(kc);
-            for (int r = 0; r < rows; r++) {
-                dz.row(i0 + r, k0, kc, row);
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * mr + r] = row[kk];
-                }
-            }
-            for (int r = rows; r < mr; r++) {
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * mr + r] = 0f;
-                }
-            }
-        };
-    }
-
-    /** A side for {@code dw = dzᵀ·X}: {@code A(j, i) = dz[i][j]}, formed from dy and y while packing. */
-    static PackedGemm.Packer dzColumns(DzSource dz) {
-        return (dst, at, j0, rows, i0, kc) -> {
-            int mr = PackedGemm.MR;
-            float[] seg = dz.buffer(mr);
-            for (int kk = 0; kk < kc; kk++) {
-                dz.row(i0 + kk, j0, rows, seg);
-                int base = at + kk * mr;
-                System.arraycopy(seg, 0, dst, base, rows);
-                for (int r = rows; r < mr; r++) {
-                    dst[base + r] = 0f;
                 }
             }
         };

@@ -4,27 +4,31 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.ref.SoftReference;
-
 /**
  * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked microkernel: {@value #MR} rows ×
  * two vectors of columns held in twelve accumulators. B is packed once per call into {@link #NR}-wide panels
- * (k-major, so the kernel loads two vectors per k); A is packed per block into {@value #MR}-row micro-panels
- * (k-major, so the kernel broadcasts from consecutive floats). K is split into blocks of {@value #KC} so one
- * panel slice stays in L1 and one A block in L2. On the last K block an optional {@link TileEpilogue} runs on the
- * finished tile while it sits in L1, before it is stored: the forward's bias, activation and dropout never make a
- * second pass over the output.
+ * (k-major, so the kernel loads two vectors per k); A is packed once per call too, a row block at a time by the
+ * task that owns those rows, into {@value #MR}-row micro-panels (k-major, so the kernel broadcasts from consecutive
+ * floats). K is split into blocks of {@value #KC} so one panel slice stays in L1 and one A block in L2. On the last
+ * K block an optional {@link TileEpilogue} runs on the finished tile while it sits in L1, before it is stored: the
+ * forward's bias, activation and dropout never make a second pass over the output.
+ *
+ * <p>Work is split by rows first: a task owns a range of micro-panels across every column, so no A block is packed
+ * twice. Only when there are too few rows to keep every core busy are the columns split as well.
  *
  * <p>The operands come from {@link Packer}s, so the same kernel serves the forward ({@code x·wᵀ}) and both
- * backward products, whose packers form {@code dz} on the fly.
+ * backward products.
  */
 final class PackedGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
-    static final int KC = 128;
-    static final int MC = 16 * MR;
+    static final int KC = 256;
+    /** Rows of one packed A block: 24 micro-panels, 144 KiB at KC = 256, well inside L2 beside the B slices. */
+    static final int MC = 24 * MR;
+    /** Tasks per thread: enough to even out a core that is interrupted, few enough that each streams little B. */
+    private static final int TASKS_PER_THREAD = 4;
 
     /** Fills packed operand blocks. */
     interface Packer {
@@ -38,11 +42,9 @@ final class PackedGemm {
     }
 
     private final WorkerPool pool;
-    /**
-     * The packed B of the calling thread's last call, reused: a fresh multi-megabyte array per call is a humongous
-     * allocation for G1 and made throughput swing by 3× between calls. Soft, so an idle cache can be collected.
-     */
-    private final ThreadLocal<SoftReference<float[]>> packedB = new ThreadLocal<>();
+    private final ReusableBuffer packedB = new ReusableBuffer();
+    /** Each worker's packed A block, kept between tasks and calls (a task runs on one thread from start to end). */
+    private final ReusableBuffer packedA = new ReusableBuffer();
 
     PackedGemm(WorkerPool pool) {
         this.pool = pool;
@@ -53,60 +55,66 @@ final class PackedGemm {
      */
     void multiply(int m, int n, int k, Packer a, Packer b, float[] c, TileEpilogue epilogue) {
         int panels = (n + NR - 1) / NR;
-        float[] bp = packedBuffer(panels * k * NR);
+        float[] bp = packedB.get(panels * k * NR);
         pool.parallelFor(panels, p -> {
             int j0 = p * NR;
             b.pack(bp, p * k * NR, j0, Math.min(NR, n - j0), 0, k);
         });
-        int rowBlocks = (m + MC - 1) / MC;
-        int wanted = 4 * pool.threads();
-        int panelGroups = Math.min(panels, Math.max(1, (wanted + rowBlocks - 1) / rowBlocks));
-        int panelsPerGroup = (panels + panelGroups - 1) / panelGroups;
-        int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
-        pool.parallelFor(rowBlocks * groups, task -> {
-            int rb = task / groups;
-            int g = task % groups;
-            int i0 = rb * MC;
-            int rows = Math.min(MC, m - i0);
-            int pFrom = g * panelsPerGroup;
-            int pTo = Math.min(panels, pFrom + panelsPerGroup);
-            float[] ap = new float[MC * KC];
-            TileEpilogue.Scratch scratch = epilogue == null ? null : epilogue.scratch();
+        int microPanels = (m + MR - 1) / MR;
+        int wanted = TASKS_PER_THREAD * pool.threads();
+        int rowParts = Math.min(microPanels, wanted);
+        int colParts = Math.min(panels, (wanted + rowParts - 1) / rowParts);
+        pool.parallelFor(rowParts * colParts, task -> {
+            int rp = task / colParts;
+            int cp = task % colParts;
+            int iFrom = (int) ((long) microPanels * rp / rowParts) * MR;
+            int iTo = Math.min(m, (int) ((long) microPanels * (rp + 1) / rowParts) * MR);
+            int pFrom = (int) ((long) panels * cp / colParts);
+            int pTo = (int) ((long) panels * (cp + 1) / colParts);
+            float[] ap = packedA.get(Math.min(MC, iTo - iFrom + MR) * Math.min(KC, k));
             float[] tile = new float[MR * NR];
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                for (int mr = 0; mr < rows; mr += MR) {
-                    a.pack(ap, mr * kc, i0 + mr, Math.min(MR, rows - mr), k0, kc);
-                }
-                boolean accumulate = k0 > 0;
-                TileEpilogue ep = k0 + kc == k ? epilogue : null;
-                for (int p = pFrom; p < pTo; p++) {
-                    int j0 = p * NR;
-                    int cols = Math.min(NR, n - j0);
-                    int bAt = p * k * NR + k0 * NR;
+            for (int i0 = iFrom; i0 < iTo; i0 += MC) {
+                int rows = Math.min(MC, iTo - i0);
+                for (int k0 = 0; k0 < k; k0 += KC) {
+                    int kc = Math.min(KC, k - k0);
                     for (int mr = 0; mr < rows; mr += MR) {
-                        kernel(ap, mr * kc, bp, bAt, kc, tile, c, n, i0 + mr, Math.min(MR, rows - mr), j0, cols,
-                                accumulate, ep, scratch);
+                        a.pack(ap, mr * kc, i0 + mr, Math.min(MR, rows - mr), k0, kc);
+                    }
+                    boolean accumulate = k0 > 0;
+                    TileEpilogue ep = k0 + kc == k ? epilogue : null;
+                    for (int p = pFrom; p < pTo; p++) {
+                        int j0 = p * NR;
+                        int cols = Math.min(NR, n - j0);
+                        int bAt = p * k * NR + k0 * NR;
+                        for (int mr = 0; mr < rows; mr += MR) {
+                            int i = i0 + mr;
+                            int tileRows = Math.min(MR, rows - mr);
+                            if (tileRows == MR && cols == NR) {
+                                kernel(ap, mr * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
+                                if (ep != null) {
+                                    for (int r = 0; r < MR; r++) {
+                                        ep.apply(c, (i + r) * n + j0, i + r, j0, NR);
+                                    }
+                                }
+                            } else {
+                                kernel(ap, mr * kc, bp, bAt, kc, tile, 0, NR, false);
+                                finishEdge(tile, c, n, i, tileRows, j0, cols, accumulate, ep);
+                            }
+                        }
                     }
                 }
             }
         });
     }
 
-    private float[] packedBuffer(int floats) {
-        SoftReference<float[]> ref = packedB.get();
-        float[] buf = ref == null ? null : ref.get();
-        if (buf == null || buf.length < floats) {
-            buf = new float[floats];
-            packedB.set(new SoftReference<>(buf));
-        }
-        return buf;
-    }
-
-    /** The 6 × 2L microkernel: twelve accumulators, one k step per iteration. */
-    private static void kernel(float[] a, int aAt, float[] b, int bAt, int kc, float[] tile, float[] c, int ldc,
-                               int i0, int rows, int j0, int cols, boolean accumulate, TileEpilogue ep,
-                               TileEpilogue.Scratch scratch) {
+    /**
+     * The 6 × 2L microkernel: twelve accumulators, one k step per iteration, then (with {@code accumulate}) the
+     * previous K blocks' sums added, and the 6 × {@link #NR} result stored to {@code dst} at {@code at} with row
+     * stride {@code ld}. It is kept apart from the epilogue: in one compilation unit with it, C2 ran out of inlining
+     * budget and left the epilogue's vector operations un-intrinsified (boxed).
+     */
+    private static void kernel(float[] a, int aAt, float[] b, int bAt, int kc, float[] dst, int at, int ld,
+                               boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -137,47 +145,56 @@ final class PackedGemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        // The accumulators go to a per-task tile in L1 before anything else touches them: handing vectors to a
-        // method the JIT does not inline would box them, and boxing inside this loop costs ~20× its speed.
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
-        finish(tile, c, ldc, i0, rows, j0, cols, accumulate, ep, scratch);
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, dst, at));
+            c01 = c01.add(FloatVector.fromArray(S, dst, at + L));
+            c10 = c10.add(FloatVector.fromArray(S, dst, at + ld));
+            c11 = c11.add(FloatVector.fromArray(S, dst, at + ld + L));
+            c20 = c20.add(FloatVector.fromArray(S, dst, at + 2 * ld));
+            c21 = c21.add(FloatVector.fromArray(S, dst, at + 2 * ld + L));
+            c30 = c30.add(FloatVector.fromArray(S, dst, at + 3 * ld));
+            c31 = c31.add(FloatVector.fromArray(S, dst, at + 3 * ld + L));
+            c40 = c40.add(FloatVector.fromArray(S, dst, at + 4 * ld));
+            c41 = c41.add(FloatVector.fromArray(S, dst, at + 4 * ld + L));
+            c50 = c50.add(FloatVector.fromArray(S, dst, at + 5 * ld));
+            c51 = c51.add(FloatVector.fromArray(S, dst, at + 5 * ld + L));
+        }
+        c00.intoArray(dst, at);
+        c01.intoArray(dst, at + L);
+        c10.intoArray(dst, at + ld);
+        c11.intoArray(dst, at + ld + L);
+        c20.intoArray(dst, at + 2 * ld);
+        c21.intoArray(dst, at + 2 * ld + L);
+        c30.intoArray(dst, at + 3 * ld);
+        c31.intoArray(dst, at + 3 * ld + L);
+        c40.intoArray(dst, at + 4 * ld);
+        c41.intoArray(dst, at + 4 * ld + L);
+        c50.intoArray(dst, at + 5 * ld);
+        c51.intoArray(dst, at + 5 * ld + L);
     }
 
-    /** Adds the previous K blocks' partial sums, runs the epilogue on the last block, and stores the tile. */
-    private static void finish(float[] tile, float[] c, int ldc, int i0, int rows, int j0, int cols,
-                               boolean accumulate, TileEpilogue ep, TileEpilogue.Scratch scratch) {
-        boolean full = cols == NR;
+    /**
+     * For a tile cut by the matrix edge, computed into {@code tile}: adds the previous K blocks' partial sums, runs
+     * the epilogue on the last block, and stores the rows and columns that exist.
+     */
+    private static void finishEdge(float[] tile, float[] c, int ldc, int i0, int rows, int j0, int cols,
+                               boolean accumulate, TileEpilogue ep) {
         VectorMask<Float> m0 = S.indexInRange(0, cols);
         VectorMask<Float> m1 = S.indexInRange(L, cols);
         for (int r = 0; r < rows; r++) {
             int at = (i0 + r) * ldc + j0;
             int t = r * NR;
             if (accumulate) {
-                FloatVector p0 = full ? FloatVector.fromArray(S, c, at) : FloatVector.fromArray(S, c, at, m0);
-                FloatVector p1 = full ? FloatVector.fromArray(S, c, at + L) : FloatVector.fromArray(S, c, at + L, m1);
+                FloatVector p0 = FloatVector.fromArray(S, c, at, m0);
+                FloatVector p1 = FloatVector.fromArray(S, c, at + L, m1);
                 FloatVector.fromArray(S, tile, t).add(p0).intoArray(tile, t);
                 FloatVector.fromArray(S, tile, t + L).add(p1).intoArray(tile, t + L);
             }
             if (ep != null) {
-                ep.apply(tile, t, i0 + r, j0, cols, scratch);
+                ep.apply(tile, t, i0 + r, j0, cols);
             }
-            if (full) {
-                System.arraycopy(tile, t, c, at, NR);
-            } else {
-                FloatVector.fromArray(S, tile, t).intoArray(c, at, m0);
-                FloatVector.fromArray(S, tile, t + L).intoArray(c, at + L, m1);
-            }
+            FloatVector.fromArray(S, tile, t).intoArray(c, at, m0);
+            FloatVector.fromArray(S, tile, t + L).intoArray(c, at + L, m1);
         }
     }
 }

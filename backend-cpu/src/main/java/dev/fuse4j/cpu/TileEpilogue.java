@@ -19,44 +19,29 @@ final class TileEpilogue {
     private final Activation.Kind act;
     private final float alpha;
     private final float scale;
-    private final Dropout dropout;
     private final boolean training;
+    private final VectorPhilox philox;
     private final float[] z;
     private final int ldc;
-
-    /** Per-task state: the mask of the row segment being stored. */
-    static final class Scratch {
-        final boolean[] keep = new boolean[NR];
-        final VectorPhilox philox;
-
-        Scratch(Dropout d) {
-            philox = d.training() ? new VectorPhilox(d) : null;
-        }
-    }
 
     TileEpilogue(float[] bias, Activation act, Dropout d, float[] zOut, int ldc) {
         this.bias = bias;
         this.act = act.kind();
         this.alpha = act.alpha();
         this.scale = d.scale();
-        this.dropout = d;
         this.training = d.training();
+        this.philox = training ? new VectorPhilox(d) : null;
         this.z = zOut;
         this.ldc = ldc;
-    }
-
-    Scratch scratch() {
-        return new Scratch(dropout);
     }
 
     /**
      * Applies the epilogue in place to one tile row: {@code tile[t .. t+NR)} holds row {@code i}'s sums for
      * columns {@code j0 .. j0+cols-1}.
      */
-    void apply(float[] tile, int t, int i, int j0, int cols, Scratch s) {
-        if (training) {
-            s.philox.keepRun((long) i * ldc + j0, cols, s.keep, 0);
-        }
+    void apply(float[] tile, int t, int i, int j0, int cols) {
+        long e0 = (long) i * ldc + j0;
+        long keep = training ? philox.keepBits(e0, cols) : 0L;
         boolean full = cols == NR;
         for (int half = 0; half < NR; half += L) {
             VectorMask<Float> m = S.indexInRange(half, cols);
@@ -72,7 +57,7 @@ final class TileEpilogue {
             }
             FloatVector y = activate(zz);
             if (training) {
-                y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromArray(S, s.keep, half));
+                y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromLong(S, keep >>> half));
             }
             y.intoArray(tile, t + half);
         }

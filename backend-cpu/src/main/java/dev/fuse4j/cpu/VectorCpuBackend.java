@@ -4,6 +4,7 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.spi.LinearShape;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
@@ -13,8 +14,8 @@ import static dev.fuse4j.cpu.PackedGemm.S;
 
 /**
  * The fast CPU path: packed, register-blocked GEMMs on the Vector API ({@link PackedGemm}) with the epilogue fused
- * into the forward's stores ({@link TileEpilogue}), {@code dz} formed while packing the backward operands
- * ({@link DzSource}), and Philox in vector lanes ({@link VectorPhilox}), across all cores ({@link WorkerPool}).
+ * into the forward's stores ({@link TileEpilogue}), the backward's {@code dz} formed once per call with db
+ * ({@link BackwardDz}), and Philox in vector lanes ({@link VectorPhilox}), across all cores ({@link WorkerPool}).
  */
 final class VectorCpuBackend extends CpuBackend {
 
@@ -23,6 +24,8 @@ final class VectorCpuBackend extends CpuBackend {
 
     private final WorkerPool pool;
     private final PackedGemm gemm;
+    /** The backward's dz, formed once per call and read by both products. */
+    private final ReusableBuffer dzBuffer = new ReusableBuffer();
 
     VectorCpuBackend(String name, int threads) {
         super(name);
@@ -48,38 +51,10 @@ final class VectorCpuBackend extends CpuBackend {
     protected void backward(LinearShape s, CpuTensor dy, CpuTensor x, CpuTensor w, CpuTensor y, CpuTensor z,
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
         int n = s.n(), in = s.in(), out = s.out();
-        DzSource dz = new DzSource(dy.data, y.data, z == null ? null : z.data, out, act, d);
-        gemm.multiply(n, in, out, Operands.dzRows(dz), Operands.columnsOf(w.data, in), dx.data, null);
-        gemm.multiply(out, in, n, Operands.dzColumns(dz), Operands.columnsOf(x.data, in), dw.data, null);
-        biasGradient(dz, n, out, db.data);
-    }
-
-    /** {@code db[j] = Σ_i dz[i][j]}: rows split across threads, partial sums added in a fixed order. */
-    private void biasGradient(DzSource dz, int n, int out, float[] db) {
-        int parts = Math.min(pool.threads(), n);
-        float[][] partial = new float[parts][out];
-        pool.parallelFor(parts, p -> {
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            float[] acc = partial[p];
-            float[] row = dz.buffer(out);
-            for (int i = from; i < to; i++) {
-                dz.row(i, 0, out, row);
-                int j = 0;
-                for (; j <= out - L; j += L) {
-                    FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, row, j)).intoArray(acc, j);
-                }
-                for (; j < out; j++) {
-                    acc[j] += row[j];
-                }
-            }
-        });
-        Arrays.fill(db, 0f);
-        for (float[] part : partial) {
-            for (int j = 0; j < out; j++) {
-                db[j] += part[j];
-            }
-        }
+        float[] dz = dzBuffer.get(n * out);
+        new BackwardDz(dy.data, y.data, z == null ? null : z.data, out, act, d).formInto(dz, db.data, n, pool);
+        gemm.multiply(n, in, out, Operands.rowsOf(dz, out), Operands.columnsOf(w.data, in), dx.data, null);
+        gemm.multiply(out, in, n, Operands.rowsOfTransposed(dz, out), Operands.columnsOf(x.data, in), dw.data, null);
     }
 
     @Override
@@ -89,14 +64,18 @@ final class VectorCpuBackend extends CpuBackend {
             Arrays.fill(m, 1f);
             return;
         }
+        VectorPhilox philox = new VectorPhilox(d);
+        FloatVector ones = FloatVector.broadcast(S, 1f);
         int chunks = (m.length + MASK_CHUNK - 1) / MASK_CHUNK;
         pool.parallelFor(chunks, c -> {
-            int from = c * MASK_CHUNK;
-            int len = Math.min(MASK_CHUNK, m.length - from);
-            boolean[] keep = new boolean[len];
-            new VectorPhilox(d).keepRun(from, len, keep, 0);
-            for (int e = 0; e < len; e++) {
-                m[from + e] = keep[e] ? 1f : 0f;
+            int to = Math.min(m.length, (c + 1) * MASK_CHUNK);
+            for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
+                int run = Math.min(VectorPhilox.SPAN, to - e);
+                long keep = philox.keepBits(e, run);
+                for (int l = 0; l < run; l += L) {
+                    FloatVector.zero(S).blend(ones, VectorMask.fromLong(S, keep >>> l))
+                            .intoArray(m, e + l, S.indexInRange(l, run));
+                }
             }
         });
     }

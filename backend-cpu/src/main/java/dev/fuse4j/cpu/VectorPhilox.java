@@ -6,19 +6,26 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Philox4x32-10 in vector lanes: one lane per Philox block (four mask elements). Each 32-bit word sits in the low
- * half of a 64-bit lane, so the round's 32×32→64 products are exact lane multiplies (the JIT turns a multiply of
- * zero-extended 32-bit values into a single unsigned 32-bit multiply instruction). Bit-exact with
- * {@link dev.fuse4j.Philox}. Not thread-safe: one instance per worker task.
+ * Philox4x32-10 in vector lanes, answering the mask of a run of consecutive elements as a bit set. One lane holds
+ * one Philox block (four mask elements); each 32-bit word sits in the low half of a 64-bit lane, so the round's
+ * 32×32→64 products are exact lane multiplies of zero-extended values (which the JIT emits as one unsigned 32-bit
+ * multiply instruction). The four words' comparisons against the threshold come out as four lane masks whose bits
+ * are interleaved with {@link Long#expand} (one {@code pdep}) into element order. Bit-exact with
+ * {@link dev.fuse4j.Philox}. Immutable, so one instance serves every thread of a call.
  */
 final class VectorPhilox {
     private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+    /** Blocks per vector evaluation. */
     private static final int LANES = LS.length();
+    /** Elements per vector evaluation: four per block. At most 64, so they fit one {@code long} of bits. */
+    static final int SPAN = 4 * Math.min(LANES, 16);
     private static final long M32 = 0xFFFFFFFFL;
     private static final long M0 = 0xD2511F53L;
     private static final long M1 = 0xCD9E8D57L;
     private static final long W0 = 0x9E3779B9L;
     private static final long W1 = 0xBB67AE85L;
+    /** Bit positions of word 0 of every block in the element-ordered bit set. */
+    private static final long WORD0_BITS = 0x1111111111111111L;
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
 
     private final long k0;
@@ -26,7 +33,6 @@ final class VectorPhilox {
     private final long off0;
     private final long off1;
     private final long threshold;
-    private final long[] words = new long[4 * LANES];
 
     VectorPhilox(Dropout d) {
         this.k0 = d.seed() & M32;
@@ -36,24 +42,26 @@ final class VectorPhilox {
         this.threshold = d.threshold();
     }
 
-    /** Writes whether flat elements {@code e0 .. e0+count-1} are kept into {@code keep[at ..]}. */
-    void keepRun(long e0, int count, boolean[] keep, int at) {
-        long qFirst = e0 >>> 2;
-        long qLast = (e0 + count - 1) >>> 2;
-        for (long qb = qFirst; qb <= qLast; qb += LANES) {
-            blocks(qb);
-            long eFrom = Math.max(e0, qb << 2);
-            long eTo = Math.min(e0 + count, (qb + LANES) << 2);
-            for (long e = eFrom; e < eTo; e++) {
-                int lane = (int) ((e >>> 2) - qb);
-                keep[at + (int) (e - e0)] = words[(int) (e & 3) * LANES + lane] >= threshold;
-            }
+    /**
+     * The mask of flat elements {@code e0 .. e0+count-1} ({@code count ≤ 64}): bit {@code c} is set when element
+     * {@code e0 + c} is kept.
+     */
+    long keepBits(long e0, int count) {
+        long first = e0 & ~3L;
+        int skip = (int) (e0 - first);
+        long bits = keepBitsAligned(first) >>> skip;
+        int have = SPAN - skip;
+        // An unaligned start (rows whose length is not a multiple of 4) or a long run needs a second evaluation.
+        while (have < count) {
+            bits |= keepBitsAligned(first + have + skip) << have;
+            have += SPAN;
         }
+        return count == 64 ? bits : bits & ((1L << count) - 1);
     }
 
-    /** Philox of blocks {@code qb .. qb+LANES-1}; word w of lane l lands in {@code words[w*LANES + l]}. */
-    private void blocks(long qb) {
-        LongVector q = IOTA.add(qb);
+    /** The mask of the {@link #SPAN} elements from {@code e0}, a multiple of 4, as bits in element order. */
+    private long keepBitsAligned(long e0) {
+        LongVector q = IOTA.add(e0 >>> 2);
         LongVector c0 = q.and(M32);
         LongVector c1 = q.lanewise(VectorOperators.LSHR, 32);
         LongVector c2 = LongVector.broadcast(LS, off0);
@@ -63,20 +71,21 @@ final class VectorPhilox {
         for (int r = 0; r < 10; r++) {
             LongVector p0 = c0.mul(M0);
             LongVector p1 = c2.mul(M1);
-            LongVector n0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1)
+            c0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1)
                     .lanewise(VectorOperators.XOR, key0);
-            LongVector n2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3)
+            c2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3)
                     .lanewise(VectorOperators.XOR, key1);
             c1 = p1.and(M32);
             c3 = p0.and(M32);
-            c0 = n0;
-            c2 = n2;
             key0 = (key0 + W0) & M32;
             key1 = (key1 + W1) & M32;
         }
-        c0.intoArray(words, 0);
-        c1.intoArray(words, LANES);
-        c2.intoArray(words, 2 * LANES);
-        c3.intoArray(words, 3 * LANES);
+        // Words are zero-extended and threshold ≤ 2^32, so a signed 64-bit compare is the unsigned 32-bit one.
+        long w0 = c0.compare(VectorOperators.GE, threshold).toLong();
+        long w1 = c1.compare(VectorOperators.GE, threshold).toLong();
+        long w2 = c2.compare(VectorOperators.GE, threshold).toLong();
+        long w3 = c3.compare(VectorOperators.GE, threshold).toLong();
+        return Long.expand(w0, WORD0_BITS) | Long.expand(w1, WORD0_BITS << 1)
+                | Long.expand(w2, WORD0_BITS << 2) | Long.expand(w3, WORD0_BITS << 3);
     }
 }

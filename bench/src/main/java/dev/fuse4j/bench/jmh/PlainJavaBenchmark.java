@@ -18,10 +18,14 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-/** The peer: the same layer written the plain way in Java ({@link PlainJavaLayer}), at the same shapes. */
+/**
+ * The peer: the same layer written the plain way in Java ({@link PlainJavaLayer}), at the same shapes. Scores as in
+ * {@link FusedLayerBenchmark}: calls per second and, secondary, GFLOP/s. One call at 2048x4096x4096 takes about a
+ * minute, so run that shape with few iterations ({@code -wi 1 -i 2}).
+ */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
@@ -51,7 +55,8 @@ public class PlainJavaBenchmark {
     }
 
     @Benchmark
-    public float[] forward() {
+    public float[] forward(GflopCounter work) {
+        work.gflop += sh.flops() * 1e-9;
         return PlainJavaLayer.forward(x, w, b, sh.n(), sh.in(), sh.out(), d);
     }
 }

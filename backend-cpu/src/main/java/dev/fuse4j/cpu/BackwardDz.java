@@ -1,0 +1,114 @@
+package dev.fuse4j.cpu;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import java.util.Arrays;
+
+import static dev.fuse4j.cpu.PackedGemm.L;
+import static dev.fuse4j.cpu.PackedGemm.S;
+
+/**
+ * Forms {@code dz = dy · s · act'(z)} where the element was kept (else 0) for a whole backward call, in one
+ * vectorised pass, and sums {@code db = Σ_i dz[i]} on the way. The mask comes from the sign of {@code y} for ReLU and
+ * leaky ReLU and from the regenerated Philox mask for GELU (with {@code z}) and identity: nothing but {@code y} (and
+ * {@code z} for GELU) is kept from forward. Both backward products then read {@code dz} with plain packers, so it is
+ * formed once rather than once per product.
+ */
+final class BackwardDz {
+    /** Rows per task: large enough to amortise a task, small enough to spread over the cores. */
+    private static final int ROWS_PER_TASK = 16;
+
+    private final float[] dy;
+    private final float[] y;
+    private final float[] z;
+    private final int out;
+    private final Activation.Kind act;
+    private final float alpha;
+    private final float scale;
+    private final VectorPhilox philox;
+
+    BackwardDz(float[] dy, float[] y, float[] z, int out, Activation act, Dropout d) {
+        this.dy = dy;
+        this.y = y;
+        this.z = z;
+        this.out = out;
+        this.act = act.kind();
+        this.alpha = act.alpha();
+        this.scale = d.scale();
+        boolean maskFromPhilox = act.kind() == Activation.Kind.GELU || act.kind() == Activation.Kind.IDENTITY;
+        this.philox = maskFromPhilox && d.training() ? new VectorPhilox(d) : null;
+    }
+
+    /**
+     * Writes dz of all {@code n} rows into {@code dz[0 .. n·out)} and its column sums into {@code db}. The partial
+     * sums of each task are added in task order, so db does not depend on which thread ran what.
+     */
+    void formInto(float[] dz, float[] db, int n, WorkerPool pool) {
+        int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        float[][] partial = new float[tasks][];
+        pool.parallelFor(tasks, t -> {
+            float[] acc = new float[out];
+            int to = Math.min(n, (t + 1) * ROWS_PER_TASK);
+            for (int i = t * ROWS_PER_TASK; i < to; i++) {
+                row(i, dz);
+                int at = i * out;
+                int j = 0;
+                for (; j <= out - L; j += L) {
+                    FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, dz, at + j)).intoArray(acc, j);
+                }
+                for (; j < out; j++) {
+                    acc[j] += dz[at + j];
+                }
+            }
+            partial[t] = acc;
+        });
+        Arrays.fill(db, 0f);
+        for (float[] part : partial) {
+            for (int j = 0; j < out; j++) {
+                db[j] += part[j];
+            }
+        }
+    }
+
+    private void row(int i, float[] dz) {
+        int at = i * out;
+        long e0 = (long) i * out;
+        for (int j = 0; j < out; j += VectorPhilox.SPAN) {
+            int run = Math.min(VectorPhilox.SPAN, out - j);
+            long keep = philox == null ? -1L : philox.keepBits(e0 + j, run);
+            for (int c = 0; c < run; c += L) {
+                int e = at + j + c;
+                VectorMask<Float> in = S.indexInRange(c, run);
+                FloatVector g = FloatVector.fromArray(S, dy, e, in).mul(scale);
+                FloatVector r = switch (act) {
+                    case RELU -> FloatVector.zero(S).blend(g, FloatVector.fromArray(S, y, e, in)
+                            .compare(VectorOperators.GT, 0f));
+                    case LEAKY_RELU -> {
+                        FloatVector yv = FloatVector.fromArray(S, y, e, in);
+                        yield FloatVector.zero(S).blend(g.mul(alpha), yv.compare(VectorOperators.LT, 0f))
+                                .blend(g, yv.compare(VectorOperators.GT, 0f));
+                    }
+                    case GELU -> g.mul(geluDerivative(FloatVector.fromArray(S, z, e, in)));
+                    case IDENTITY -> g;
+                };
+                if (philox != null) {
+                    r = FloatVector.zero(S).blend(r, VectorMask.fromLong(S, keep >>> c));
+                }
+                r.intoArray(dz, e, in);
+            }
+        }
+    }
+
+    /** The tanh-form GELU's derivative, as {@link Epilogue#geluDerivative} computes it, in lanes. */
+    private static FloatVector geluDerivative(FloatVector zz) {
+        FloatVector z2 = zz.mul(zz);
+        FloatVector t = z2.mul(zz).mul(Epilogue.GELU_A).add(zz).mul(Epilogue.GELU_C)
+                .lanewise(VectorOperators.TANH);
+        FloatVector du = z2.mul(3f * Epilogue.GELU_A).add(1f).mul(Epilogue.GELU_C);
+        return t.add(1f).mul(0.5f).add(zz.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
+    }
+}
