@@ -1,0 +1,49 @@
+package dev.fuse4j.nn;
+
+import dev.fuse4j.Tensor;
+
+import java.util.List;
+
+/**
+ * One stage of a {@link Sequential} model. A layer keeps what its backward pass needs from the last forward pass
+ * (its output, and its input by reference) and owns the tensors it returns from {@link #forward}.
+ */
+public interface Layer extends AutoCloseable {
+
+    int inFeatures();
+
+    int outFeatures();
+
+    /**
+     * The layer's output for {@code x [n, inFeatures]}. The returned tensor belongs to the layer and stays valid
+     * until its next forward pass or {@link #close()}; {@code x} must stay open until {@link #backward} has run.
+     */
+    Tensor forward(Tensor x);
+
+    /**
+     * Backward of the last forward pass from {@code dy [n, outFeatures]}: stores the parameter gradients and
+     * returns {@code dx [n, inFeatures]}, which the caller owns and closes.
+     */
+    Tensor backward(Tensor dy);
+
+    List<Parameter> parameters();
+
+    /** Training mode on (dropout active, a fresh mask per forward pass) or off (dropout is the identity). */
+    void setTraining(boolean training);
+
+    /**
+     * The Philox offset at which the next training forward pass draws its dropout mask (0 for a layer without
+     * dropout). Checkpoints save and restore it so a resumed run draws the masks an uninterrupted one would.
+     */
+    long dropoutOffset();
+
+    /** Sets the offset {@link #dropoutOffset()} reports; negative offsets are refused. */
+    void setDropoutOffset(long offset);
+
+    /** A one-line description of the architecture, which checkpoints compare before they restore anything. */
+    String describe();
+
+    /** Releases the parameters, gradients and cached activations. */
+    @Override
+    void close();
+}

@@ -1,0 +1,540 @@
+package dev.fuse4j.contract;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Backend;
+import dev.fuse4j.BackendUnavailableException;
+import dev.fuse4j.CrossEntropy;
+import dev.fuse4j.Dropout;
+import dev.fuse4j.PhiloxMask;
+import dev.fuse4j.Tensor;
+import dev.fuse4j.nn.Adam;
+import dev.fuse4j.nn.Checkpoint;
+import dev.fuse4j.nn.Dense;
+import dev.fuse4j.nn.Optimizer;
+import dev.fuse4j.nn.Parameter;
+import dev.fuse4j.nn.Sequential;
+import dev.fuse4j.nn.Sgd;
+import dev.fuse4j.nn.Training;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The training layer ({@code dev.fuse4j.nn}) on one backend: gradients against finite differences, the dropout
+ * masks each step draws against the Philox contract, reproducibility from one seed, exact resume from a
+ * checkpoint, refusal of bad checkpoints, and learning a small synthetic task. Extend it and implement
+ * {@link #createBackend()} as for {@link BackendContract}.
+ */
+public abstract class NnContract {
+
+    protected abstract Backend createBackend();
+
+    protected Backend backend;
+    private long liveBefore;
+
+    @BeforeEach
+    void openBackend() {
+        try {
+            backend = createBackend();
+        } catch (BackendUnavailableException e) {
+            Assumptions.abort("backend unavailable here: " + e.getMessage());
+        }
+        liveBefore = Tensor.liveCount();
+    }
+
+    @AfterEach
+    void nothingLeaked() {
+        if (backend != null) {
+            assertEquals(liveBefore, Tensor.liveCount(), "tensors leaked by this test");
+        }
+    }
+
+    static Stream<Activation> activations() {
+        return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity());
+    }
+
+    // ---- gradients against finite differences --------------------------------------------------------------
+
+    /** Central differences with a step large enough that float32 rounding of the loss stays far below it. */
+    private static final double H = 1e-2;
+
+    @ParameterizedTest
+    @MethodSource("activations")
+    void denseGradientsMatchFiniteDifferences(Activation act) {
+        int n = 4, in = 6, out = 5;
+        Random r = new Random(11);
+        float[] x = randoms(r, n * in);
+        float[] dy = randoms(r, n * out);
+        try (Dense layer = new Dense(backend, "t", in, out, act, 0.5f, 3, 4);
+             Tensor dyT = backend.tensor(dy, n, out)) {
+            float[] w = layer.weight().value().toArray();
+            float[] b = layer.bias().value().toArray();
+            // L = Σ y·dy, so dL/dy = dy and backward(dy) gives dL/dθ.
+            Function<float[][], Double> loss = v -> {
+                layer.weight().load(v[0]);
+                layer.bias().load(v[1]);
+                layer.setDropoutOffset(0);
+                try (Tensor xt = backend.tensor(v[2], n, in)) {
+                    return dot(layer.forward(xt).toArray(), dy);
+                }
+            };
+            float[][] at = {w, b, x};
+            loss.apply(at);
+            float[] dx;
+            try (Tensor xt = backend.tensor(x, n, in)) {
+                layer.setDropoutOffset(0);
+                layer.forward(xt);
+                try (Tensor dxT = layer.backward(dyT)) {
+                    dx = dxT.toArray();
+                }
+            }
+            float[][] analytic = {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
+            double[] z = preActivation(x, w, b, n, in, out);
+            boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU;
+            int checked = 0, total = 0;
+            String[] names = {"dw", "db", "dx"};
+            for (int t = 0; t < 3; t++) {
+                for (int i = 0; i < at[t].length; i++) {
+                    total++;
+                    if (kinked && nearKink(z, t, i, x, w, n, in, out)) {
+                        continue; // a ReLU kink inside ±H makes the difference quotient meaningless there
+                    }
+                    double fd = difference(loss, at, t, i);
+                    assertClose(fd, analytic[t][i], names[t] + "[" + i + "] with " + act);
+                    checked++;
+                }
+            }
+            assertTrue(checked >= total * 8 / 10, "only " + checked + " of " + total + " coordinates were "
+                    + "away from a kink");
+        }
+    }
+
+    @Test
+    void crossEntropyGradientMatchesFiniteDifferences() {
+        int n = 5, classes = 4;
+        Random r = new Random(12);
+        float[] logits = randoms(r, n * classes);
+        float[] labels = {0, 3, 1, 1, 2};
+        try (Tensor lab = backend.tensor(labels, n)) {
+            Function<float[][], Double> loss = v -> {
+                try (Tensor lt = backend.tensor(v[0], n, classes);
+                     CrossEntropy ce = backend.softmaxCrossEntropy(lt, lab)) {
+                    return (double) ce.loss();
+                }
+            };
+            float[] grad;
+            try (Tensor lt = backend.tensor(logits, n, classes);
+                 CrossEntropy ce = backend.softmaxCrossEntropy(lt, lab)) {
+                grad = ce.grad().toArray();
+            }
+            float[][] at = {logits};
+            for (int i = 0; i < logits.length; i++) {
+                assertClose(difference(loss, at, 0, i), grad[i], "dlogits[" + i + "]");
+            }
+        }
+    }
+
+    /** Backward through a whole model with dropout on, GELU hidden layer (smooth) and the loss. */
+    @Test
+    void modelGradientsMatchFiniteDifferences() {
+        int n = 6, in = 5, classes = 3;
+        Random r = new Random(13);
+        float[] x = randoms(r, n * in);
+        float[] labels = {0, 1, 2, 2, 1, 0};
+        try (Sequential m = Sequential.builder(backend, in, 5).dense(7, Activation.gelu(), 0.3f)
+                .dense(6, Activation.gelu(), 0.3f).linear(classes).build();
+             Tensor xt = backend.tensor(x, n, in);
+             Tensor lab = backend.tensor(labels, n)) {
+            List<Parameter> ps = m.parameters();
+            float[][] at = new float[ps.size()][];
+            for (int i = 0; i < at.length; i++) {
+                at[i] = ps.get(i).value().toArray();
+            }
+            Function<float[][], Double> loss = v -> {
+                for (int i = 0; i < v.length; i++) {
+                    ps.get(i).load(v[i]);
+                }
+                m.layers().forEach(l -> l.setDropoutOffset(0));
+                try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+                    return (double) ce.loss();
+                }
+            };
+            loss.apply(at);
+            m.layers().forEach(l -> l.setDropoutOffset(0));
+            try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+                m.backward(ce.grad());
+            }
+            float[][] grads = new float[ps.size()][];
+            for (int t = 0; t < ps.size(); t++) {
+                grads[t] = ps.get(t).grad().toArray(); // before the probes below load new values and drop it
+            }
+            for (int t = 0; t < ps.size(); t++) {
+                float[] g = grads[t];
+                for (int i = 0; i < g.length; i++) {
+                    assertClose(difference(loss, at, t, i), g[i], ps.get(t).name() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    // ---- dropout masks, train and eval ----------------------------------------------------------------------
+
+    @Test
+    void eachTrainingStepDrawsTheContractMaskAtTheNextOffset() {
+        int n = 9, in = 8, hidden = 33;
+        float[] x = randoms(new Random(14), n * in);
+        try (Sequential m = Sequential.builder(backend, in, 77).dense(hidden, Activation.relu(), 0.5f)
+                .linear(3).build();
+             Tensor xt = backend.tensor(x, n, in)) {
+            Dense d = (Dense) m.layers().get(0);
+            List<boolean[]> seen = new ArrayList<>();
+            for (int step = 0; step < 3; step++) {
+                float[] y = m.layers().get(0).forward(xt).toArray();
+                Dropout used = d.lastDropout();
+                assertTrue(used.training());
+                assertEquals(step, used.offset(), "step " + step + " drew its mask at the wrong offset");
+                assertEquals(step + 1, d.dropoutOffset());
+                PhiloxMask host = new PhiloxMask(used);
+                boolean[] keep = new boolean[n * hidden];
+                try (Tensor mask = backend.dropoutMask(n, hidden, used)) {
+                    float[] mk = mask.toArray();
+                    for (int e = 0; e < keep.length; e++) {
+                        keep[e] = host.keep(e);
+                        assertEquals(keep[e] ? 1f : 0f, mk[e], "mask element " + e + " at step " + step);
+                        if (!keep[e]) {
+                            assertEquals(0f, y[e], "dropped element " + e + " at step " + step + " is not zero");
+                        }
+                    }
+                }
+                for (boolean[] earlier : seen) {
+                    assertTrue(!java.util.Arrays.equals(earlier, keep), "step " + step + " reused a mask");
+                }
+                seen.add(keep);
+            }
+            m.eval();
+            float[] e1 = m.forward(xt).toArray();
+            float[] e2 = m.forward(xt).toArray();
+            assertEquals(Dropout.eval(), d.lastDropout());
+            assertEquals(3, d.dropoutOffset(), "evaluation must not advance the Philox offset");
+            assertArrayEquals(e1, e2, "evaluation is deterministic");
+            assertTrue(m.train().isTraining());
+        }
+    }
+
+    // ---- reproducibility and checkpoints --------------------------------------------------------------------
+
+    static Stream<String> optimizers() {
+        return Stream.of("adam", "sgd");
+    }
+
+    private static Optimizer optimizer(String kind, Sequential m) {
+        return kind.equals("adam") ? new Adam(m.parameters(), 3e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f)
+                : new Sgd(m.parameters(), 0.05f, 0.9f, 1e-4f);
+    }
+
+    private Sequential smallModel(long seed) {
+        return Sequential.builder(backend, Blobs.FEATURES, seed).dense(24, Activation.relu(), 0.5f)
+                .dense(16, Activation.leakyRelu(0.05f), 0.25f).linear(Blobs.CLASSES).build();
+    }
+
+    @Test
+    void oneSeedGivesOneRun() {
+        Blobs data = new Blobs(256, 21);
+        float[][] a = trainAndSnapshot(3, data, "adam", 2);
+        float[][] b = trainAndSnapshot(3, data, "adam", 2);
+        float[][] c = trainAndSnapshot(4, data, "adam", 2);
+        for (int i = 0; i < a.length; i++) {
+            assertArrayEquals(a[i], b[i], "parameter " + i + " differs between two runs from seed 3");
+        }
+        assertNotEquals(java.util.Arrays.hashCode(a[0]), java.util.Arrays.hashCode(c[0]),
+                "seeds 3 and 4 trained the same weights");
+    }
+
+    private float[][] trainAndSnapshot(long seed, Blobs data, String opt, int epochs) {
+        try (Sequential m = smallModel(seed); Optimizer o = optimizer(opt, m)) {
+            for (int e = 0; e < epochs; e++) {
+                Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), seed, e), 32,
+                        null);
+            }
+            return snapshot(m);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("optimizers")
+    void resumedRunEqualsUninterruptedRunBitForBit(String opt, @TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(300, 22);
+        long seed = 9;
+        float[][] straight;
+        double[] straightLoss = new double[3];
+        try (Sequential m = smallModel(seed); Optimizer o = optimizer(opt, m)) {
+            for (int e = 0; e < 3; e++) {
+                straightLoss[e] = Training.trainEpoch(m, o, data.x, data.labels,
+                        Training.shuffledOrder(data.size(), seed, e), 32, null).loss();
+            }
+            straight = snapshot(m);
+        }
+        Path ck = dir.resolve("run.ckpt");
+        try (Sequential m = smallModel(seed); Optimizer o = optimizer(opt, m)) {
+            for (int e = 0; e < 2; e++) {
+                Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), seed, e), 32,
+                        null);
+            }
+            Checkpoint.save(ck, m, o, 2);
+        }
+        try (Sequential m = smallModel(seed); Optimizer o = optimizer(opt, m)) {
+            long done = Checkpoint.restore(ck, m, o);
+            assertEquals(2, done);
+            double loss = Training.trainEpoch(m, o, data.x, data.labels,
+                    Training.shuffledOrder(data.size(), seed, done), 32, null).loss();
+            assertEquals(straightLoss[2], loss, "the third epoch's loss differs after resuming");
+            float[][] resumed = snapshot(m);
+            for (int i = 0; i < straight.length; i++) {
+                assertArrayEquals(straight[i], resumed[i], m.parameters().get(i).name()
+                        + " differs between 3 straight epochs and 2 + resume + 1");
+            }
+        }
+    }
+
+    @Test
+    void badCheckpointsAreRefusedAndChangeNothing(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(64, 23);
+        Path good = dir.resolve("good.ckpt");
+        try (Sequential m = smallModel(5); Optimizer o = optimizer("adam", m)) {
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 5, 0), 16, null);
+            Checkpoint.save(good, m, o, 1);
+        }
+        byte[] bytes = Files.readAllBytes(good);
+        Path flipped = dir.resolve("flipped.ckpt");
+        byte[] f = bytes.clone();
+        f[f.length / 2] ^= 0x10;
+        Files.write(flipped, f);
+        Path truncated = dir.resolve("truncated.ckpt");
+        Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        Path foreign = dir.resolve("foreign.ckpt");
+        Files.writeString(foreign, "not a checkpoint at all, just some text");
+
+        try (Sequential m = smallModel(5); Optimizer o = optimizer("adam", m)) {
+            float[][] before = snapshot(m);
+            expectRefused(flipped, m, o, "corrupt or truncated");
+            expectRefused(truncated, m, o, "corrupt or truncated");
+            expectRefused(foreign, m, o, "not a Fuse4J checkpoint");
+            expectRefused(dir.resolve("missing.ckpt"), m, o, "does not exist");
+            try (Optimizer sgd = optimizer("sgd", m)) {
+                expectRefused(good, m, sgd, "was written with optimizer adam(");
+                assertEquals(0, sgd.steps());
+            }
+            float[][] after = snapshot(m);
+            for (int i = 0; i < before.length; i++) {
+                assertArrayEquals(before[i], after[i], "a refused checkpoint changed parameter " + i);
+            }
+            assertEquals(0, o.steps());
+            m.layers().forEach(l -> assertEquals(0, l.dropoutOffset()));
+        }
+        try (Sequential other = Sequential.builder(backend, Blobs.FEATURES, 5).dense(25, Activation.relu(), 0.5f)
+                .dense(16, Activation.leakyRelu(0.05f), 0.25f).linear(Blobs.CLASSES).build();
+             Optimizer o = optimizer("adam", other)) {
+            expectRefused(good, other, o, "holds a different model");
+        }
+    }
+
+    private static void expectRefused(Path file, Sequential m, Optimizer o, String message) {
+        Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class,
+                () -> Checkpoint.restore(file, m, o));
+        assertTrue(e.getMessage().contains(message), "message '" + e.getMessage() + "' lacks '" + message + "'");
+    }
+
+    // ---- learning, and misuse -------------------------------------------------------------------------------
+
+    /** A stated bar: 10 Gaussian classes in 16 dimensions, 5 epochs of Adam with dropout, 90 % held out. */
+    @Test
+    void learnsASyntheticTaskToNinetyPercent() {
+        Blobs train = new Blobs(2000, 31);
+        Blobs val = train.sameCentres(500, 32);
+        try (Sequential m = Sequential.builder(backend, Blobs.FEATURES, 1).dense(64, Activation.relu(), 0.2f)
+                .dense(64, Activation.gelu(), 0.2f).linear(Blobs.CLASSES).build();
+             Optimizer o = new Adam(m.parameters(), 3e-3f)) {
+            double before = Training.evaluate(m, val.x, val.labels, 128).accuracy();
+            Training.EpochResult r = null;
+            for (int e = 0; e < 5; e++) {
+                Training.trainEpoch(m, o, train.x, train.labels, Training.shuffledOrder(train.size(), 1, e), 64,
+                        null);
+                r = Training.evaluate(m, val.x, val.labels, 128);
+            }
+            assertTrue(r.accuracy() >= 0.9, "validation accuracy " + r.accuracy() + " after 5 epochs (was "
+                    + before + " untrained)");
+            assertTrue(m.isTraining(), "evaluate restores training mode");
+        }
+    }
+
+    @Test
+    void misuseIsReportedWithTheOffendingValues() {
+        try (Sequential m = smallModel(1); Optimizer o = optimizer("sgd", m)) {
+            IllegalStateException noGrad = assertThrows(IllegalStateException.class, o::step);
+            assertTrue(noGrad.getMessage().contains("layer0.weight"), noGrad.getMessage());
+            try (Tensor wrong = backend.zeros(2, Blobs.FEATURES + 1)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(wrong));
+                assertTrue(e.getMessage().contains("[2, " + (Blobs.FEATURES + 1) + "]"), e.getMessage());
+            }
+            IllegalArgumentException load = assertThrows(IllegalArgumentException.class,
+                    () -> m.parameters().get(0).load(new float[3]));
+            assertTrue(load.getMessage().contains("3 were given"), load.getMessage());
+            IllegalArgumentException data = assertThrows(IllegalArgumentException.class,
+                    () -> Training.evaluate(m, new float[10], new float[3], 8));
+            assertTrue(data.getMessage().contains("10 values"), data.getMessage());
+        }
+        IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
+                () -> new Adam(List.of(), -1f));
+        assertTrue(lr.getMessage().contains("-1.0"), lr.getMessage());
+        IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
+                () -> Sequential.builder(backend, 4, 0).dense(3, Activation.relu(), 1f));
+        assertTrue(p.getMessage().contains("1.0"), p.getMessage());
+        try (Dense a = new Dense(backend, "a", 4, 5, Activation.relu(), 0f, 0, 0);
+             Dense b = new Dense(backend, "b", 6, 2, Activation.relu(), 0f, 0, 0)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Sequential(backend, List.of(a, b)));
+            assertTrue(e.getMessage().contains("gives 5 features") && e.getMessage().contains("takes 6"),
+                    e.getMessage());
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    /** Gaussian clusters around random centres: a small task a working MLP learns in a few epochs. */
+    static final class Blobs {
+        static final int FEATURES = 16;
+        static final int CLASSES = 10;
+        final float[] x;
+        final float[] labels;
+        private final float[] centres;
+
+        Blobs(int n, long seed) {
+            this(n, seed, centres(seed));
+        }
+
+        private Blobs(int n, long seed, float[] centres) {
+            this.centres = centres;
+            Random r = new Random(seed * 31 + 7);
+            x = new float[n * FEATURES];
+            labels = new float[n];
+            for (int i = 0; i < n; i++) {
+                int c = r.nextInt(CLASSES);
+                labels[i] = c;
+                for (int f = 0; f < FEATURES; f++) {
+                    x[i * FEATURES + f] = centres[c * FEATURES + f] + (float) r.nextGaussian();
+                }
+            }
+        }
+
+        private static float[] centres(long seed) {
+            Random r = new Random(seed);
+            float[] c = new float[CLASSES * FEATURES];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = (float) (1.5 * r.nextGaussian());
+            }
+            return c;
+        }
+
+        Blobs sameCentres(int n, long seed) {
+            return new Blobs(n, seed, centres);
+        }
+
+        int size() {
+            return labels.length;
+        }
+    }
+
+    private static float[][] snapshot(Sequential m) {
+        List<Parameter> ps = m.parameters();
+        float[][] s = new float[ps.size()][];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = ps.get(i).value().toArray();
+        }
+        return s;
+    }
+
+    private static float[] randoms(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (double) a[i] * b[i];
+        }
+        return s;
+    }
+
+    private static double difference(Function<float[][], Double> loss, float[][] at, int t, int i) {
+        float saved = at[t][i];
+        try {
+            at[t][i] = (float) (saved + H);
+            double plus = loss.apply(at);
+            at[t][i] = (float) (saved - H);
+            double minus = loss.apply(at);
+            return (plus - minus) / (2 * H);
+        } finally {
+            at[t][i] = saved;
+            loss.apply(at);
+        }
+    }
+
+    private static void assertClose(double fd, float analytic, String what) {
+        double tol = 2e-3 + 1e-2 * Math.abs(fd);
+        assertTrue(Math.abs(fd - analytic) <= tol, what + ": finite difference " + fd + ", backward " + analytic);
+    }
+
+    private static double[] preActivation(float[] x, float[] w, float[] b, int n, int in, int out) {
+        double[] z = new double[n * out];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < out; o++) {
+                double s = b[o];
+                for (int k = 0; k < in; k++) {
+                    s += (double) x[i * in + k] * w[o * in + k];
+                }
+                z[i * out + o] = s;
+            }
+        }
+        return z;
+    }
+
+    /** Whether perturbing coordinate {@code i} of tensor {@code t} (0 w, 1 b, 2 x) by ±H moves a z across 0. */
+    private static boolean nearKink(double[] z, int t, int i, float[] x, float[] w, int n, int in, int out) {
+        for (int r = 0; r < n; r++) {
+            for (int o = 0; o < out; o++) {
+                double slope = switch (t) {
+                    case 0 -> o == i / in ? x[r * in + i % in] : 0;
+                    case 1 -> o == i ? 1 : 0;
+                    default -> r == i / in ? w[o * in + i % in] : 0;
+                };
+                if (slope != 0 && Math.abs(z[r * out + o]) <= Math.abs(slope) * H * 1.01) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
