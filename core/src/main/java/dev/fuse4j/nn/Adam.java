@@ -21,7 +21,7 @@ public final class Adam extends Optimizer {
     }
 
     public Adam(List<Parameter> params, float lr, float beta1, float beta2, float eps, float weightDecay) {
-        super(check(params, lr, beta1, beta2, eps, weightDecay), "m", "v");
+        super(checked(params, lr, beta1, beta2, eps, weightDecay), "m", "v");
         this.lr = lr;
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -29,21 +29,14 @@ public final class Adam extends Optimizer {
         this.weightDecay = weightDecay;
     }
 
-    private static List<Parameter> check(List<Parameter> params, float lr, float beta1, float beta2, float eps,
-                                         float weightDecay) {
-        if (!(lr > 0f && Float.isFinite(lr))) {
-            throw new IllegalArgumentException("Adam learning rate must be finite and > 0 but is " + lr);
-        }
-        if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
-            throw new IllegalArgumentException("Adam betas must be in [0, 1) but are (" + beta1 + ", " + beta2
-                    + ")");
-        }
-        if (!(eps > 0f && Float.isFinite(eps))) {
-            throw new IllegalArgumentException("Adam eps must be finite and > 0 but is " + eps);
-        }
-        if (!(weightDecay >= 0f && Float.isFinite(weightDecay))) {
-            throw new IllegalArgumentException("Adam weight decay must be finite and >= 0 but is " + weightDecay);
-        }
+    /** Checked before the superclass allocates state, so a bad value leaks nothing. */
+    private static List<Parameter> checked(List<Parameter> params, float lr, float beta1, float beta2, float eps,
+                                           float weightDecay) {
+        requireNonNegative("Adam learning rate", lr, false);
+        requireFraction("Adam beta1", beta1);
+        requireFraction("Adam beta2", beta2);
+        requireNonNegative("Adam eps", eps, false);
+        requireNonNegative("Adam weight decay", weightDecay, true);
         return params;
     }
 

@@ -37,6 +37,23 @@ public abstract sealed class Optimizer implements AutoCloseable permits Sgd, Ada
         }
     }
 
+    /** {@code v}, when it is finite and above 0 (or at least 0 with {@code zeroAllowed}); else an error naming it. */
+    static float requireNonNegative(String what, float v, boolean zeroAllowed) {
+        if (!(Float.isFinite(v) && (zeroAllowed ? v >= 0f : v > 0f))) {
+            throw new IllegalArgumentException(what + " must be finite and " + (zeroAllowed ? ">= 0" : "> 0")
+                    + " but is " + v);
+        }
+        return v;
+    }
+
+    /** {@code v}, when it lies in [0, 1); else an error naming it. */
+    static float requireFraction(String what, float v) {
+        if (!(v >= 0f && v < 1f)) {
+            throw new IllegalArgumentException(what + " must be in [0, 1) but is " + v);
+        }
+        return v;
+    }
+
     /** One update of every parameter from the gradient of the last backward pass. */
     public final void step() {
         if (closed) {

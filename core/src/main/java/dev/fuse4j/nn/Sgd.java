@@ -14,22 +14,17 @@ public final class Sgd extends Optimizer {
     private final float weightDecay;
 
     public Sgd(List<Parameter> params, float lr, float momentum, float weightDecay) {
-        super(check(params, lr, momentum, weightDecay), "velocity");
+        super(checked(params, lr, momentum, weightDecay), "velocity");
         this.lr = lr;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
     }
 
-    private static List<Parameter> check(List<Parameter> params, float lr, float momentum, float weightDecay) {
-        if (!(lr > 0f && Float.isFinite(lr))) {
-            throw new IllegalArgumentException("SGD learning rate must be finite and > 0 but is " + lr);
-        }
-        if (!(momentum >= 0f && momentum < 1f)) {
-            throw new IllegalArgumentException("SGD momentum must be in [0, 1) but is " + momentum);
-        }
-        if (!(weightDecay >= 0f && Float.isFinite(weightDecay))) {
-            throw new IllegalArgumentException("SGD weight decay must be finite and >= 0 but is " + weightDecay);
-        }
+    /** Checked before the superclass allocates state, so a bad value leaks nothing. */
+    private static List<Parameter> checked(List<Parameter> params, float lr, float momentum, float weightDecay) {
+        requireNonNegative("SGD learning rate", lr, false);
+        requireFraction("SGD momentum", momentum);
+        requireNonNegative("SGD weight decay", weightDecay, true);
         return params;
     }
 

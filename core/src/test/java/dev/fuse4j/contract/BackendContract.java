@@ -1,15 +1,10 @@
 package dev.fuse4j.contract;
 
 import dev.fuse4j.Activation;
-import dev.fuse4j.Backend;
-import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -35,30 +30,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@link #createBackend()}). Values are judged against the float64 {@link Reference} within the DESIGN.md bound,
  * masks bit for bit against the Philox contract. A backend that cannot run here is skipped with its reason.
  */
-public abstract class BackendContract {
-
-    /** The backend under test; throw {@link BackendUnavailableException} when it cannot run here. */
-    protected abstract Backend createBackend();
-
-    protected Backend backend;
-    private long liveBefore;
-
-    @BeforeEach
-    void openBackend() {
-        try {
-            backend = createBackend();
-        } catch (BackendUnavailableException e) {
-            Assumptions.abort("backend unavailable here: " + e.getMessage());
-        }
-        liveBefore = Tensor.liveCount();
-    }
-
-    @AfterEach
-    void nothingLeaked() {
-        if (backend != null) {
-            assertEquals(liveBefore, Tensor.liveCount(), "tensors leaked by this test");
-        }
-    }
+public abstract class BackendContract extends BackendSuite {
 
     // ---- shapes ----------------------------------------------------------------------------------------------
 

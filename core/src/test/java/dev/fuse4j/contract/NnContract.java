@@ -1,8 +1,6 @@
 package dev.fuse4j.contract;
 
 import dev.fuse4j.Activation;
-import dev.fuse4j.Backend;
-import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.PhiloxMask;
@@ -15,9 +13,6 @@ import dev.fuse4j.nn.Parameter;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,29 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checkpoint, refusal of bad checkpoints, and learning a small synthetic task. Extend it and implement
  * {@link #createBackend()} as for {@link BackendContract}.
  */
-public abstract class NnContract {
-
-    protected abstract Backend createBackend();
-
-    protected Backend backend;
-    private long liveBefore;
-
-    @BeforeEach
-    void openBackend() {
-        try {
-            backend = createBackend();
-        } catch (BackendUnavailableException e) {
-            Assumptions.abort("backend unavailable here: " + e.getMessage());
-        }
-        liveBefore = Tensor.liveCount();
-    }
-
-    @AfterEach
-    void nothingLeaked() {
-        if (backend != null) {
-            assertEquals(liveBefore, Tensor.liveCount(), "tensors leaked by this test");
-        }
-    }
+public abstract class NnContract extends BackendSuite {
 
     static Stream<Activation> activations() {
         return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity());
@@ -108,7 +81,7 @@ public abstract class NnContract {
                 }
             }
             float[][] analytic = {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
-            double[] z = preActivation(x, w, b, n, in, out);
+            double[] z = Reference.preActivation(x, w, b, n, in, out);
             boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU;
             int checked = 0, total = 0;
             String[] names = {"dw", "db", "dx"};
@@ -398,13 +371,16 @@ public abstract class NnContract {
             IllegalArgumentException load = assertThrows(IllegalArgumentException.class,
                     () -> m.parameters().get(0).load(new float[3]));
             assertTrue(load.getMessage().contains("3 were given"), load.getMessage());
+            IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
+                    () -> new Adam(m.parameters(), -1f));
+            assertTrue(lr.getMessage().contains("-1.0"), lr.getMessage());
+            IllegalArgumentException beta = assertThrows(IllegalArgumentException.class,
+                    () -> new Adam(m.parameters(), 1e-3f, 1f, 0.999f, 1e-8f, 0f));
+            assertTrue(beta.getMessage().contains("beta1") && beta.getMessage().contains("1.0"), beta.getMessage());
             IllegalArgumentException data = assertThrows(IllegalArgumentException.class,
                     () -> Training.evaluate(m, new float[10], new float[3], 8));
             assertTrue(data.getMessage().contains("10 values"), data.getMessage());
         }
-        IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
-                () -> new Adam(List.of(), -1f));
-        assertTrue(lr.getMessage().contains("-1.0"), lr.getMessage());
         IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
                 () -> Sequential.builder(backend, 4, 0).dense(3, Activation.relu(), 1f));
         assertTrue(p.getMessage().contains("1.0"), p.getMessage());
@@ -505,20 +481,6 @@ public abstract class NnContract {
     private static void assertClose(double fd, float analytic, String what) {
         double tol = 2e-3 + 1e-2 * Math.abs(fd);
         assertTrue(Math.abs(fd - analytic) <= tol, what + ": finite difference " + fd + ", backward " + analytic);
-    }
-
-    private static double[] preActivation(float[] x, float[] w, float[] b, int n, int in, int out) {
-        double[] z = new double[n * out];
-        for (int i = 0; i < n; i++) {
-            for (int o = 0; o < out; o++) {
-                double s = b[o];
-                for (int k = 0; k < in; k++) {
-                    s += (double) x[i * in + k] * w[o * in + k];
-                }
-                z[i * out + o] = s;
-            }
-        }
-        return z;
     }
 
     /** Whether perturbing coordinate {@code i} of tensor {@code t} (0 w, 1 b, 2 x) by ±H moves a z across 0. */
