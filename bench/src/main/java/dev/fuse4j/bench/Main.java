@@ -16,8 +16,9 @@ public final class Main {
         switch (cmd) {
             case "probe" -> probe();
             case "compare" -> System.exit(dev.fuse4j.bench.compare.CompareCommand.run(rest));
+            case "train" -> System.exit(dev.fuse4j.bench.train.TrainCommand.run(rest));
             default -> {
-                System.err.println("unknown command '" + cmd + "'; commands: probe, compare");
+                System.err.println("unknown command '" + cmd + "'; commands: probe, compare, train");
                 System.exit(2);
             }
         }

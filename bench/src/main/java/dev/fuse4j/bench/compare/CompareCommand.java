@@ -61,7 +61,7 @@ public final class CompareCommand {
             prepareOut(o.out());
             backends = chooseBackends(o);
             peers = choosePeers(o);
-        } catch (CompareOptions.HelpRequested h) {
+        } catch (dev.fuse4j.bench.CliArgs.HelpRequested h) {
             out.print(CompareOptions.USAGE);
             return 0;
         } catch (IllegalArgumentException | BackendUnavailableException e) {

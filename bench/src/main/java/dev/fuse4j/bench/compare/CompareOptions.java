@@ -1,14 +1,19 @@
 package dev.fuse4j.bench.compare;
 
+import dev.fuse4j.bench.CliArgs;
 import dev.fuse4j.bench.StandardShapes;
 import dev.fuse4j.bench.StandardShapes.Shape;
 
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+
+import static dev.fuse4j.bench.CliArgs.list;
+import static dev.fuse4j.bench.CliArgs.parseDouble;
+import static dev.fuse4j.bench.CliArgs.parseInt;
+import static dev.fuse4j.bench.CliArgs.path;
+import static dev.fuse4j.bench.CliArgs.value;
 
 /**
  * Command-line options of {@code compare}, checked with messages that name the bad value. Backend and peer names
@@ -75,22 +80,13 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
                     String v = value(args, ++i, a);
                     peers = v.trim().equals("none") ? List.of() : list(v, a);
                 }
-                case "--out" -> out = path(value(args, ++i, a));
+                case "--out" -> out = path(value(args, ++i, a), a);
                 case "--no-check" -> check = false;
-                case "-h", "--help" -> throw new HelpRequested();
+                case "-h", "--help" -> throw new CliArgs.HelpRequested();
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' (see --help)");
             }
         }
         return new CompareOptions(shapes, p, warmup, reps, budget, backends, peers, out, check);
-    }
-
-    /** Thrown for --help: the caller prints {@link #USAGE} and exits 0. */
-    public static final class HelpRequested extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        HelpRequested() {
-            super("help requested");
-        }
     }
 
     private static List<Shape> shapes(String v) {
@@ -116,49 +112,5 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
                 yield List.copyOf(out);
             }
         };
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length || args[i].startsWith("--")) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int parseInt(String v, String option, int min) {
-        int n;
-        try {
-            n = Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " takes a whole number, not '" + v + "'", e);
-        }
-        if (n < min) {
-            throw new IllegalArgumentException(option + " must be at least " + min + " but is " + n);
-        }
-        return n;
-    }
-
-    private static double parseDouble(String v, String option) {
-        try {
-            return Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " takes a number, not '" + v + "'", e);
-        }
-    }
-
-    private static Path path(String v) {
-        try {
-            return Path.of(v);
-        } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("--out: '" + v + "' is not a usable path: " + e.getReason(), e);
-        }
-    }
-
-    private static List<String> list(String csv, String option) {
-        List<String> l = Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        if (l.isEmpty()) {
-            throw new IllegalArgumentException(option + " needs at least one name, not '" + csv + "'");
-        }
-        return l;
     }
 }

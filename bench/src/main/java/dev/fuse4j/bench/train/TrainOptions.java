@@ -1,0 +1,180 @@
+package dev.fuse4j.bench.train;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.bench.CliArgs;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static dev.fuse4j.bench.CliArgs.parseDouble;
+import static dev.fuse4j.bench.CliArgs.parseInt;
+import static dev.fuse4j.bench.CliArgs.parseLong;
+import static dev.fuse4j.bench.CliArgs.path;
+import static dev.fuse4j.bench.CliArgs.value;
+
+/**
+ * Command-line options of {@code train}, checked with messages that name the bad value.
+ *
+ * @param trainLimit    train on the first this many examples only (0: all)
+ * @param compareNoDropout also train the same model without dropout, to show the gap dropout closes
+ * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
+ */
+public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
+                           Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
+                           float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
+                           boolean maskDigest, boolean resume, String backend, Path out) {
+
+    /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
+    public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+
+    public static final String USAGE = """
+            usage: ./fuse4j train [options]
+            Trains an MLP on MNIST-format IDX files (plain or .gz); by default Fashion-MNIST from Debian's
+            dataset-fashion-mnist package (apt-get install dataset-fashion-mnist), files in
+            /usr/share/datasets/fashion-mnist. The t10k files are the validation set.
+              --data DIR            folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
+                                    t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]
+              --train-images F, --train-labels F, --val-images F, --val-labels F
+                                    the four files one by one (override --data)
+              --hidden LIST         hidden layer widths (default 512,512)
+              --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01) or gelu (default relu)
+              --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.5)
+              --epochs N            (default 20)
+              --batch N             mini-batch size (default 128)
+              --optimizer NAME      adam or sgd (default adam)
+              --lr LR               learning rate (default 0.001 for adam, 0.05 for sgd)
+              --momentum M          SGD momentum (default 0.9)
+              --weight-decay WD     L2 weight decay (default 0)
+              --seed S              seeds initialisation, shuffling and dropout masks (default 1)
+              --limit N             train on the first N examples only (default: all)
+              --compare-no-dropout  also train the same model with dropout 0 and plot both runs
+              --mask-digest         print a SHA-256 of each epoch's dropout masks (equal on every backend)
+              --resume              continue from the checkpoints in --out
+              --backend NAME        cpu, opencl, opencl:1, cuda... (default: -Dfuse4j.backend, FUSE4J_BACKEND,
+                                    else the first available)
+              --out DIR             history.csv, loss-curves.svg and checkpoints (default fuse4j-out/train)
+              -h, --help            this text
+            """;
+
+    public static TrainOptions parse(String... args) {
+        Path data = DEBIAN_FASHION_MNIST;
+        Path[] files = new Path[4];
+        List<Integer> hidden = List.of(512, 512);
+        Activation act = Activation.relu();
+        float dropout = 0.5f;
+        int epochs = 20;
+        int batch = 128;
+        String opt = "adam";
+        Float lr = null;
+        float momentum = 0.9f;
+        float wd = 0f;
+        long seed = 1;
+        int limit = 0;
+        boolean noDropout = false;
+        boolean digest = false;
+        boolean resume = false;
+        String backend = null;
+        Path out = Path.of("fuse4j-out", "train");
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--data" -> data = path(value(args, ++i, a), a);
+                case "--train-images" -> files[0] = path(value(args, ++i, a), a);
+                case "--train-labels" -> files[1] = path(value(args, ++i, a), a);
+                case "--val-images" -> files[2] = path(value(args, ++i, a), a);
+                case "--val-labels" -> files[3] = path(value(args, ++i, a), a);
+                case "--hidden" -> hidden = widths(value(args, ++i, a));
+                case "--activation" -> act = activation(value(args, ++i, a));
+                case "--dropout" -> {
+                    String v = value(args, ++i, a);
+                    dropout = (float) parseDouble(v, a);
+                    if (!(dropout >= 0f && dropout < 1f)) {
+                        throw new IllegalArgumentException("--dropout must be in [0, 1) but is '" + v + "'");
+                    }
+                }
+                case "--epochs" -> epochs = parseInt(value(args, ++i, a), a, 1);
+                case "--batch" -> batch = parseInt(value(args, ++i, a), a, 1);
+                case "--optimizer" -> {
+                    opt = value(args, ++i, a).trim().toLowerCase(Locale.ROOT);
+                    if (!opt.equals("adam") && !opt.equals("sgd")) {
+                        throw new IllegalArgumentException("--optimizer must be adam or sgd, not '" + opt + "'");
+                    }
+                }
+                case "--lr" -> lr = positive(value(args, ++i, a), a);
+                case "--momentum" -> momentum = (float) parseDouble(value(args, ++i, a), a);
+                case "--weight-decay" -> wd = (float) parseDouble(value(args, ++i, a), a);
+                case "--seed" -> seed = parseLong(value(args, ++i, a), a);
+                case "--limit" -> limit = parseInt(value(args, ++i, a), a, 1);
+                case "--compare-no-dropout" -> noDropout = true;
+                case "--mask-digest" -> digest = true;
+                case "--resume" -> resume = true;
+                case "--backend" -> backend = value(args, ++i, a).trim();
+                case "--out" -> out = path(value(args, ++i, a), a);
+                case "-h", "--help" -> throw new CliArgs.HelpRequested();
+                default -> throw new IllegalArgumentException("unknown option '" + a + "' (see --help)");
+            }
+        }
+        String[] names = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte"};
+        for (int f = 0; f < 4; f++) {
+            if (files[f] == null) {
+                files[f] = inFolder(data, names[f]);
+            }
+        }
+        float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
+        return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out);
+    }
+
+    /** The plain file when it exists, else the .gz beside it (the name the error then reports). */
+    private static Path inFolder(Path dir, String name) {
+        Path plain = dir.resolve(name);
+        return Files.exists(plain) ? plain : dir.resolve(name + ".gz");
+    }
+
+    private static List<Integer> widths(String v) {
+        List<Integer> w = new ArrayList<>();
+        for (String s : CliArgs.list(v, "--hidden")) {
+            w.add(parseInt(s, "--hidden", 1));
+        }
+        return List.copyOf(w);
+    }
+
+    static Activation activation(String v) {
+        String s = v.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("relu")) {
+            return Activation.relu();
+        }
+        if (s.equals("gelu")) {
+            return Activation.gelu();
+        }
+        if (s.equals("leaky_relu") || s.equals("leaky-relu")) {
+            return Activation.leakyRelu(0.01f);
+        }
+        if (s.startsWith("leaky_relu:") || s.startsWith("leaky-relu:")) {
+            return Activation.leakyRelu((float) parseDouble(s.substring(s.indexOf(':') + 1), "--activation slope"));
+        }
+        throw new IllegalArgumentException("--activation must be relu, leaky_relu[:SLOPE] or gelu, not '" + v + "'");
+    }
+
+    /** The option spelling of {@code a}, as {@code --activation} takes it. */
+    static String describe(Activation a) {
+        return switch (a.kind()) {
+            case RELU -> "relu";
+            case GELU -> "gelu";
+            case LEAKY_RELU -> "leaky_relu:" + a.alpha();
+            case IDENTITY -> "identity";
+        };
+    }
+
+    private static float positive(String v, String option) {
+        double d = parseDouble(v, option);
+        if (!(d > 0 && Double.isFinite(d))) {
+            throw new IllegalArgumentException(option + " must be a positive number but is '" + v + "'");
+        }
+        return (float) d;
+    }
+}

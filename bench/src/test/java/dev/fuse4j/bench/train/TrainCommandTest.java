@@ -1,0 +1,142 @@
+package dev.fuse4j.bench.train;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The train command end to end on the CPU backend: small synthetic IDX files, and Fashion-MNIST when installed. */
+class TrainCommandTest {
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run train(String... args) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = TrainCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Four classes of 6×6 images, each a bright bar at its own place plus noise: learnable in a few epochs. */
+    private static void writeBars(Path dir, String prefix, int n, long seed) throws IOException {
+        Random r = new Random(seed);
+        byte[] pixels = new byte[n * 36];
+        byte[] labels = new byte[n];
+        for (int i = 0; i < n; i++) {
+            int c = r.nextInt(4);
+            labels[i] = (byte) c;
+            for (int p = 0; p < 36; p++) {
+                boolean bar = c < 2 ? p / 6 == 1 + 3 * c : p % 6 == 1 + 3 * (c - 2);
+                int v = (bar ? 160 : 0) + r.nextInt(90);
+                pixels[i * 36 + p] = (byte) v;
+            }
+        }
+        writeIdx(dir.resolve(prefix + "-images-idx3-ubyte"), 0x803, new int[] {n, 6, 6}, pixels);
+        writeIdx(dir.resolve(prefix + "-labels-idx1-ubyte"), 0x801, new int[] {n}, labels);
+    }
+
+    static void writeIdx(Path file, int magic, int[] dims, byte[] data) throws IOException {
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(file))) {
+            o.writeInt(magic);
+            for (int d : dims) {
+                o.writeInt(d);
+            }
+            o.write(data);
+        }
+    }
+
+    private static List<String[]> history(Path out) throws IOException {
+        List<String> lines = Files.readAllLines(out.resolve("history.csv"));
+        assertEquals(HistoryCsv.HEADER, lines.get(0));
+        return lines.stream().skip(1).map(l -> l.split(",")).toList();
+    }
+
+    @Test
+    void trainsPlotsCheckpointsAndResumes(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 600, 1);
+        writeBars(dir, "t10k", 200, 2);
+        Path out = dir.resolve("out");
+        String[] common = {"--data", dir.toString(), "--hidden", "32,32", "--batch", "32", "--backend", "cpu",
+            "--out", out.toString(), "--compare-no-dropout", "--dropout", "0.3", "--lr", "0.01"};
+        Run first = train(concat(common, "--epochs", "2"));
+        assertEquals(0, first.code, first.err);
+        assertTrue(first.out.contains("backend cpu"), first.out);
+        assertTrue(first.out.contains("epoch   2/2"), first.out);
+        List<String[]> h = history(out);
+        assertEquals(4, h.size(), "2 epochs of each run");
+        assertEquals("dropout 0.3", h.get(0)[0]);
+        assertEquals("no dropout", h.get(2)[0]);
+        assertTrue(Files.exists(out.resolve("model.ckpt")) && Files.exists(out.resolve("model-no-dropout.ckpt")));
+        String svg = Files.readString(out.resolve("loss-curves.svg"));
+        assertTrue(svg.contains("validation loss, no dropout") && svg.contains("training loss, dropout 0.3"));
+
+        Run resumed = train(concat(common, "--epochs", "4", "--resume"));
+        assertEquals(0, resumed.code, resumed.err);
+        assertTrue(resumed.out.contains("resumed from") && resumed.out.contains("after 2 epochs"), resumed.out);
+        assertTrue(!resumed.out.contains("epoch   1/4"), "a resumed run starts at epoch 3: " + resumed.out);
+        h = history(out);
+        assertEquals(8, h.size(), "the history keeps the epochs before the resume");
+        double acc = Double.parseDouble(h.get(3)[5]);
+        assertTrue(acc >= 0.95, "validation accuracy on the bar images after 4 epochs is " + acc);
+    }
+
+    @Test
+    void badInputIsReportedWithWhatIsWrong(@TempDir Path dir) throws IOException {
+        Run missing = train("--data", dir.toString());
+        assertEquals(2, missing.code);
+        assertTrue(missing.err.contains("train-images-idx3-ubyte"), missing.err);
+
+        Run option = train("--dropout", "1.5");
+        assertEquals(2, option.code);
+        assertTrue(option.err.contains("'1.5'"), option.err);
+
+        Run activation = train("--activation", "tanh");
+        assertEquals(2, activation.code);
+        assertTrue(activation.err.contains("'tanh'"), activation.err);
+
+        writeBars(dir, "train", 10, 1);
+        writeBars(dir, "t10k", 10, 2);
+        writeIdx(dir.resolve("t10k-labels-idx1-ubyte"), 0x801, new int[] {9}, new byte[9]);
+        Run count = train("--data", dir.toString(), "--backend", "cpu", "--out", dir.resolve("o").toString());
+        assertEquals(2, count.code);
+        assertTrue(count.err.contains("10") && count.err.contains("9"), count.err);
+
+        Run help = train("--help");
+        assertEquals(0, help.code);
+        assertTrue(help.out.contains("--compare-no-dropout"));
+    }
+
+    /** The stated bar on real data: 6000 Fashion-MNIST images, 3 epochs, at least 80 % on the 10000 held out. */
+    @Test
+    void fashionMnistSliceReachesEightyPercent(@TempDir Path dir) throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(TrainOptions.DEBIAN_FASHION_MNIST),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Path out = dir.resolve("out");
+        Run r = train("--limit", "6000", "--epochs", "3", "--hidden", "256,256", "--dropout", "0.2", "--backend",
+                "cpu", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        List<String[]> h = history(out);
+        double acc = Double.parseDouble(h.get(h.size() - 1)[5]);
+        assertTrue(acc >= 0.80, "validation accuracy " + acc + "\n" + r.out);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
