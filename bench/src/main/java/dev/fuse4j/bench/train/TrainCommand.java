@@ -45,7 +45,8 @@ public final class TrainCommand {
         return run(args, System.out, System.err, System.console() != null);
     }
 
-    /** Runs the command; returns the exit code (2 for bad options, data or backend). */
+    /** Runs the command; returns the exit code (1 when training diverged, 2 for bad options, data, backend or
+     * checkpoint). */
     static int run(String[] args, PrintStream out, PrintStream err, boolean terminal) throws IOException {
         TrainOptions o;
         try {
@@ -78,7 +79,15 @@ public final class TrainCommand {
                     + val.features());
             return 2;
         }
-        return new TrainCommand(o, out, err, terminal).train(be, train, val);
+        try {
+            return new TrainCommand(o, out, err, terminal).train(be, train, val);
+        } catch (Checkpoint.CheckpointException e) {
+            err.println("train: cannot resume: " + e.getMessage());
+            return 2;
+        } catch (ArithmeticException e) {
+            err.println("train: " + e.getMessage());
+            return 1;
+        }
     }
 
     /** One training run's per-epoch figures. */

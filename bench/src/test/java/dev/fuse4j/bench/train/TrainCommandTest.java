@@ -92,6 +92,13 @@ class TrainCommandTest {
         assertEquals(8, h.size(), "the history keeps the epochs before the resume");
         double acc = Double.parseDouble(h.get(3)[5]);
         assertTrue(acc >= 0.95, "validation accuracy on the bar images after 4 epochs is " + acc);
+
+        String[] wider = common.clone();
+        wider[3] = "48,32";
+        Run mismatch = train(concat(wider, "--epochs", "5", "--resume"));
+        assertEquals(2, mismatch.code, mismatch.out);
+        assertTrue(mismatch.err.contains("cannot resume") && mismatch.err.contains("holds a different model"),
+                mismatch.err);
     }
 
     @Test
