@@ -53,6 +53,7 @@ public final class Checkpoint {
         if (epochsDone < 0) {
             throw new IllegalArgumentException("epochs done must be >= 0 but is " + epochsDone);
         }
+        requireSameParameters(model, optimizer);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.write(MAGIC);
@@ -107,8 +108,18 @@ public final class Checkpoint {
             all = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException("checkpoint " + file + " does not exist");
+        } catch (IOException e) {
+            throw new CheckpointException("checkpoint " + file + " cannot be read: " + e);
         }
         Contents c = parse(file, all);
+        if (optimizer.isClosed()) {
+            throw new IllegalStateException("cannot restore " + file + " into a closed optimizer");
+        }
+        try {
+            requireSameParameters(model, optimizer);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException("cannot restore " + file + ": " + e.getMessage());
+        }
         if (!c.model.equals(model.describe())) {
             throw new CheckpointException("checkpoint " + file + " holds a different model.\n  checkpoint: "
                     + c.model.replace("\n", " | ") + "\n  this model: " + model.describe().replace("\n", " | "));
@@ -146,7 +157,7 @@ public final class Checkpoint {
                     state[i][s] = upload(be, c.state.get(i * slots.length + s), made);
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             made.forEach(Tensor::close);
             throw e;
         }
@@ -160,6 +171,22 @@ public final class Checkpoint {
         return c.epochs;
     }
 
+    /** A checkpoint holds one optimizer state per model parameter, in model order. */
+    private static void requireSameParameters(Sequential model, Optimizer optimizer) {
+        List<Parameter> mp = model.parameters();
+        List<Parameter> op = optimizer.parameters();
+        boolean same = mp.size() == op.size();
+        for (int i = 0; same && i < mp.size(); i++) {
+            same = mp.get(i) == op.get(i);
+        }
+        if (!same) {
+            throw new IllegalArgumentException("the optimizer must update exactly the model's parameters, in "
+                    + "order: the model has " + mp.size() + " (" + mp.get(0).name() + " ...), the optimizer "
+                    + op.size() + (op.isEmpty() ? "" : " (" + op.get(0).name() + " ...)")
+                    + ", or they are another model's");
+        }
+    }
+
     private record Stored(String name, int[] shape, float[] data) {
     }
 
@@ -168,9 +195,12 @@ public final class Checkpoint {
     }
 
     private static Contents parse(Path file, byte[] all) throws CheckpointException {
-        if (all.length < MAGIC.length + 4 + 8 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+        if (all.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
             throw new CheckpointException(file + " is not a Fuse4J checkpoint (it does not start with "
                     + new String(MAGIC, java.nio.charset.StandardCharsets.US_ASCII) + ")");
+        }
+        if (all.length < MAGIC.length + 4 + 8) {
+            throw new CheckpointException("checkpoint " + file + " is truncated: " + all.length + " bytes");
         }
         CRC32 crc = new CRC32();
         crc.update(all, 0, all.length - 8);
@@ -194,9 +224,17 @@ public final class Checkpoint {
             String optimizer = in.readUTF();
             long epochs = in.readLong();
             long steps = in.readLong();
+            if (epochs < 0 || epochs > Integer.MAX_VALUE || steps < 0) {
+                throw new CheckpointException("checkpoint " + file + " claims " + epochs + " epochs and " + steps
+                        + " optimizer steps");
+            }
             long[] offsets = new long[count(in, file, "layer")];
             for (int i = 0; i < offsets.length; i++) {
                 offsets[i] = in.readLong();
+                if (offsets[i] < 0) {
+                    throw new CheckpointException("checkpoint " + file + " gives layer " + i + " the dropout offset "
+                            + offsets[i]);
+                }
             }
             int paramCount = count(in, file, "parameter");
             List<Stored> params = new ArrayList<>();

@@ -179,6 +179,11 @@ public final class Dense implements Layer {
         dropoutOffset = offset;
     }
 
+    /** The output of the last forward pass (owned by the layer), or null before the first one. */
+    public Tensor lastOutput() {
+        return lastY;
+    }
+
     /** The dropout of the last forward pass ({@link Dropout#eval()} in evaluation or with p = 0). */
     public Dropout lastDropout() {
         return lastDropout;

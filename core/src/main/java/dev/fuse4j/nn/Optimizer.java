@@ -87,6 +87,10 @@ public abstract sealed class Optimizer implements AutoCloseable permits Sgd, Ada
         return params;
     }
 
+    final boolean isClosed() {
+        return closed;
+    }
+
     /** The name of slot {@code s} of each parameter's state, such as {@code velocity} or {@code m}. */
     final String[] slotNames() {
         return slotNames.clone();

@@ -102,14 +102,20 @@ public final class Sequential implements AutoCloseable {
     public void backward(Tensor dOutput) {
         checkOpen();
         Tensor g = dOutput;
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            Tensor dx = layers.get(i).backward(g);
+        try {
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                Tensor dx = layers.get(i).backward(g);
+                if (g != dOutput) {
+                    g.close();
+                }
+                g = dx;
+            }
+        } finally {
+            // The gradient in flight: the first layer's dx, or the one a failing layer could not take further.
             if (g != dOutput) {
                 g.close();
             }
-            g = dx;
         }
-        g.close();
     }
 
     /** All parameters, in layer order: {@code layer0.weight, layer0.bias, layer1.weight, ...}. */

@@ -303,6 +303,13 @@ public abstract class NnContract extends BackendSuite {
         Files.write(flipped, f);
         Path truncated = dir.resolve("truncated.ckpt");
         Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        // Well-formed files (valid CRC) whose contents do not fit: refused before anything is swapped in.
+        Path renamed = dir.resolve("renamed.ckpt");
+        Files.write(renamed, withFreshCrc(replace(bytes, "layer1.bias", "layer1.BIAS")));
+        Path negative = dir.resolve("negative-offset.ckpt");
+        byte[] neg = bytes.clone();
+        java.nio.ByteBuffer.wrap(neg).putLong(firstOffsetPosition(neg), -1L);
+        Files.write(negative, withFreshCrc(neg));
         Path foreign = dir.resolve("foreign.ckpt");
         Files.writeString(foreign, "not a checkpoint at all, just some text");
 
@@ -311,6 +318,11 @@ public abstract class NnContract extends BackendSuite {
             expectRefused(flipped, m, o, "corrupt or truncated");
             expectRefused(truncated, m, o, "corrupt or truncated");
             expectRefused(foreign, m, o, "not a Fuse4J checkpoint");
+            expectRefused(renamed, m, o, "holds layer1.BIAS[16] where the model has layer1.bias[16]");
+            expectRefused(negative, m, o, "dropout offset -1");
+            try (Sequential twin = smallModel(5); Optimizer twins = optimizer("adam", twin)) {
+                expectRefused(good, m, twins, "must update exactly the model's parameters");
+            }
             expectRefused(dir.resolve("missing.ckpt"), m, o, "does not exist");
             try (Optimizer sgd = optimizer("sgd", m)) {
                 expectRefused(good, m, sgd, "was written with optimizer adam(");
@@ -328,6 +340,37 @@ public abstract class NnContract extends BackendSuite {
              Optimizer o = optimizer("adam", other)) {
             expectRefused(good, other, o, "holds a different model");
         }
+    }
+
+    private static byte[] replace(byte[] bytes, String from, String to) {
+        byte[] f = from.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] t = to.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] out = bytes.clone();
+        for (int i = 0; i + f.length <= out.length; i++) {
+            if (java.util.Arrays.equals(out, i, i + f.length, f, 0, f.length)) {
+                System.arraycopy(t, 0, out, i, t.length);
+                return out;
+            }
+        }
+        throw new AssertionError(from + " not found in the checkpoint");
+    }
+
+    /** Recomputes the closing CRC-32, so the file is well-formed and only its contents are wrong. */
+    private static byte[] withFreshCrc(byte[] bytes) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes, 0, bytes.length - 8);
+        java.nio.ByteBuffer.wrap(bytes).putLong(bytes.length - 8, crc.getValue());
+        return bytes;
+    }
+
+    /** Magic, version, two length-prefixed descriptions, epochs, steps, layer count, then the offsets. */
+    private static int firstOffsetPosition(byte[] b) {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+        int pos = 8 + 4;
+        for (int utf = 0; utf < 2; utf++) {
+            pos += 2 + (buf.getShort(pos) & 0xFFFF);
+        }
+        return pos + 8 + 8 + 4;
     }
 
     private static void expectRefused(Path file, Sequential m, Optimizer o, String message) {
