@@ -18,6 +18,7 @@ import java.util.HexFormat;
  */
 final class MaskDigest {
     private final MessageDigest sha;
+    private int violations;
 
     MaskDigest() {
         try {
@@ -34,6 +35,12 @@ final class MaskDigest {
             if (l instanceof Dense d && d.lastDropout() != null && d.lastDropout().training()) {
                 try (Tensor m = be.dropoutMask(rows, d.outFeatures(), d.lastDropout())) {
                     float[] bits = m.toArray();
+                    float[] y = d.lastOutput().toArray();
+                    for (int e = 0; e < bits.length; e++) {
+                        if (bits[e] == 0f && y[e] != 0f) {
+                            violations++;
+                        }
+                    }
                     byte[] packed = new byte[(bits.length + 7) / 8];
                     for (int e = 0; e < bits.length; e++) {
                         if (bits[e] != 0f) {
@@ -44,6 +51,14 @@ final class MaskDigest {
                 }
             }
         }
+    }
+
+    /**
+     * Dropped elements whose forward output was not zero: the mask kernel and the fused forward disagree. The
+     * digest alone only shows that the mask kernels of two backends agree; this ties them to what was trained.
+     */
+    int violations() {
+        return violations;
     }
 
     /** The digest so far, in hex; the accumulation starts again afterwards. */

@@ -42,7 +42,24 @@ public final class TrainCommand {
     }
 
     public static int run(String[] args) throws IOException {
-        return run(args, System.out, System.err, System.console() != null);
+        return run(args, System.out, System.err, stderrIsTerminal());
+    }
+
+    /**
+     * Whether the progress bar may redraw its line with carriage returns. {@code System.console()} is not enough:
+     * since JDK 22 it can exist with output redirected, where {@code Console.isTerminal()} (looked up reflectively,
+     * as this code is compiled for 21) tells; a log file must not fill up with redraws.
+     */
+    private static boolean stderrIsTerminal() {
+        java.io.Console c = System.console();
+        if (c == null || System.getenv("TERM") == null || "dumb".equals(System.getenv("TERM"))) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (ReflectiveOperationException e) {
+            return true; // JDK 21: a console exists only when attached to a terminal
+        }
     }
 
     /** Runs the command; returns the exit code (1 when training diverged, 2 for bad options, data, backend or
@@ -84,16 +101,33 @@ public final class TrainCommand {
         } catch (Checkpoint.CheckpointException e) {
             err.println("train: cannot resume: " + e.getMessage());
             return 2;
+        } catch (IllegalArgumentException e) {
+            err.println("train: " + e.getMessage());
+            return 2;
         } catch (ArithmeticException e) {
             err.println("train: " + e.getMessage());
             return 1;
         }
     }
 
-    /** One training run's per-epoch figures. */
-    record Epoch(String run, int epoch, double trainLoss, double trainAccuracy, double valLoss,
-                 double valAccuracy, double seconds) {
+    /**
+     * One training run's per-epoch figures. The running loss is the mean over the epoch's batches in training mode
+     * (dropout on, weights moving); the training loss is measured after the epoch in evaluation mode on the first
+     * {@value #TRAIN_EVAL_EXAMPLES} training examples, so it compares with the validation loss like for like.
+     */
+    record Epoch(String run, int epoch, double runningLoss, double runningAccuracy, double trainLoss,
+                 double trainAccuracy, double valLoss, double valAccuracy, double seconds) {
     }
+
+    /** How many training examples the per-epoch evaluation-mode training loss uses. */
+    static final int TRAIN_EVAL_EXAMPLES = 10_000;
+
+    /** Every epoch of this invocation's runs so far, written out after each epoch. */
+    private final List<Epoch> history = new ArrayList<>();
+    private int maskViolations;
+    private int trainEvalExamples;
+    /** The history a resumed invocation found on disk, read once before this invocation rewrites the file. */
+    private List<Epoch> previous = List.of();
 
     int train(Backend be, IdxDataset train, IdxDataset val) throws IOException {
         Files.createDirectories(o.out());
@@ -101,46 +135,74 @@ public final class TrainCommand {
         out.printf(Locale.ROOT, "backend %s (%s)%n", be.name(), be.device());
         out.printf(Locale.ROOT, "data: %d training and %d validation examples of %d features, %d classes%n",
                 train.size(), val.size(), train.features(), classes);
-        List<Epoch> history = new ArrayList<>();
-        history.addAll(run(be, train, val, classes, o.dropout()));
-        if (o.compareNoDropout() && o.dropout() > 0f) {
-            history.addAll(run(be, train, val, classes, 0f));
+        String title = title(be, train, classes);
+        previous = o.resume() ? HistoryCsv.read(o.out().resolve("history.csv")) : List.of();
+        int code = run(be, train, val, classes, o.dropout(), title);
+        if (code == 0 && o.compareNoDropout() && o.dropout() > 0f) {
+            code = run(be, train, val, classes, 0f, title);
         }
-        Path csv = o.out().resolve("history.csv");
-        HistoryCsv.write(csv, history);
-        Path svg = o.out().resolve("loss-curves.svg");
-        TrainingPlot.write(svg, history, title(be, train));
         out.println();
-        summary(history);
-        out.println("wrote " + csv + " and " + svg);
-        return 0;
+        summary();
+        out.println("wrote " + o.out().resolve("history.csv") + " and " + o.out().resolve("loss-curves.svg"));
+        if (maskViolations > 0) {
+            err.println("train: " + maskViolations + " elements that the dropout mask drops were not zero in the "
+                    + "forward output: the fused forward and the mask kernel disagree on this backend");
+            return 1;
+        }
+        return code;
     }
 
-    private String title(Backend be, IdxDataset train) {
-        return String.format(Locale.ROOT, "MLP %d-%s-10 on %d examples, %s, %s lr %s, batch %d (%s)",
-                train.features(), o.hidden().toString().replaceAll("[\\[\\] ]", "").replace(',', '-'),
+    /** history.csv and the plot, rewritten after every epoch so an interrupted run leaves them current. */
+    private void writeHistory(String title) throws IOException {
+        HistoryCsv.write(o.out().resolve("history.csv"), history);
+        TrainingPlot.write(o.out().resolve("loss-curves.svg"), history, title);
+    }
+
+    private String title(Backend be, IdxDataset train, int classes) {
+        return String.format(Locale.ROOT, "MLP %d-%s-%d on %d examples, %s, %s lr %s, batch %d (%s)",
+                train.features(), o.hidden().toString().replaceAll("[\\[\\] ]", "").replace(',', '-'), classes,
                 train.size(), TrainOptions.describe(o.activation()), o.optimizer(), o.lr(), o.batch(), be.name());
     }
 
-    private List<Epoch> run(Backend be, IdxDataset train, IdxDataset val, int classes, float p) throws IOException {
+    /** Trains one model for the remaining epochs; returns 0, or 2 when its checkpoint cannot be resumed. */
+    private int run(Backend be, IdxDataset train, IdxDataset val, int classes, float p, String title)
+            throws IOException {
         String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
         Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
         Sequential.Builder b = Sequential.builder(be, train.features(), o.seed());
         for (int h : o.hidden()) {
             b.dense(h, o.activation(), p);
         }
-        List<Epoch> rows = new ArrayList<>();
         try (Sequential model = b.linear(classes).build(); Optimizer opt = optimizer(model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
                     model.parameterCount(), opt.describe());
+            int batches = (train.size() + o.batch() - 1) / o.batch();
             int start = 0;
-            if (o.resume() && Files.exists(ckpt)) {
+            if (o.resume() && Files.isRegularFile(ckpt)) {
                 start = (int) Checkpoint.restore(ckpt, model, opt);
-                rows.addAll(HistoryCsv.read(o.out().resolve("history.csv"), name, start));
+                if (opt.steps() != (long) start * batches) {
+                    err.printf(Locale.ROOT, "train: cannot resume %s: it took %d optimizer steps in %d epochs, but "
+                                    + "%d examples in batches of %d make %d steps per epoch; resume with the --batch "
+                                    + "and --limit of the run that wrote it%n", ckpt, opt.steps(), start,
+                            train.size(), o.batch(), batches);
+                    return 2;
+                }
+                final int done = start;
+                List<Epoch> before = previous.stream().filter(e -> e.run().equals(name) && e.epoch() <= done)
+                        .toList();
+                if (before.size() != start) {
+                    err.printf(Locale.ROOT, "warning: %s has %d of the %d epochs before the resume; the plot has "
+                            + "gaps there%n", o.out().resolve("history.csv"), before.size(), start);
+                }
+                history.addAll(before);
                 out.printf(Locale.ROOT, "resumed from %s after %d epochs%n", ckpt, start);
             }
             float[] trainLabels = train.labelsAsFloats();
             float[] valLabels = val.labelsAsFloats();
+            int fitN = Math.min(TRAIN_EVAL_EXAMPLES, train.size());
+            trainEvalExamples = fitN;
+            float[] fitX = java.util.Arrays.copyOf(train.images(), fitN * train.features());
+            float[] fitLabels = java.util.Arrays.copyOf(trainLabels, fitN);
             long live = -1;
             for (int epoch = start; epoch < o.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -148,7 +210,7 @@ public final class TrainCommand {
                         String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, o.epochs()));
                 MaskDigest digest = o.maskDigest() ? new MaskDigest() : null;
                 int[] order = Training.shuffledOrder(train.size(), o.seed(), epoch);
-                Training.EpochResult tr = Training.trainEpoch(model, opt, train.images(), trainLabels, order,
+                Training.EpochResult running = Training.trainEpoch(model, opt, train.images(), trainLabels, order,
                         o.batch(), (done, total, loss) -> {
                             if (digest != null) {
                                 digest.addStep(model, Math.min(o.batch(), order.length - (done - 1) * o.batch()));
@@ -156,15 +218,23 @@ public final class TrainCommand {
                             bar.update(done, total, loss);
                         });
                 double trainSeconds = (System.nanoTime() - t0) / 1e9;
+                Training.EpochResult fit = Training.evaluate(model, fitX, fitLabels, EVAL_BATCH);
                 Training.EpochResult v = Training.evaluate(model, val.images(), valLabels, EVAL_BATCH);
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                Epoch row = new Epoch(name, epoch + 1, tr.loss(), tr.accuracy(), v.loss(), v.accuracy(), seconds);
-                rows.add(row);
-                out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f acc %5.2f%%  val loss %.4f acc %5.2f%%  "
-                                + "%.1f s (%.0f examples/s)%s%n", epoch + 1, o.epochs(), tr.loss(),
-                        100 * tr.accuracy(), v.loss(), 100 * v.accuracy(), seconds, train.size() / trainSeconds,
-                        digest != null ? "  masks sha256 " + digest.finish() : "");
+                history.add(new Epoch(name, epoch + 1, running.loss(), running.accuracy(), fit.loss(),
+                        fit.accuracy(), v.loss(), v.accuracy(), seconds));
+                String masks = "";
+                if (digest != null) {
+                    maskViolations += digest.violations();
+                    masks = "  masks sha256 " + digest.finish() + (digest.violations() == 0
+                            ? " (forward agrees)" : " (" + digest.violations() + " dropped elements not zero!)");
+                }
+                out.printf(Locale.ROOT, "epoch %3d/%d  running loss %.4f  train loss %.4f acc %5.2f%%  "
+                                + "val loss %.4f acc %5.2f%%  %.1f s (%.0f examples/s)%s%n", epoch + 1, o.epochs(),
+                        running.loss(), fit.loss(), 100 * fit.accuracy(), v.loss(), 100 * v.accuracy(), seconds,
+                        train.size() / trainSeconds, masks);
                 out.flush();
+                writeHistory(title);
                 Checkpoint.save(ckpt, model, opt, epoch + 1);
                 // The first epoch leaves gradients and cached activations behind; after that the count holds still.
                 if (live >= 0 && Tensor.liveCount() != live) {
@@ -173,8 +243,9 @@ public final class TrainCommand {
                 }
                 live = Tensor.liveCount();
             }
+            writeHistory(title);
         }
-        return rows;
+        return 0;
     }
 
     /** {@code 784 -> 512 (relu, dropout 0.5) -> ... -> 10 (linear)}: the shape of the model at a glance. */
@@ -196,7 +267,7 @@ public final class TrainCommand {
                 : new Adam(model.parameters(), o.lr(), 0.9f, 0.999f, 1e-8f, o.weightDecay());
     }
 
-    private void summary(List<Epoch> history) {
+    private void summary() {
         out.printf(Locale.ROOT, "%-14s %6s %11s %11s %9s %14s %12s%n", "run", "epochs", "train loss", "val loss",
                 "val acc", "best val acc", "loss gap");
         for (String run : history.stream().map(Epoch::run).distinct().toList()) {
@@ -207,6 +278,7 @@ public final class TrainCommand {
                     last.trainLoss(), last.valLoss(), 100 * last.valAccuracy(), 100 * best.valAccuracy(),
                     best.epoch(), last.valLoss() - last.trainLoss());
         }
-        out.println("loss gap = validation loss - training loss at the last epoch: how far the model overfits");
+        out.println("train loss: evaluation mode on the first " + trainEvalExamples + " training examples; "
+                + "loss gap = val loss - train loss at the last epoch: how far the model overfits");
     }
 }

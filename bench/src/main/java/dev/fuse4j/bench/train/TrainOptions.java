@@ -104,8 +104,21 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                     }
                 }
                 case "--lr" -> lr = positive(value(args, ++i, a), a);
-                case "--momentum" -> momentum = (float) parseDouble(value(args, ++i, a), a);
-                case "--weight-decay" -> wd = (float) parseDouble(value(args, ++i, a), a);
+                case "--momentum" -> {
+                    String v = value(args, ++i, a);
+                    momentum = (float) parseDouble(v, a);
+                    if (!(momentum >= 0f && momentum < 1f)) {
+                        throw new IllegalArgumentException("--momentum must be in [0, 1) but is '" + v + "'");
+                    }
+                }
+                case "--weight-decay" -> {
+                    String v = value(args, ++i, a);
+                    wd = (float) parseDouble(v, a);
+                    if (!(wd >= 0f && Float.isFinite(wd))) {
+                        throw new IllegalArgumentException("--weight-decay must be a finite number >= 0 but is '"
+                                + v + "'");
+                    }
+                }
                 case "--seed" -> seed = parseLong(value(args, ++i, a), a);
                 case "--limit" -> limit = parseInt(value(args, ++i, a), a, 1);
                 case "--compare-no-dropout" -> noDropout = true;
@@ -172,7 +185,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
 
     private static float positive(String v, String option) {
         double d = parseDouble(v, option);
-        if (!(d > 0 && Double.isFinite(d))) {
+        // Checked as the float it becomes: 1e-46 is a positive double but 0 as a float.
+        if (!((float) d > 0f && Float.isFinite((float) d))) {
             throw new IllegalArgumentException(option + " must be a positive number but is '" + v + "'");
         }
         return (float) d;

@@ -8,7 +8,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The train command's picture: loss (left) and accuracy (right) per epoch, training solid and validation dashed,
- * one colour per run, so the gap between the curves with and without dropout is visible at a glance.
+ * one colour per run, so the gap between the curves with and without dropout is visible at a glance. Both
+ * curves are measured in evaluation mode after each epoch, so dropout's noise does not widen the gap.
  */
 final class TrainingPlot {
     private TrainingPlot() {
@@ -28,8 +29,15 @@ final class TrainingPlot {
                 new LossCurvePlot.Panel("accuracy (%)", accuracy)));
     }
 
+    /** Values placed by epoch number (a missing epoch is a gap), as the plot puts value {@code i} at epoch i + 1. */
     private static LossCurvePlot.Series series(String name, List<TrainCommand.Epoch> rows,
                                                ToDoubleFunction<TrainCommand.Epoch> value, boolean dashed) {
-        return new LossCurvePlot.Series(name, rows.stream().mapToDouble(value).toArray(), dashed);
+        int last = rows.stream().mapToInt(TrainCommand.Epoch::epoch).max().orElse(0);
+        double[] v = new double[last];
+        java.util.Arrays.fill(v, Double.NaN);
+        for (TrainCommand.Epoch e : rows) {
+            v[e.epoch() - 1] = value.applyAsDouble(e);
+        }
+        return new LossCurvePlot.Series(name, v, dashed);
     }
 }

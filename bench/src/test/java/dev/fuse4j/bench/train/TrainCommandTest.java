@@ -66,36 +66,51 @@ class TrainCommandTest {
     }
 
     @Test
-    void trainsPlotsCheckpointsAndResumes(@TempDir Path dir) throws IOException {
+    void trainsPlotsCheckpointsAndResumesExactlyWhereItStopped(@TempDir Path dir) throws IOException {
         writeBars(dir, "train", 600, 1);
         writeBars(dir, "t10k", 200, 2);
-        Path out = dir.resolve("out");
+        Path straightOut = dir.resolve("straight");
+        Path splitOut = dir.resolve("split");
         String[] common = {"--data", dir.toString(), "--hidden", "32,32", "--batch", "32", "--backend", "cpu",
-            "--out", out.toString(), "--compare-no-dropout", "--dropout", "0.3", "--lr", "0.01"};
-        Run first = train(concat(common, "--epochs", "2"));
-        assertEquals(0, first.code, first.err);
-        assertTrue(first.out.contains("backend cpu"), first.out);
-        assertTrue(first.out.contains("epoch   2/2"), first.out);
-        List<String[]> h = history(out);
-        assertEquals(4, h.size(), "2 epochs of each run");
-        assertEquals("dropout 0.3", h.get(0)[0]);
-        assertEquals("no dropout", h.get(2)[0]);
-        assertTrue(Files.exists(out.resolve("model.ckpt")) && Files.exists(out.resolve("model-no-dropout.ckpt")));
-        String svg = Files.readString(out.resolve("loss-curves.svg"));
-        assertTrue(svg.contains("validation loss, no dropout") && svg.contains("training loss, dropout 0.3"));
+            "--compare-no-dropout", "--dropout", "0.3", "--lr", "0.01"};
 
-        Run resumed = train(concat(common, "--epochs", "4", "--resume"));
+        Run straight = train(concat(common, "--epochs", "4", "--out", straightOut.toString()));
+        assertEquals(0, straight.code, straight.err);
+        assertTrue(straight.out.contains("backend cpu"), straight.out);
+        assertTrue(straight.out.contains("epoch   4/4"), straight.out);
+        List<String[]> h = history(straightOut);
+        assertEquals(8, h.size(), "4 epochs of each run");
+        assertEquals("dropout 0.3", h.get(0)[0]);
+        assertEquals("no dropout", h.get(4)[0]);
+        double acc = Double.parseDouble(h.get(3)[7]);
+        assertTrue(acc >= 0.95, "validation accuracy on the bar images after 4 epochs is " + acc);
+        String svg = Files.readString(straightOut.resolve("loss-curves.svg"));
+        assertTrue(svg.contains("validation loss, no dropout") && svg.contains("training accuracy, dropout 0.3"));
+
+        // Stopped after 2 epochs (history and checkpoints are written after every epoch), then resumed to 4:
+        // the same figures as the straight run, to the last digit written.
+        Run first = train(concat(common, "--epochs", "2", "--out", splitOut.toString()));
+        assertEquals(0, first.code, first.err);
+        assertTrue(Files.exists(splitOut.resolve("model.ckpt")) && Files.exists(splitOut.resolve("model-no-dropout.ckpt")));
+        Run resumed = train(concat(common, "--epochs", "4", "--resume", "--out", splitOut.toString()));
         assertEquals(0, resumed.code, resumed.err);
         assertTrue(resumed.out.contains("resumed from") && resumed.out.contains("after 2 epochs"), resumed.out);
         assertTrue(!resumed.out.contains("epoch   1/4"), "a resumed run starts at epoch 3: " + resumed.out);
-        h = history(out);
-        assertEquals(8, h.size(), "the history keeps the epochs before the resume");
-        double acc = Double.parseDouble(h.get(3)[5]);
-        assertTrue(acc >= 0.95, "validation accuracy on the bar images after 4 epochs is " + acc);
+        List<String[]> split = history(splitOut);
+        assertEquals(h.size(), split.size(), "the history keeps the epochs before the resume");
+        for (int i = 0; i < h.size(); i++) {
+            assertEquals(String.join(",", java.util.Arrays.copyOf(h.get(i), 8)),
+                    String.join(",", java.util.Arrays.copyOf(split.get(i), 8)), "history row " + i);
+        }
+
+        Run otherBatch = train(concat(common, "--epochs", "5", "--resume", "--batch", "16", "--out",
+                splitOut.toString()));
+        assertEquals(2, otherBatch.code, otherBatch.out);
+        assertTrue(otherBatch.err.contains("batches of 16"), otherBatch.err);
 
         String[] wider = common.clone();
         wider[3] = "48,32";
-        Run mismatch = train(concat(wider, "--epochs", "5", "--resume"));
+        Run mismatch = train(concat(wider, "--epochs", "5", "--resume", "--out", splitOut.toString()));
         assertEquals(2, mismatch.code, mismatch.out);
         assertTrue(mismatch.err.contains("cannot resume") && mismatch.err.contains("holds a different model"),
                 mismatch.err);
@@ -110,6 +125,14 @@ class TrainCommandTest {
         Run option = train("--dropout", "1.5");
         assertEquals(2, option.code);
         assertTrue(option.err.contains("'1.5'"), option.err);
+
+        Run momentum = train("--optimizer", "sgd", "--momentum", "1");
+        assertEquals(2, momentum.code);
+        assertTrue(momentum.err.contains("--momentum") && momentum.err.contains("'1'"), momentum.err);
+
+        Run tinyLr = train("--lr", "1e-46");
+        assertEquals(2, tinyLr.code);
+        assertTrue(tinyLr.err.contains("'1e-46'"), tinyLr.err);
 
         Run activation = train("--activation", "tanh");
         assertEquals(2, activation.code);
@@ -137,7 +160,7 @@ class TrainCommandTest {
                 "cpu", "--out", out.toString());
         assertEquals(0, r.code, r.err);
         List<String[]> h = history(out);
-        double acc = Double.parseDouble(h.get(h.size() - 1)[5]);
+        double acc = Double.parseDouble(h.get(h.size() - 1)[7]);
         assertTrue(acc >= 0.80, "validation accuracy " + acc + "\n" + r.out);
     }
 
