@@ -80,6 +80,8 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
             v[i] = momentum * v[i] + gi;
             p[i] -= lr * v[i];
         }
+        param.packs.invalidate();
+        velocity.packs.invalidate();
     }
 
     @Override
@@ -96,5 +98,8 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
             float vh = vv[i] / c2;
             p[i] -= lr * mh / ((float) Math.sqrt(vh) + eps);
         }
+        param.packs.invalidate();
+        m.packs.invalidate();
+        v.packs.invalidate();
     }
 }

@@ -7,10 +7,17 @@ import dev.fuse4j.spi.TensorBase;
 final class CpuTensor extends TensorBase {
     /** Row-major values; backends of this module read and write it directly. */
     final float[] data;
+    /** Packed copies of {@link #data} for the GEMM; whoever writes {@code data} in place must invalidate it. */
+    final PackedCache packs;
 
     CpuTensor(Backend owner, float[] data, int[] shape) {
-        super(owner, shape, null);
+        this(owner, data, shape, new PackedCache());
+    }
+
+    private CpuTensor(Backend owner, float[] data, int[] shape, PackedCache packs) {
+        super(owner, shape, packs::release);
         this.data = data;
+        this.packs = packs;
     }
 
     @Override

@@ -54,12 +54,33 @@ final class PackedGemm {
      * Computes C into {@code c} (row-major, leading dimension {@code n}); {@code epilogue} may be null.
      */
     void multiply(int m, int n, int k, Packer a, Packer b, float[] c, TileEpilogue epilogue) {
+        float[] bp = packedB.get(packedSize(n, k));
+        pack(n, k, b, bp);
+        multiplyPacked(m, n, k, a, bp, c, epilogue);
+    }
+
+    /** The calling thread's scratch for a packed B of {@code floats}, kept between calls. */
+    float[] scratchB(int floats) {
+        return packedB.get(floats);
+    }
+
+    /** Floats of B {@code [k×n]} packed by {@link #pack}. */
+    static int packedSize(int n, int k) {
+        return (n + NR - 1) / NR * k * NR;
+    }
+
+    /** Packs all of B {@code [k×n]} into {@code bp} ({@link #packedSize} floats), panel after panel. */
+    void pack(int n, int k, Packer b, float[] bp) {
         int panels = (n + NR - 1) / NR;
-        float[] bp = packedB.get(panels * k * NR);
         pool.parallelFor(panels, p -> {
             int j0 = p * NR;
             b.pack(bp, p * k * NR, j0, Math.min(NR, n - j0), 0, k);
         });
+    }
+
+    /** As {@link #multiply}, with B already packed by {@link #pack}. */
+    void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, TileEpilogue epilogue) {
+        int panels = (n + NR - 1) / NR;
         int microPanels = (m + MR - 1) / MR;
         int wanted = TASKS_PER_THREAD * pool.threads();
         int rowParts = Math.min(microPanels, wanted);

@@ -16,6 +16,7 @@ import static dev.fuse4j.cpu.PackedGemm.S;
  * The fast CPU path: packed, register-blocked GEMMs on the Vector API ({@link PackedGemm}) with the epilogue fused
  * into the forward's stores ({@link TileEpilogue}), the backward's {@code dz} formed once per call with db
  * ({@link BackwardDz}), and Philox in vector lanes ({@link VectorPhilox}), across all cores ({@link WorkerPool}).
+ * W's packed forms are kept on the tensor between calls ({@link PackedCache}).
  */
 final class VectorCpuBackend extends CpuBackend {
 
@@ -43,8 +44,29 @@ final class VectorCpuBackend extends CpuBackend {
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
         TileEpilogue ep = new TileEpilogue(b.data, act, d, z == null ? null : z.data, s.out());
-        gemm.multiply(s.n(), s.out(), s.in(), Operands.rowsOf(x.data, s.in()),
-                Operands.columnsOfTransposed(w.data, s.in()), y.data, ep);
+        float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(),
+                Operands.columnsOfTransposed(w.data, s.in()));
+        gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x.data, s.in()), wp, y.data, ep);
+    }
+
+    /**
+     * W packed as the B operand of a product with {@code n} columns and depth {@code k}: the copy kept on the
+     * tensor when there is one, else packed now (into a copy to keep from the second use at the same version on).
+     */
+    private float[] packedWeights(CpuTensor w, int layout, int n, int k, PackedGemm.Packer packer) {
+        int size = PackedGemm.packedSize(n, k);
+        float[] kept = w.packs.lookup(layout, size);
+        if (kept != null) {
+            return kept;
+        }
+        int version = w.packs.version();
+        float[] fresh = w.packs.claim(layout, size);
+        float[] bp = fresh != null ? fresh : gemm.scratchB(size);
+        gemm.pack(n, k, packer, bp);
+        if (fresh != null) {
+            w.packs.keep(layout, version, fresh);
+        }
+        return bp;
     }
 
     @Override
@@ -53,7 +75,8 @@ final class VectorCpuBackend extends CpuBackend {
         int n = s.n(), in = s.in(), out = s.out();
         float[] dz = dzBuffer.get(n * out);
         new BackwardDz(dy.data, y.data, z == null ? null : z.data, out, act, d).formInto(dz, db.data, n, pool);
-        gemm.multiply(n, in, out, Operands.rowsOf(dz, out), Operands.columnsOf(w.data, in), dx.data, null);
+        float[] wp = packedWeights(w, PackedCache.BACKWARD, in, out, Operands.columnsOf(w.data, in));
+        gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wp, dx.data, null);
         gemm.multiply(out, in, n, Operands.rowsOfTransposed(dz, out), Operands.columnsOf(x.data, in), dw.data, null);
     }
 
