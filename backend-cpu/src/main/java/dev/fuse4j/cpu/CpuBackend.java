@@ -12,19 +12,22 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
         super(name, CpuTensor.class);
     }
 
+    /** Arrays of closed tensors, reused for outputs of the same size (see {@link ArrayRecycler}). */
+    private final ArrayRecycler recycler = new ArrayRecycler();
+
     @Override
     protected CpuTensor allocate(int[] shape) {
-        return new CpuTensor(this, new float[(int) sizeOf(shape)], shape);
+        return new CpuTensor(this, recycler.take((int) sizeOf(shape)), shape, recycler);
     }
 
     @Override
     protected CpuTensor upload(float[] data, int[] shape) {
-        return new CpuTensor(this, data.clone(), shape);
+        return new CpuTensor(this, data.clone(), shape, recycler);
     }
 
     @Override
     protected CpuTensor allocateZeros(int[] shape) {
-        return allocate(shape);
+        return new CpuTensor(this, new float[(int) sizeOf(shape)], shape, recycler);
     }
 
     private static long sizeOf(int[] shape) {

@@ -11,11 +11,19 @@ final class CpuTensor extends TensorBase {
     final PackedCache packs;
 
     CpuTensor(Backend owner, float[] data, int[] shape) {
-        this(owner, data, shape, new PackedCache());
+        this(owner, data, shape, null);
     }
 
-    private CpuTensor(Backend owner, float[] data, int[] shape, PackedCache packs) {
-        super(owner, shape, packs::release);
+    /** With {@code recycler}, {@code data} goes back to it once the tensor is closed (or dropped). */
+    CpuTensor(Backend owner, float[] data, int[] shape, ArrayRecycler recycler) {
+        this(owner, data, shape, new PackedCache(), recycler);
+    }
+
+    private CpuTensor(Backend owner, float[] data, int[] shape, PackedCache packs, ArrayRecycler recycler) {
+        super(owner, shape, recycler == null ? packs::release : () -> {
+            packs.release();
+            recycler.give(data);
+        });
         this.data = data;
         this.packs = packs;
     }
