@@ -133,8 +133,7 @@ final class SvgBarChart {
     }
 
     static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
-                .replace("'", "&#39;");
+        return dev.fuse4j.bench.Xml.escape(s);
     }
 
     private static String fmt(String format, Object... args) {

@@ -1,5 +1,7 @@
 package dev.fuse4j.bench.train;
 
+import dev.fuse4j.bench.Xml;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -99,10 +101,10 @@ public final class LossCurvePlot {
         StringBuilder sb = new StringBuilder();
         sb.append(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                 + "font-family=\"sans-serif\" font-size=\"12\">%n", width, height, width, height));
-        sb.append("<title>").append(escape(title)).append("</title>\n");
+        sb.append("<title>").append(Xml.escape(title)).append("</title>\n");
         sb.append(fmt("<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
         sb.append(fmt("<text x=\"%d\" y=\"24\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT,
-                escape(title)));
+                Xml.escape(title)));
         int x0 = 0;
         for (int p = 0; p < panels.size(); p++) {
             panel(sb, p, x0, panels.get(p));
@@ -157,7 +159,7 @@ public final class LossCurvePlot {
         sb.append(fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">epoch</text>%n", left + PLOT_W / 2.0,
                 bottom + 36));
         sb.append(fmt("<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
-                x0 + 16, TOP + PLOT_H / 2.0, escape(panel.yLabel)));
+                x0 + 16, TOP + PLOT_H / 2.0, Xml.escape(panel.yLabel)));
 
         String[][] styles = styles(series);
         for (int i = 0; i < series.size(); i++) {
@@ -189,7 +191,7 @@ public final class LossCurvePlot {
             int ly = TOP + 10 + LEGEND_ROW * i;
             sb.append(fmt("<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>"
                     + "<text x=\"%d\" y=\"%d\">%s</text>%n", lx, lx + 28, ly, ly, colour, dash, lx + 34, ly + 4,
-                    escape(s.name)));
+                    Xml.escape(s.name)));
         }
         sb.append("</g>\n");
     }
@@ -277,36 +279,6 @@ public final class LossCurvePlot {
         int decimals = Math.min(15, Math.max(0, (int) Math.ceil(-Math.log10(step) - 1e-9)));
         String s = String.format(Locale.ROOT, "%." + decimals + "f", v);
         return s.matches("-0(\\.0*)?") ? s.substring(1) : s;
-    }
-
-    /**
-     * Text for SVG content or a double-quoted attribute. Characters XML 1.0 cannot hold even escaped (most
-     * control characters, lone surrogates) become U+FFFD so the file still parses.
-     */
-    static String escape(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '&' -> sb.append("&amp;");
-                case '<' -> sb.append("&lt;");
-                case '>' -> sb.append("&gt;");
-                case '"' -> sb.append("&quot;");
-                case '\'' -> sb.append("&#39;");
-                default -> {
-                    if (Character.isHighSurrogate(c) && i + 1 < s.length()
-                            && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        sb.append(c).append(s.charAt(++i));
-                    } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || Character.isSurrogate(c)
-                            || c == '\uFFFE' || c == '\uFFFF') {
-                        sb.append('\uFFFD');
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
     }
 
     private static String fmt(String format, Object... args) {
