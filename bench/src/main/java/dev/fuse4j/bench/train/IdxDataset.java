@@ -275,32 +275,4 @@ public final class IdxDataset {
         }
         return f;
     }
-
-    /**
-     * Gathers examples {@code order[from]}, ..., {@code order[from + count - 1]} into the first {@code count}
-     * rows of {@code xOut} (row-major, {@code features()} floats each) and their labels, as float class indices,
-     * into the first {@code count} entries of {@code labelsOut}. The buffers may be longer, so one pair can serve
-     * every batch including a short last one.
-     */
-    public void batch(int[] order, int from, int count, float[] xOut, float[] labelsOut) {
-        int f = features();
-        if (from < 0 || count < 0 || from > order.length - count) {
-            throw new IndexOutOfBoundsException("batch of " + count + " from position " + from
-                    + " does not fit an order of " + order.length + " entries");
-        }
-        if (xOut.length / f < count || labelsOut.length < count) {
-            throw new IllegalArgumentException("batch of " + count + " examples needs " + (long) count * f
-                    + " image floats and " + count + " labels, but the buffers hold " + xOut.length + " and "
-                    + labelsOut.length);
-        }
-        for (int i = 0; i < count; i++) {
-            int e = order[from + i];
-            if (e < 0 || e >= size) {
-                throw new IndexOutOfBoundsException("order[" + (from + i) + "] = " + e + " is not an example "
-                        + "index in [0, " + size + ")");
-            }
-            System.arraycopy(images, e * f, xOut, i * f, f);
-            labelsOut[i] = labels[e] & 0xFF;
-        }
-    }
 }

@@ -132,37 +132,6 @@ class IdxDatasetTest {
     }
 
     @Test
-    void batchGathersExamplesInTheGivenOrder(@TempDir Path dir) throws IOException {
-        IdxDataset d = IdxDataset.load(images(dir, "img", false), labels(dir, "lab", false));
-        int f = d.features();
-        int[] order = {2, 0, 2, 1};
-        float[] x = new float[3 * f];
-        float[] y = new float[3];
-        Arrays.fill(x, -1f);
-        Arrays.fill(y, -1f);
-        d.batch(order, 1, 2, x, y);
-        assertArrayEquals(Arrays.copyOfRange(d.images(), 0, f), Arrays.copyOfRange(x, 0, f), 0f);
-        assertArrayEquals(Arrays.copyOfRange(d.images(), 2 * f, 3 * f), Arrays.copyOfRange(x, f, 2 * f), 0f);
-        assertArrayEquals(new float[] {4, 1}, Arrays.copyOf(y, 2), "labels of examples 0 and 2");
-        assertEquals(-1f, x[2 * f], 0f, "rows past count are left alone");
-        assertEquals(-1f, y[2], 0f);
-
-        d.batch(order, 3, 1, x, y);
-        assertArrayEquals(Arrays.copyOfRange(d.images(), f, 2 * f), Arrays.copyOfRange(x, 0, f), 0f);
-        assertEquals(0f, y[0], 0f);
-        d.batch(order, 4, 0, x, y);
-
-        assertMentions(assertThrows(IndexOutOfBoundsException.class, () -> d.batch(order, 3, 2, x, y))
-                .getMessage(), "batch of 2", "position 3", "4 entries");
-        assertMentions(assertThrows(IndexOutOfBoundsException.class, () -> d.batch(new int[] {0, 3}, 0, 2, x, y))
-                .getMessage(), "order[1] = 3", "[0, 3)");
-        assertMentions(assertThrows(IllegalArgumentException.class,
-                () -> d.batch(order, 0, 3, new float[2 * f], y)).getMessage(), "18 image floats", "hold 12");
-        assertMentions(assertThrows(IllegalArgumentException.class,
-                () -> d.batch(order, 0, 3, x, new float[2])).getMessage(), "3 labels", "and 2");
-    }
-
-    @Test
     void aMissingFileIsNamedWithHowToGetFashionMnist(@TempDir Path dir) throws IOException {
         Path lab = labels(dir, "lab", false);
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
