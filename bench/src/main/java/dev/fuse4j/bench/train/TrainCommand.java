@@ -122,10 +122,23 @@ public final class TrainCommand {
     /** How many training examples the per-epoch evaluation-mode training loss uses. */
     static final int TRAIN_EVAL_EXAMPLES = 10_000;
 
+    /**
+     * The host arrays every run of this invocation trains and evaluates on, made once: labels as float class
+     * indices, and the first {@value #TRAIN_EVAL_EXAMPLES} training examples for the evaluation-mode training loss.
+     */
+    private record Data(IdxDataset train, float[] trainLabels, float[] fitX, float[] fitLabels, IdxDataset val,
+                        float[] valLabels) {
+        static Data of(IdxDataset train, IdxDataset val) {
+            float[] trainLabels = train.labelsAsFloats();
+            int fitN = Math.min(TRAIN_EVAL_EXAMPLES, train.size());
+            return new Data(train, trainLabels, java.util.Arrays.copyOf(train.images(), fitN * train.features()),
+                    java.util.Arrays.copyOf(trainLabels, fitN), val, val.labelsAsFloats());
+        }
+    }
+
     /** Every epoch of this invocation's runs so far, written out after each epoch. */
     private final List<Epoch> history = new ArrayList<>();
     private int maskViolations;
-    private int trainEvalExamples;
     /** The history a resumed invocation found on disk, read once before this invocation rewrites the file. */
     private List<Epoch> previous = List.of();
 
@@ -137,12 +150,13 @@ public final class TrainCommand {
                 train.size(), val.size(), train.features(), classes);
         String title = title(be, train, classes);
         previous = o.resume() ? HistoryCsv.read(o.out().resolve("history.csv")) : List.of();
-        int code = run(be, train, val, classes, o.dropout(), title);
+        Data data = Data.of(train, val);
+        int code = run(be, data, classes, o.dropout(), title);
         if (code == 0 && o.compareNoDropout() && o.dropout() > 0f) {
-            code = run(be, train, val, classes, 0f, title);
+            code = run(be, data, classes, 0f, title);
         }
         out.println();
-        summary();
+        summary(data.fitLabels().length);
         out.println("wrote " + o.out().resolve("history.csv") + " and " + o.out().resolve("loss-curves.svg"));
         if (maskViolations > 0) {
             err.println("train: " + maskViolations + " elements that the dropout mask drops were not zero in the "
@@ -165,8 +179,8 @@ public final class TrainCommand {
     }
 
     /** Trains one model for the remaining epochs; returns 0, or 2 when its checkpoint cannot be resumed. */
-    private int run(Backend be, IdxDataset train, IdxDataset val, int classes, float p, String title)
-            throws IOException {
+    private int run(Backend be, Data data, int classes, float p, String title) throws IOException {
+        IdxDataset train = data.train();
         String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
         Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
         Sequential.Builder b = Sequential.builder(be, train.features(), o.seed());
@@ -197,12 +211,6 @@ public final class TrainCommand {
                 history.addAll(before);
                 out.printf(Locale.ROOT, "resumed from %s after %d epochs%n", ckpt, start);
             }
-            float[] trainLabels = train.labelsAsFloats();
-            float[] valLabels = val.labelsAsFloats();
-            int fitN = Math.min(TRAIN_EVAL_EXAMPLES, train.size());
-            trainEvalExamples = fitN;
-            float[] fitX = java.util.Arrays.copyOf(train.images(), fitN * train.features());
-            float[] fitLabels = java.util.Arrays.copyOf(trainLabels, fitN);
             long live = -1;
             for (int epoch = start; epoch < o.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -210,7 +218,7 @@ public final class TrainCommand {
                         String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, o.epochs()));
                 MaskDigest digest = o.maskDigest() ? new MaskDigest() : null;
                 int[] order = Training.shuffledOrder(train.size(), o.seed(), epoch);
-                Training.EpochResult running = Training.trainEpoch(model, opt, train.images(), trainLabels, order,
+                Training.EpochResult running = Training.trainEpoch(model, opt, train.images(), data.trainLabels(), order,
                         o.batch(), (done, total, loss) -> {
                             if (digest != null) {
                                 digest.addStep(model, Math.min(o.batch(), order.length - (done - 1) * o.batch()));
@@ -218,8 +226,8 @@ public final class TrainCommand {
                             bar.update(done, total, loss);
                         });
                 double trainSeconds = (System.nanoTime() - t0) / 1e9;
-                Training.EpochResult fit = Training.evaluate(model, fitX, fitLabels, EVAL_BATCH);
-                Training.EpochResult v = Training.evaluate(model, val.images(), valLabels, EVAL_BATCH);
+                Training.EpochResult fit = Training.evaluate(model, data.fitX(), data.fitLabels(), EVAL_BATCH);
+                Training.EpochResult v = Training.evaluate(model, data.val().images(), data.valLabels(), EVAL_BATCH);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 history.add(new Epoch(name, epoch + 1, running.loss(), running.accuracy(), fit.loss(),
                         fit.accuracy(), v.loss(), v.accuracy(), seconds));
@@ -267,7 +275,7 @@ public final class TrainCommand {
                 : new Adam(model.parameters(), o.lr(), 0.9f, 0.999f, 1e-8f, o.weightDecay());
     }
 
-    private void summary() {
+    private void summary(int trainEvalExamples) {
         out.printf(Locale.ROOT, "%-14s %6s %11s %11s %9s %14s %12s%n", "run", "epochs", "train loss", "val loss",
                 "val acc", "best val acc", "loss gap");
         for (String run : history.stream().map(Epoch::run).distinct().toList()) {
