@@ -9,6 +9,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * Saves and restores a model with its optimizer state, the layers' Philox offsets and the count of epochs done,
@@ -55,7 +57,9 @@ public final class Checkpoint {
         }
         requireSameParameters(model, optimizer);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
+        // The CRC accumulates as the contents are written, so the (weights-sized) buffer is never copied.
+        CheckedOutputStream checked = new CheckedOutputStream(bytes, new CRC32());
+        DataOutputStream out = new DataOutputStream(checked);
         out.write(MAGIC);
         out.writeInt(VERSION);
         out.writeUTF(model.describe());
@@ -79,10 +83,8 @@ public final class Checkpoint {
                 writeTensor(out, optimizer.parameters().get(i).name() + "." + slots[s], state[i][s]);
             }
         }
-        CRC32 crc = new CRC32();
-        crc.update(bytes.toByteArray());
-        out.writeLong(crc.getValue());
         out.flush();
+        new DataOutputStream(bytes).writeLong(checked.getChecksum().getValue());
 
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
@@ -91,7 +93,9 @@ public final class Checkpoint {
         }
         Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".partial");
         try {
-            Files.write(tmp, bytes.toByteArray());
+            try (OutputStream stream = Files.newOutputStream(tmp)) {
+                bytes.writeTo(stream);
+            }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
