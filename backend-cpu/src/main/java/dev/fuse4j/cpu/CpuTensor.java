@@ -10,17 +10,14 @@ final class CpuTensor extends TensorBase {
     /** Packed copies of {@link #data} for the GEMM; whoever writes {@code data} in place must invalidate it. */
     final PackedCache packs;
 
-    CpuTensor(Backend owner, float[] data, int[] shape) {
-        this(owner, data, shape, null);
-    }
-
-    /** With {@code recycler}, {@code data} goes back to it once the tensor is closed (or dropped). */
+    /** {@code data} goes back to {@code recycler} once the tensor is closed (or dropped). */
     CpuTensor(Backend owner, float[] data, int[] shape, ArrayRecycler recycler) {
         this(owner, data, shape, new PackedCache(), recycler);
     }
 
+    // The cache is made before super() so that the release action can hold it (and never the tensor itself).
     private CpuTensor(Backend owner, float[] data, int[] shape, PackedCache packs, ArrayRecycler recycler) {
-        super(owner, shape, recycler == null ? packs::release : () -> {
+        super(owner, shape, () -> {
             packs.release();
             recycler.give(data);
         });
