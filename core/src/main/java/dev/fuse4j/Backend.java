@@ -47,8 +47,20 @@ public interface Backend {
      *
      * @param preActivation the {@code z} written by forward; required for GELU, ignored (may be null) otherwise
      */
+    default LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
+                                       Dropout d) {
+        return linearBackward(dy, x, w, y, preActivation, act, d, true);
+    }
+
+    /**
+     * As {@link #linearBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Activation, Dropout)}, with the choice to
+     * skip {@code dx}: the first layer of a network feeds on data, whose gradient nobody reads, and leaving it out
+     * saves a third of the backward's work.
+     *
+     * @param inputGradient false to skip {@code dx}; {@link LinearGrads#dx()} is then null
+     */
     LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
-                               Dropout d);
+                               Dropout d, boolean inputGradient);
 
     /** The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f. */
     Tensor dropoutMask(int rows, int cols, Dropout d);

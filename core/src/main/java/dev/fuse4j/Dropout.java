@@ -5,22 +5,25 @@ package dev.fuse4j;
  * and scaled by {@code 1 / (1 - p)}; in evaluation nothing is dropped and nothing is scaled.
  *
  * <p>The mask of element {@code e} depends on {@code (p, seed, offset, e)} alone (see DESIGN.md), so every
- * backend draws the same mask bit for bit and backward can regenerate it instead of storing it.
+ * backend draws the same mask bit for bit and backward can regenerate it instead of storing it. A call that
+ * computes a slice of a batch names the slice's place in it with {@link #withElementBase}.
  */
 public final class Dropout {
 
-    private static final Dropout EVAL = new Dropout(false, 0f, 0L, 0L);
+    private static final Dropout EVAL = new Dropout(false, 0f, 0L, 0L, 0L);
 
     private final boolean training;
     private final float p;
     private final long seed;
     private final long offset;
+    private final long elementBase;
 
-    private Dropout(boolean training, float p, long seed, long offset) {
+    private Dropout(boolean training, float p, long seed, long offset, long elementBase) {
         this.training = training;
         this.p = p;
         this.seed = seed;
         this.offset = offset;
+        this.elementBase = elementBase;
     }
 
     /**
@@ -34,7 +37,7 @@ public final class Dropout {
         if (!(p >= 0f && p <= 1f)) {
             throw new IllegalArgumentException("dropout p must be in [0, 1] but is " + p);
         }
-        return new Dropout(true, p, seed, offset);
+        return new Dropout(true, p, seed, offset, 0L);
     }
 
     /** Evaluation mode: identity (no mask, no scaling). */
@@ -59,9 +62,31 @@ public final class Dropout {
         return offset;
     }
 
+    /**
+     * Flat index, in the whole batch's {@code [N, out]} output, of this call's first output element; 0 unless the
+     * call computes a slice. Element {@code (i, j)} of a call draws the mask of element {@code elementBase + i·out + j}.
+     */
+    public long elementBase() {
+        return elementBase;
+    }
+
+    /**
+     * The same settings for a call that computes a slice of a larger batch: rows {@code [r0, r0 + n)} of a batch whose
+     * output has {@code out} columns start at element base {@code r0·out}. The slice then draws exactly the mask the
+     * whole batch would, so splitting a batch across threads, devices or machines never changes a mask.
+     *
+     * @param elementBase flat index of the slice's first output element in the whole batch, {@code >= 0}
+     */
+    public Dropout withElementBase(long elementBase) {
+        if (elementBase < 0) {
+            throw new IllegalArgumentException("dropout element base must be >= 0 but is " + elementBase);
+        }
+        return training ? new Dropout(true, p, seed, offset, elementBase) : this;
+    }
+
     /** The same settings one step later: how a layer moves to a fresh mask for its next training call. */
     public Dropout next() {
-        return training ? new Dropout(true, p, seed, offset + 1) : this;
+        return training ? new Dropout(true, p, seed, offset + 1, elementBase) : this;
     }
 
     /**
@@ -85,17 +110,18 @@ public final class Dropout {
 
     @Override
     public String toString() {
-        return training ? "Dropout.train(p=" + p + ", seed=" + seed + ", offset=" + offset + ")" : "Dropout.eval()";
+        return training ? "Dropout.train(p=" + p + ", seed=" + seed + ", offset=" + offset
+                + (elementBase == 0 ? "" : ", elementBase=" + elementBase) + ")" : "Dropout.eval()";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Dropout d && d.training == training && Float.compare(d.p, p) == 0
-                && d.seed == seed && d.offset == offset;
+                && d.seed == seed && d.offset == offset && d.elementBase == elementBase;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(training, p, seed, offset);
+        return java.util.Objects.hash(training, p, seed, offset, elementBase);
     }
 }

@@ -57,7 +57,8 @@ public final class Philox {
     }
 
     /**
-     * The dropout mask contract of DESIGN.md for flat element {@code e}: whether it is kept.
+     * The dropout mask contract of DESIGN.md for element {@code e} of a call (its flat index in the call's output;
+     * {@link Dropout#elementBase()} is added here): whether it is kept.
      * Slow (one Philox block per call); backends compute one block per four elements.
      */
     public static boolean keep(long e, Dropout d) {
@@ -65,6 +66,7 @@ public final class Philox {
             return true;
         }
         int[] out = new int[4];
+        e += d.elementBase();
         long block = e >>> 2;
         block((int) block, (int) (block >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
                 (int) d.seed(), (int) (d.seed() >>> 32), out);

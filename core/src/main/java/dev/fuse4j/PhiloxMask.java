@@ -18,11 +18,12 @@ public final class PhiloxMask {
         this.threshold = d.threshold();
     }
 
-    /** Whether flat element {@code e} is kept. */
+    /** Whether element {@code e} of the call (its flat index in the call's output) is kept. */
     public boolean keep(long e) {
         if (!training) {
             return true;
         }
+        e += d.elementBase();
         long q = e >>> 2;
         if (q != block) {
             Philox.block((int) q, (int) (q >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),

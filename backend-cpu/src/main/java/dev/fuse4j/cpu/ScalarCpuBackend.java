@@ -53,7 +53,7 @@ final class ScalarCpuBackend extends CpuBackend {
             dz[e] = Epilogue.dz(act.kind(), act.alpha(), scale, dy.data[e], y.data[e], z == null ? 0f : z.data[e],
                     mask.keep(e));
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; dx != null && i < n; i++) {
             for (int k = 0; k < in; k++) {
                 float acc = 0f;
                 for (int j = 0; j < out; j++) {

@@ -75,8 +75,10 @@ final class VectorCpuBackend extends CpuBackend {
         int n = s.n(), in = s.in(), out = s.out();
         float[] dz = dzBuffer.get(n * out);
         new BackwardDz(dy.data, y.data, z == null ? null : z.data, out, act, d).formInto(dz, db.data, n, pool);
-        float[] wp = packedWeights(w, PackedCache.BACKWARD, in, out, Operands.columnsOf(w.data, in));
-        gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wp, dx.data, null);
+        if (dx != null) {
+            float[] wp = packedWeights(w, PackedCache.BACKWARD, in, out, Operands.columnsOf(w.data, in));
+            gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wp, dx.data, null);
+        }
         gemm.multiply(out, in, n, Operands.rowsOfTransposed(dz, out), Operands.columnsOf(x.data, in), dw.data, null);
     }
 

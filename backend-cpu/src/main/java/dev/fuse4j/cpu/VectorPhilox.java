@@ -33,6 +33,8 @@ final class VectorPhilox {
     private final long off0;
     private final long off1;
     private final long threshold;
+    /** The call's element base: the contract's index of the call's element 0. */
+    private final long base;
 
     VectorPhilox(Dropout d) {
         this.k0 = d.seed() & M32;
@@ -40,13 +42,15 @@ final class VectorPhilox {
         this.off0 = d.offset() & M32;
         this.off1 = d.offset() >>> 32;
         this.threshold = d.threshold();
+        this.base = d.elementBase();
     }
 
     /**
-     * The mask of flat elements {@code e0 .. e0+count-1} ({@code count ≤ 64}): bit {@code c} is set when element
-     * {@code e0 + c} is kept.
+     * The mask of the call's flat elements {@code e .. e+count-1} ({@code count ≤ 64}): bit {@code c} is set when
+     * element {@code e + c} is kept.
      */
-    long keepBits(long e0, int count) {
+    long keepBits(long e, int count) {
+        long e0 = base + e;
         long first = e0 & ~3L;
         int skip = (int) (e0 - first);
         long bits = keepBitsAligned(first) >>> skip;

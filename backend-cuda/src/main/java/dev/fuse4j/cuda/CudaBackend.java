@@ -63,7 +63,9 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
     protected void backward(LinearShape s, CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor y, CudaTensor z,
                             Activation act, Dropout d, CudaTensor dx, CudaTensor dw, CudaTensor db) {
         CUdeviceptr zp = z == null ? dev.unused : z.ptr;
-        backwardProduct("gemm_dx", s.n(), s.in(), s.out(), w.ptr, dx.ptr, dy, y, zp, s.out(), act, d);
+        if (dx != null) {
+            backwardProduct("gemm_dx", s.n(), s.in(), s.out(), w.ptr, dx.ptr, dy, y, zp, s.out(), act, d);
+        }
         backwardProduct("gemm_dw", s.out(), s.in(), s.n(), x.ptr, dw.ptr, dy, y, zp, s.out(), act, d);
         // db: row chunks summed per column in parallel, then the chunks added in order.
         int chunks = Math.min(1024, Math.max(1, s.n() / 64));

@@ -79,9 +79,11 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         cl_mem zm = z == null ? dev.unused : z.mem;
         dev.lock.lock();
         try {
-            // dx[n × in] = dz[n × out]·w[out × in]
-            gemm.enqueue(ClGemm.MODE_DX, s.n(), s.in(), s.out(), dev.unused, w.mem, dx.mem, dev.unused, dev.unused,
-                    false, dy.mem, y.mem, zm, dev.unused, act, d);
+            if (dx != null) {
+                // dx[n × in] = dz[n × out]·w[out × in]
+                gemm.enqueue(ClGemm.MODE_DX, s.n(), s.in(), s.out(), dev.unused, w.mem, dx.mem, dev.unused,
+                        dev.unused, false, dy.mem, y.mem, zm, dev.unused, act, d);
+            }
             // dw[out × in] = dzᵀ[out × n]·x[n × in], and db = the row sums of dzᵀ
             gemm.enqueue(ClGemm.MODE_DW, s.out(), s.in(), s.n(), dev.unused, x.mem, dw.mem, dev.unused, dev.unused,
                     false, dy.mem, y.mem, zm, db.mem, act, d);

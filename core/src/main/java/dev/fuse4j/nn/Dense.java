@@ -142,7 +142,7 @@ public final class Dense implements Layer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         if (lastY == null) {
             throw new IllegalStateException(describe() + ": backward called before forward");
         }
@@ -150,7 +150,8 @@ public final class Dense implements Layer {
             throw new IllegalStateException(describe() + ": the input of the last forward pass was closed "
                     + "before backward; keep it open until backward has run");
         }
-        LinearGrads g = backend.linearBackward(dy, lastX, weight.value(), lastY, lastZ, activation, lastDropout);
+        LinearGrads g = backend.linearBackward(dy, lastX, weight.value(), lastY, lastZ, activation, lastDropout,
+                inputGradient);
         weight.setGrad(g.dw());
         bias.setGrad(g.db());
         return g.dx();

@@ -24,7 +24,15 @@ public interface Layer extends AutoCloseable {
      * Backward of the last forward pass from {@code dy [n, outFeatures]}: stores the parameter gradients and
      * returns {@code dx [n, inFeatures]}, which the caller owns and closes.
      */
-    Tensor backward(Tensor dy);
+    default Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    /**
+     * As {@link #backward(Tensor)}; with {@code inputGradient} false the layer skips {@code dx} (the first layer of a
+     * model, whose input is data) and returns null.
+     */
+    Tensor backward(Tensor dy, boolean inputGradient);
 
     List<Parameter> parameters();
 

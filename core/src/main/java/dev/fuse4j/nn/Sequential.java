@@ -98,21 +98,24 @@ public final class Sequential implements AutoCloseable {
         return h;
     }
 
-    /** Backward of the last forward pass from the gradient of the loss with respect to the output. */
+    /**
+     * Backward of the last forward pass from the gradient of the loss with respect to the output. The first layer
+     * skips its input gradient: the model's input is data, and nobody reads its gradient.
+     */
     public void backward(Tensor dOutput) {
         checkOpen();
         Tensor g = dOutput;
         try {
             for (int i = layers.size() - 1; i >= 0; i--) {
-                Tensor dx = layers.get(i).backward(g);
+                Tensor dx = layers.get(i).backward(g, i > 0);
                 if (g != dOutput) {
                     g.close();
                 }
                 g = dx;
             }
         } finally {
-            // The gradient in flight: the first layer's dx, or the one a failing layer could not take further.
-            if (g != dOutput) {
+            // The gradient in flight, when a failing layer could not take it further.
+            if (g != null && g != dOutput) {
                 g.close();
             }
         }

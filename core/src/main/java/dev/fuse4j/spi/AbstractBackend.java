@@ -49,7 +49,10 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     /** Writes {@code y} and, when {@code z != null}, the pre-activation into {@code z}. */
     protected abstract void forward(LinearShape s, T x, T w, T b, Activation act, Dropout d, T y, T z);
 
-    /** Writes {@code dx, dw, db}; {@code z} is non-null when {@code act.backwardNeedsPreActivation()}. */
+    /**
+     * Writes {@code dx, dw, db}; {@code z} is non-null when {@code act.backwardNeedsPreActivation()}; {@code dx} is
+     * null when the caller skips it, and then no work goes into it.
+     */
     protected abstract void backward(LinearShape s, T dy, T x, T w, T y, T z, Activation act, Dropout d,
                                      T dx, T dw, T db);
 
@@ -110,7 +113,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
 
     @Override
     public final LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation,
-                                            Activation act, Dropout d) {
+                                            Activation act, Dropout d, boolean inputGradient) {
         T tx = own(x, "x", 2);
         T tw = own(w, "w", 2);
         notNull(act, "activation");
@@ -134,7 +137,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
             tz = own(preActivation, "preActivation", 2);
             sameShape(tz, "preActivation", outShape);
         }
-        T dx = allocate(new int[] {s.n(), s.in()});
+        T dx = inputGradient ? allocate(new int[] {s.n(), s.in()}) : null;
         T dw = null;
         T db = null;
         try {

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -129,6 +130,25 @@ public abstract class BackendContract extends BackendSuite {
                 for (float v : t.toArray()) {
                     assertEquals(0f, v, "with p = 1 every gradient is 0");
                 }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void backwardWithoutInputGradientSkipsDxAndKeepsTheRest(Activation act) {
+        Random r = new Random(31);
+        for (int[] sh : new int[][] {{1, 1, 1}, {37, 65, 29}, {300, 40, 7}}) {
+            int n = sh[0], in = sh[1], out = sh[2];
+            Dropout d = Dropout.train(0.3f, 99L, 5L);
+            try (Tensor tx = backend.tensor(randn(r, n * in), n, in); Tensor tw = backend.tensor(randn(r, out * in), out, in);
+                 Tensor tb = backend.tensor(randn(r, out), out); Tensor tz = backend.zeros(n, out);
+                 Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(randn(r, n * out), n, out);
+                 LinearGrads all = backend.linearBackward(tdy, tx, tw, ty, tz, act, d, true);
+                 LinearGrads noDx = backend.linearBackward(tdy, tx, tw, ty, tz, act, d, false)) {
+                assertNull(noDx.dx(), "dx was not asked for");
+                assertArrayEquals(all.dw().toArray(), noDx.dw().toArray(), "dw must not depend on skipping dx");
+                assertArrayEquals(all.db().toArray(), noDx.db().toArray(), "db must not depend on skipping dx");
             }
         }
     }
