@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link dev.fuse4j.Philox}. Immutable, so one instance serves every thread of a call.
  */
 final class VectorPhilox {
-    private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+    /** Long lanes as wide as the float vectors the backend computes with. */
+    private static final VectorSpecies<Long> LS = VectorSpecies.of(long.class, Tuning.S.vectorShape());
     /** Blocks per vector evaluation. */
     private static final int LANES = LS.length();
     /** Elements per vector evaluation: four per block. At most 64, so they fit one {@code long} of bits. */

@@ -27,7 +27,7 @@ class VectorBlockingTest {
     private static final Activation[] ACTIVATIONS = {
         Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity()};
 
-    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", 3);
+    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", new WorkerPool(3), Tuning.BLOCKING);
 
     private final long liveBefore = TensorBase.liveCount();
 
