@@ -17,7 +17,7 @@ import static dev.fuse4j.cpu.Tuning.S;
  * into the forward's stores ({@link TileEpilogue}), the backward's {@code dz} formed once per call with db
  * ({@link BackwardDz}), and Philox in vector lanes ({@link VectorPhilox}), across all cores ({@link WorkerPool}).
  * W's packed forms are kept on the tensor between calls ({@link PackedCache}). The microkernel and blocking come
- * from {@link Tuning}.
+ * from {@link Tuning}; the threads from a {@link WorkerPool} that every backend of the process shares.
  */
 final class VectorCpuBackend extends CpuBackend {
 

@@ -35,7 +35,12 @@ final class VectorSupport {
         if (Tuning.OPTION_PROBLEM != null) {
             throw new BackendUnavailableException(name + ": " + Tuning.OPTION_PROBLEM);
         }
-        WorkerPool pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
+        WorkerPool pool;
+        try {
+            pool = WorkerPool.shared();
+        } catch (IllegalArgumentException e) {
+            throw new BackendUnavailableException(name + ": " + e.getMessage());
+        }
         LOG.log(System.Logger.Level.INFO, "{0}: {1}, {2} threads", name, Tuning.describe(Tuning.BLOCKING),
                 pool.threads());
         return new VectorCpuBackend(name, pool, Tuning.BLOCKING);

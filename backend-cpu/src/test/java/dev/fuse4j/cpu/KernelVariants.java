@@ -12,13 +12,12 @@ import java.util.Map;
  */
 final class KernelVariants {
     private static final Map<Microkernel, VectorCpuBackend> BACKENDS = new EnumMap<>(Microkernel.class);
-    private static final WorkerPool POOL = new WorkerPool(Runtime.getRuntime().availableProcessors());
 
     private KernelVariants() {
     }
 
     /**
-     * The backend with {@code kernel} and the blocking {@link Tuning} chose; unavailable, with the
+     * The shared-pool backend with {@code kernel} and the blocking {@link Tuning} chose; unavailable, with the
      * reason, when this JVM's {@code fuse4j.cpu} options cannot be honoured (a width wider than the machine's).
      */
     static synchronized VectorCpuBackend backend(Microkernel kernel) {
@@ -26,6 +25,6 @@ final class KernelVariants {
             throw new BackendUnavailableException(Tuning.OPTION_PROBLEM);
         }
         return BACKENDS.computeIfAbsent(kernel,
-                k -> new VectorCpuBackend("cpu", POOL, Tuning.BLOCKING.with(k)));
+                k -> new VectorCpuBackend("cpu", WorkerPool.shared(), Tuning.BLOCKING.with(k)));
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The choices {@link Tuning} makes from what it reads, and the errors for bad settings. */
+/** The choices {@link Tuning} and {@link WorkerPool} make from what they read, and the errors for bad settings. */
 class TuningTest {
 
     @Test
@@ -73,5 +73,19 @@ class TuningTest {
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Microkernel.named("5x5"));
         assertTrue(e.getMessage().startsWith("no microkernel is called '5x5'; there are 4x2, "), e.getMessage());
+    }
+
+    @Test
+    void threadsComeFromThePropertyElseTheEnvironmentElseTheProcessors() {
+        assertEquals(3, WorkerPool.configuredThreads("3", "5", 8));
+        assertEquals(5, WorkerPool.configuredThreads(null, "5", 8));
+        assertEquals(8, WorkerPool.configuredThreads(null, null, 8));
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> WorkerPool.configuredThreads("0", null, 8));
+        assertEquals("fuse4j.cpu.threads is '0' but must be a whole number of threads, 1 or more", zero.getMessage());
+        IllegalArgumentException word = assertThrows(IllegalArgumentException.class,
+                () -> WorkerPool.configuredThreads(null, "two", 8));
+        assertEquals("FUSE4J_CPU_THREADS is 'two' but must be a whole number of threads, 1 or more",
+                word.getMessage());
     }
 }
