@@ -13,7 +13,7 @@ import java.util.Locale;
  * backend lives here. The float species comes from the Vector API; the register file C2 allocates from does not, so
  * it is read from HotSpot's {@code UseAVX} / {@code UseSVE} flags, else inferred from the species width. The
  * microkernel and its cache blocking come from a table measured per width and register count
- * ({@link #blockingFor}; the figures are in docs/performance.md).
+ * ({@link #blockingFor}).
  *
  * <p>Two system properties override the choice so that every variant can be tested and timed on any machine:
  * {@value #VECTOR_BITS} (128, 256 or 512, at most this JVM's own width) narrows the species and picks that width's

@@ -27,14 +27,17 @@ final class VectorCpuBackend extends CpuBackend {
     private final WorkerPool pool;
     private final Tuning.Blocking blocking;
     private final PackedGemm gemm;
+    private final KernelWarmup warmup;
     /** The backward's dz, formed once per call and read by both products. */
     private final ReusableBuffer dzBuffer = new ReusableBuffer();
 
-    VectorCpuBackend(String name, WorkerPool pool, Tuning.Blocking blocking) {
+    /** Large calls wait for {@code warmup} to finish ({@link KernelWarmup#awaitBefore}). */
+    VectorCpuBackend(String name, WorkerPool pool, Tuning.Blocking blocking, KernelWarmup warmup) {
         super(name);
         this.pool = pool;
         this.blocking = blocking;
         this.gemm = new PackedGemm(pool, blocking);
+        this.warmup = warmup;
     }
 
     @Override
@@ -46,15 +49,27 @@ final class VectorCpuBackend extends CpuBackend {
     @Override
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
+        warmup.awaitBefore(s.flops());
         float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(), Operands.rowsOf(w.data, s.in()));
         forward(s, x.data, wp, b.data, act, d, y.data, z == null ? null : z.data);
     }
 
-    /** The forward on arrays, with w already packed as its B operand. */
+    /** The forward on arrays, with w already packed by {@link #packWeights}{@code (forward = true)}. */
     void forward(LinearShape s, float[] x, float[] wPacked, float[] b, Activation act, Dropout d, float[] y,
                  float[] z) {
         TileEpilogue ep = new TileEpilogue(b, act, d, z, s.out());
         gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x, s.in()), wPacked, y, ep);
+    }
+
+    /** W {@code [out×in]} packed as the B operand of the forward ({@code wᵀ}) or of the backward's dx ({@code w}). */
+    float[] packWeights(LinearShape s, float[] w, boolean forward) {
+        float[] bp = new float[forward ? gemm.packedSize(s.out(), s.in()) : gemm.packedSize(s.in(), s.out())];
+        if (forward) {
+            gemm.pack(s.out(), s.in(), Operands.rowsOf(w, s.in()), bp);
+        } else {
+            gemm.pack(s.in(), s.out(), Operands.columnsOf(w, s.in()), bp);
+        }
+        return bp;
     }
 
     /**
@@ -80,6 +95,7 @@ final class VectorCpuBackend extends CpuBackend {
     @Override
     protected void backward(LinearShape s, CpuTensor dy, CpuTensor x, CpuTensor w, CpuTensor y, CpuTensor z,
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
+        warmup.awaitBefore(2 * s.flops());
         float[] wp = dx == null ? null
                 : packedWeights(w, PackedCache.BACKWARD, s.in(), s.out(), Operands.columnsOf(w.data, s.in()));
         backward(s, dy.data, x.data, wp, y.data, z == null ? null : z.data, act, d, dx == null ? null : dx.data,
@@ -87,7 +103,7 @@ final class VectorCpuBackend extends CpuBackend {
     }
 
     /**
-     * The backward on arrays, with w packed as the B operand of dx; {@code dx} and
+     * The backward on arrays, with w packed by {@link #packWeights}{@code (forward = false)}; {@code dx} and
      * {@code wPacked} are null when dx is not wanted.
      */
     void backward(LinearShape s, float[] dy, float[] x, float[] wPacked, float[] y, float[] z, Activation act,

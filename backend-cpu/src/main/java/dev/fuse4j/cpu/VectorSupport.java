@@ -28,8 +28,9 @@ final class VectorSupport {
     }
 
     /**
-     * The Vector API backend as {@link Tuning} and the {@code fuse4j.cpu} options set it up, logged in one line; a
-     * {@link BackendUnavailableException} when an option cannot be honoured.
+     * The Vector API backend as {@link Tuning} and the {@code fuse4j.cpu} options set it up, logged in one line, with
+     * its kernels warming up in the background; a {@link BackendUnavailableException} when an option cannot be
+     * honoured.
      */
     static Backend create(String name) {
         if (Tuning.OPTION_PROBLEM != null) {
@@ -43,6 +44,6 @@ final class VectorSupport {
         }
         LOG.log(System.Logger.Level.INFO, "{0}: {1}, {2} threads", name, Tuning.describe(Tuning.BLOCKING),
                 pool.threads());
-        return new VectorCpuBackend(name, pool, Tuning.BLOCKING);
+        return new VectorCpuBackend(name, pool, Tuning.BLOCKING, KernelWarmup.start(Tuning.BLOCKING));
     }
 }

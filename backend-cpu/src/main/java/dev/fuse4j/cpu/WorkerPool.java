@@ -118,6 +118,22 @@ final class WorkerPool {
         }
     }
 
+    /** Waits for {@code latch} to open, through interrupts, and re-asserts an interrupt that came meanwhile. */
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** One parallelFor call: a shared task counter, a count of finished tasks, and the first failure. */
     private static final class Job {
         private final int tasks;
@@ -147,19 +163,8 @@ final class WorkerPool {
         }
 
         void await() {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    finished.await();
-                    break;
-                } catch (InterruptedException e) {
-                    // The helpers are still writing into the caller's arrays: finish waiting, then re-assert.
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
+            awaitUninterruptibly(finished);
             Throwable f = failure.get();
             if (f instanceof RuntimeException re) {
                 throw re;

@@ -25,6 +25,6 @@ final class KernelVariants {
             throw new BackendUnavailableException(Tuning.OPTION_PROBLEM);
         }
         return BACKENDS.computeIfAbsent(kernel,
-                k -> new VectorCpuBackend("cpu", WorkerPool.shared(), Tuning.BLOCKING.with(k)));
+                k -> new VectorCpuBackend("cpu", WorkerPool.shared(), Tuning.BLOCKING.with(k), KernelWarmup.none()));
     }
 }

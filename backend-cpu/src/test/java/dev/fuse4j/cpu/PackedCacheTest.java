@@ -27,7 +27,8 @@ class PackedCacheTest {
     private static final int OUT = 37;
     private static final Dropout D = Dropout.train(0.5f, 5L, 2L);
 
-    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", new WorkerPool(2), Tuning.BLOCKING);
+    private final VectorCpuBackend backend =
+            new VectorCpuBackend("cpu-test", new WorkerPool(2), Tuning.BLOCKING, KernelWarmup.none());
     private final long liveBefore = TensorBase.liveCount();
     private final Random r = new Random(7);
     private final float[] x = randn(N * IN);

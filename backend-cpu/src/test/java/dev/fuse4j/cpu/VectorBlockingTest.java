@@ -48,7 +48,7 @@ class VectorBlockingTest {
     @BeforeEach
     void openBackend() {
         Assumptions.assumeTrue(Tuning.OPTION_PROBLEM == null, () -> "cannot run here: " + Tuning.OPTION_PROBLEM);
-        backend = new VectorCpuBackend("cpu-test", THREE_WORKERS, Tuning.BLOCKING.with(kernel));
+        backend = new VectorCpuBackend("cpu-test", THREE_WORKERS, Tuning.BLOCKING.with(kernel), KernelWarmup.none());
     }
 
     @AfterEach

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** The contract suite on the Vector API path with each microkernel (tests run with --add-modules jdk.incubator.vector). */
+/** The contract suite on the Vector API path with each microkernel. */
 @ParameterizedClass(name = "kernel {0}")
 @EnumSource(Microkernel.class)
 class VectorCpuContractTest extends BackendContract {
