@@ -57,8 +57,8 @@ public final class Philox {
     }
 
     /**
-     * The dropout mask contract of DESIGN.md for element {@code e} of a call (its flat index in the call's output;
-     * {@link Dropout#elementBase()} is added here): whether it is kept.
+     * The dropout mask contract of docs/DESIGN.md for element {@code e} of a call (its flat index in the call's
+     * output; {@link Dropout#elementBase()} is added here): whether it is kept.
      * Slow (one Philox block per call); backends compute one block per four elements.
      */
     public static boolean keep(long e, Dropout d) {

@@ -67,6 +67,10 @@ record CudaDriver(List<DeviceInfo> devices, int driverVersion, String unavailabl
             }
             return new CudaDriver(List.copyOf(list), version[0], null);
         } catch (LinkageError e) {
+            String missing = JCudaNatives.missing(CudaDriver.class.getClassLoader());
+            if (missing != null) {
+                return none(missing);
+            }
             // JCuda's message runs to dozens of lines of nested stack traces: its first line says enough.
             String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("").trim();
             return none("the CUDA driver could not be loaded (" + e.getClass().getSimpleName() + ": " + first
