@@ -1,10 +1,10 @@
 package dev.fuse4j.interop;
 
 import dev.fuse4j.Activation;
-import dev.fuse4j.contract.Reference;
 import dev.fuse4j.nn.Dense;
 import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Sequential;
+import dev.fuse4j.reference.Reference;
 
 /**
  * A model's evaluation-mode output in float64, with a bound on how far any float32 evaluation of it may stray:
@@ -47,7 +47,7 @@ record PropagatedReference(double[] y, double[] bound) {
                         carried += err[i * in + k] * Math.abs(wk);
                     }
                     double zErr = carried + Reference.bound(in, magnitude, 1.0);
-                    y[i * out + j] = act.apply(z);
+                    y[i * out + j] = Reference.activation(act, z);
                     e[i * out + j] = slope * zErr
                             + (act.kind() == Activation.Kind.GELU ? 1e-6 * (1 + Math.abs(z)) : 0);
                 }
