@@ -1,8 +1,8 @@
 package dev.fuse4j.bench.jmh;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.PlainJavaLayer;
 import dev.fuse4j.bench.StandardShapes;
+import dev.fuse4j.bench.peers.PlainLayer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,7 +19,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The peer: the same layer written the plain way in Java ({@link PlainJavaLayer}), at the same shapes. Scores as in
+ * The peer: the same layer written the plain way in Java ({@link PlainLayer}), at the same shapes. Scores as in
  * {@link FusedLayerBenchmark}: calls per second and, secondary, GFLOP/s. One call at 2048x4096x4096 takes about a
  * minute, so run that shape with few iterations ({@code -wi 1 -i 2}).
  */
@@ -57,6 +57,6 @@ public class PlainJavaBenchmark {
     @Benchmark
     public float[] forward(GflopCounter work) {
         work.gflop += sh.flops() * 1e-9;
-        return PlainJavaLayer.forward(x, w, b, sh.n(), sh.in(), sh.out(), d);
+        return PlainLayer.forward(x, w, b, sh.n(), sh.in(), sh.out(), d);
     }
 }
