@@ -5,7 +5,7 @@ import dev.fuse4j.BackendStatus;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.BackendLayer;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
@@ -100,7 +100,7 @@ public final class CompareCommand {
         List<CrossCheck.Result> results = new ArrayList<>();
         if (options.check()) {
             for (Backend be : checked) {
-                for (Shape s : CrossCheck.SHAPES) {
+                for (LinearShape s : CrossCheck.SHAPES) {
                     progress.step("cross-check " + be.name() + " at " + s);
                     CrossCheck.Result c = CrossCheck.run(be, s, options.p());
                     if (!c.passed()) {
@@ -110,7 +110,7 @@ public final class CompareCommand {
                 }
             }
             for (Peer peer : runnable) {
-                for (Shape s : CrossCheck.SHAPES) {
+                for (LinearShape s : CrossCheck.SHAPES) {
                     progress.step("cross-check peer " + peer.name() + " at " + s);
                     CrossCheck.Result c = CrossCheck.runPeer(peer, s, options.p());
                     if (!c.passed()) {
@@ -126,7 +126,7 @@ public final class CompareCommand {
         CaseTimer timer = new CaseTimer(options.warmup(), options.reps(), options.budgetSeconds());
         Dropout d = Dropout.train(options.p(), 1234L, 0L);
         List<Results.Timing> timings = new ArrayList<>();
-        for (Shape s : options.shapes()) {
+        for (LinearShape s : options.shapes()) {
             LayerInputs in = LayerInputs.random(s, INPUT_SEED);
             for (Backend be : backends) {
                 progress.step("timing " + be.name() + " at " + s);
@@ -154,7 +154,7 @@ public final class CompareCommand {
     }
 
     /** Runs one timed case; a backend or peer that throws gets a row saying so, and the run goes on. */
-    private Results.Timing timeCase(String who, boolean peer, boolean onCpu, Shape s,
+    private Results.Timing timeCase(String who, boolean peer, boolean onCpu, LinearShape s,
                                     Supplier<CaseTimer.Measured> timed) {
         try {
             CaseTimer.Measured m = timed.get();

@@ -5,7 +5,7 @@ import dev.fuse4j.Backend;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.PreparedLayer;
@@ -21,15 +21,15 @@ import java.util.Random;
  */
 final class CrossCheck {
     /** The smallest case, odd sizes one past a tile or vector width, and a long sum (K in the thousands). */
-    static final List<Shape> SHAPES = List.of(new Shape(1, 1, 1), new Shape(17, 33, 65), new Shape(64, 129, 31),
-            new Shape(5, 1500, 9));
+    static final List<LinearShape> SHAPES = List.of(new LinearShape(1, 1, 1), new LinearShape(17, 33, 65),
+            new LinearShape(64, 129, 31), new LinearShape(5, 1500, 9));
 
     /**
      * One backend or peer at one shape: how many mask elements differ from the contract, and the largest error of
      * y and of dx, dw, db as a fraction of the bound. {@code error} is non-null when it threw instead. A peer's
      * backward is not checked ({@code backwardErrorRatio} NaN): its gradients stay inside it.
      */
-    record Result(String backend, boolean peer, Shape shape, long maskDiffers, long maskElements,
+    record Result(String backend, boolean peer, LinearShape shape, long maskDiffers, long maskElements,
                   double forwardErrorRatio, double backwardErrorRatio, String error) {
         boolean passed() {
             return error == null && maskDiffers == 0 && forwardErrorRatio <= 1 && (peer || backwardErrorRatio <= 1);
@@ -40,7 +40,7 @@ final class CrossCheck {
     }
 
     /** Runs the check; a backend that throws fails it with the exception's message rather than ending the run. */
-    static Result run(Backend be, Shape s, float p) {
+    static Result run(Backend be, LinearShape s, float p) {
         try {
             return check(be, s, p);
         } catch (RuntimeException e) {
@@ -52,7 +52,7 @@ final class CrossCheck {
      * A peer's forward against the reference: in training with the contract's mask when the peer uses it
      * (elements it keeps that the mask drops count as mask differences), else in eval mode.
      */
-    static Result runPeer(Peer peer, Shape s, float p) {
+    static Result runPeer(Peer peer, LinearShape s, float p) {
         int n = s.n(), in = s.in(), out = s.out();
         Random r = new Random(n * 7919L + in * 31L + out);
         float[] x = gaussian(r, n * in), w = gaussian(r, out * in), b = gaussian(r, out), dy = gaussian(r, n * out);
@@ -74,7 +74,7 @@ final class CrossCheck {
         return new Result(peer.name(), true, s, differs, y.length, ref.y().worstRatio(y), Double.NaN, null);
     }
 
-    private static Result check(Backend be, Shape s, float p) {
+    private static Result check(Backend be, LinearShape s, float p) {
         int n = s.n(), in = s.in(), out = s.out();
         Random r = new Random(n * 7919L + in * 31L + out);
         float[] x = gaussian(r, n * in), w = gaussian(r, out * in), b = gaussian(r, out), dy = gaussian(r, n * out);

@@ -1,7 +1,7 @@
 package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.BackendStatus;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +28,7 @@ final class HtmlReport {
     }
 
     static String write(Results r, String plainTable) {
-        List<Shape> shapes = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::shape)
+        List<LinearShape> shapes = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::shape)
                 .toList()));
         List<String> all = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::who)
                 .toList()));
@@ -103,9 +103,9 @@ final class HtmlReport {
     }
 
     /** One chart of {@code figure} for {@code series} (by name) at every shape. */
-    static String chart(Results r, List<Shape> shapes, List<String> series, Map<String, String> colours,
+    static String chart(Results r, List<LinearShape> shapes, List<String> series, Map<String, String> colours,
                         ToDoubleFunction<Results.Timing> figure, String unit, double reference) {
-        return SvgBarChart.render(shapes.stream().map(Shape::toString).toList(), series, colours, (s, g) -> r.timings()
+        return SvgBarChart.render(shapes.stream().map(LinearShape::toString).toList(), series, colours, (s, g) -> r.timings()
                 .stream().filter(t -> t.ran() && t.who().equals(series.get(s)) && t.shape().equals(shapes.get(g)))
                 .mapToDouble(figure).findFirst().orElse(Double.NaN), unit, reference);
     }

@@ -6,6 +6,7 @@ import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.Tensor;
 import dev.fuse4j.bench.StandardShapes;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.Random;
 
@@ -14,7 +15,7 @@ import java.util.Random;
  * {@code shape} parameter takes {@code NxINxOUT}); {@code backend} takes any name {@link Backends#get} knows.
  */
 final class LayerState implements AutoCloseable {
-    final StandardShapes.Shape shape;
+    final LinearShape shape;
     final Backend backend;
     final float[] x;
     final float[] w;
@@ -28,7 +29,7 @@ final class LayerState implements AutoCloseable {
     final Dropout dropout;
 
     LayerState(String backendName, String shapeText, float p) {
-        this.shape = StandardShapes.Shape.parse(shapeText);
+        this.shape = StandardShapes.parse(shapeText);
         try {
             this.backend = Backends.get(backendName);
         } catch (BackendUnavailableException e) {

@@ -3,6 +3,7 @@ package dev.fuse4j.bench.jmh;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.bench.StandardShapes;
 import dev.fuse4j.bench.peers.PlainLayer;
+import dev.fuse4j.spi.LinearShape;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -34,7 +35,7 @@ public class PlainJavaBenchmark {
     @Param({"256x1024x1024", "1024x1024x1024", "128x784x512", "4096x256x256", "2048x4096x4096"})
     public String shape;
 
-    private StandardShapes.Shape sh;
+    private LinearShape sh;
     private float[] x;
     private float[] w;
     private float[] b;
@@ -42,7 +43,7 @@ public class PlainJavaBenchmark {
 
     @Setup
     public void setUp() {
-        sh = StandardShapes.Shape.parse(shape);
+        sh = StandardShapes.parse(shape);
         Random r = new Random(42);
         x = new float[sh.n() * sh.in()];
         w = new float[sh.out() * sh.in()];

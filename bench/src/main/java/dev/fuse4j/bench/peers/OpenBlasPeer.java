@@ -1,7 +1,7 @@
 package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.NativeBLAS;
 
@@ -86,7 +86,7 @@ public final class OpenBlasPeer implements Peer {
     }
 
     private float[] forwardOf(LayerInputs in, Dropout d) {
-        Shape s = in.shape();
+        LinearShape s = in.shape();
         int n = s.n(), cin = s.in(), out = s.out();
         float[] z = new float[n * out];
         // Row-major z[n×out] = x[n×in]·wᵀ is column-major zᵀ[out×n] = w(col-major in×out)ᵀ · xᵀ(col-major in×n).
@@ -96,7 +96,7 @@ public final class OpenBlasPeer implements Peer {
     }
 
     private float[][] backwardOf(LayerInputs in, float[] y, Dropout d) {
-        Shape s = in.shape();
+        LinearShape s = in.shape();
         int n = s.n(), cin = s.in(), out = s.out();
         float[] dz = PlainLayer.dz(y, in.dy(), d);
         float[] db = PlainLayer.biasGradient(dz, n, out);

@@ -3,7 +3,7 @@ package dev.fuse4j.bench.compare;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fuse4j.BackendStatus;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The table, the JSON and the HTML report with its SVG charts, on a hand-made run whose figures are known. */
 class ReportTest {
-    private static final Shape A = new Shape(10, 100, 50);   // 2·10·100·50 = 100 000 flops
-    private static final Shape B = new Shape(20, 100, 50);   // 200 000 flops
+    private static final LinearShape A = new LinearShape(10, 100, 50);   // 2·10·100·50 = 100 000 flops
+    private static final LinearShape B = new LinearShape(20, 100, 50);   // 200 000 flops
     /** A backend name with every character HTML and JSON must escape. */
     static final String ODD = "odd<&>\"'\\name";
 

@@ -2,7 +2,7 @@ package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.reference.Reference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (compare's cross-check judges only a peer's forward).
  */
 class PlainLayerTest {
-    private static final Shape SHAPE = new Shape(9, 37, 13);
+    private static final LinearShape SHAPE = new LinearShape(9, 37, 13);
     private static final Dropout D = Dropout.train(0.3f, 5L, 6L);
 
     @Test
