@@ -130,9 +130,7 @@ public final class CompareCommand {
             LayerInputs in = LayerInputs.random(s, INPUT_SEED);
             for (Backend be : backends) {
                 progress.step("timing " + be.name() + " at " + s);
-                // OpenCL describes a CPU device as "CPU ..." (PoCL); the cpu backends are the CPU by name.
-                boolean onCpu = be.name().startsWith("cpu") || be.device().startsWith("CPU");
-                timings.add(timeCase(be.name(), false, onCpu, s,
+                timings.add(timeCase(be.name(), false, onHostCpu(be, probe), s,
                         () -> timer.time(in, i -> new BackendLayer(be, i, d), false)));
             }
             for (Peer p : runnable) {
@@ -182,6 +180,11 @@ public final class CompareCommand {
         return c.backend() + " at " + c.shape() + (c.error() != null ? ": " + c.error()
                 : ": " + c.maskDiffers() + " mask elements differ, errors " + c.forwardErrorRatio() + " (forward) and "
                 + c.backwardErrorRatio() + " (backward) of the bound");
+    }
+
+    /** Whether the backend computes on this machine's CPU, so that its fraction of the CPU's peak means something. */
+    private static boolean onHostCpu(Backend be, List<BackendStatus> probe) {
+        return probe.stream().anyMatch(s -> s.name().equals(be.name()) && s.kind() != null && s.kind().isHostCpu());
     }
 
     private static Optional<Backend> oracle(List<BackendStatus> probe) {
