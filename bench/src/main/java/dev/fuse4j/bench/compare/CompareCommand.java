@@ -5,6 +5,8 @@ import dev.fuse4j.BackendStatus;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
+import dev.fuse4j.bench.cli.CliArgs;
+import dev.fuse4j.bench.cli.ExitCode;
 import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.BackendLayer;
 import dev.fuse4j.bench.peers.LayerInputs;
@@ -47,7 +49,7 @@ public final class CompareCommand {
         this.progress = new Progress(progress);
     }
 
-    /** Runs the command; returns the process exit code (1 when a cross-check failed, 2 for bad options). */
+    /** Runs the command; returns the {@link ExitCode}: FAILED when a cross-check failed, USAGE for bad options. */
     public static int run(String[] args) throws IOException {
         return run(args, System.out, System.err);
     }
@@ -61,26 +63,26 @@ public final class CompareCommand {
             prepareOut(o.out());
             backends = chooseBackends(o);
             peers = choosePeers(o);
-        } catch (dev.fuse4j.bench.CliArgs.HelpRequested h) {
+        } catch (CliArgs.HelpRequested h) {
             out.print(CompareOptions.USAGE);
-            return 0;
+            return ExitCode.OK;
         } catch (IllegalArgumentException | BackendUnavailableException e) {
             err.println("compare: " + e.getMessage());
-            return 2;
+            return ExitCode.USAGE;
         }
         Results r = new CompareCommand(o, err).execute(backends, peers);
         String table = TableFormatter.format(r);
         out.print(table);
         Path json = o.out().resolve("results.json");
         Path html = o.out().resolve("report.html");
-        Files.writeString(json, JsonWriter.write(r), StandardCharsets.UTF_8);
+        Files.writeString(json, ResultsJson.write(r), StandardCharsets.UTF_8);
         Files.writeString(html, HtmlReport.write(r, table), StandardCharsets.UTF_8);
         out.println("wrote " + json + " and " + html);
         if (!r.allChecksPassed()) {
-            err.println("compare: a cross-check failed (see the table); exit status 1");
-            return 1;
+            err.println("compare: a cross-check failed (see the table); exit status " + ExitCode.FAILED);
+            return ExitCode.FAILED;
         }
-        return 0;
+        return ExitCode.OK;
     }
 
     Results execute(List<Backend> backends, List<Peer> peers) {

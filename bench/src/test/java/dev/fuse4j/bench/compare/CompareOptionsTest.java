@@ -1,6 +1,6 @@
 package dev.fuse4j.bench.compare;
 
-import dev.fuse4j.bench.StandardShapes;
+import dev.fuse4j.bench.peers.StandardShapes;
 import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.fuse4j.bench;
+package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.spi.LinearShape;
 

@@ -1,4 +1,4 @@
-package dev.fuse4j.bench;
+package dev.fuse4j.bench.cli;
 
 import dev.fuse4j.BackendStatus;
 import dev.fuse4j.Backends;
@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** With every backend module on the class path: which backend select() picks, and what probe says of the others. */
-class ProbeTest {
+class ProbeCommandTest {
 
     /** PoCL (an OpenCL CPU device, as CI installs it) must not win over the Java cpu backend, and probe says why. */
     @Test
@@ -28,7 +28,7 @@ class ProbeTest {
                 "a GPU is present: it is selected first");
         assertEquals("cpu", Backends.select().name());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Main.probe(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        ProbeCommand.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("selected: cpu ("), out);
         for (BackendStatus s : clCpus) {
