@@ -20,7 +20,7 @@ import static dev.fuse4j.bench.report.Numbers.fixed;
 /**
  * A run as a self-contained {@code report.html}: charts of forward and backward throughput by shape, the speed-up
  * of each backend over the best peer, the timing table, the cross-checks, and what the probe found. Inline CSS and
- * SVG only, no script and no external resource, so it opens anywhere and can be attached to an issue.
+ * SVG only, no script and no external resource, so it opens anywhere and travels as one file.
  */
 final class HtmlReport {
     /** Colours of the series, given out in order of first appearance so every chart colours a name the same. */
