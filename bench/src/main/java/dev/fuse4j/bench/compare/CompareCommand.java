@@ -7,11 +7,11 @@ import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.bench.cli.CliArgs;
 import dev.fuse4j.bench.cli.ExitCode;
-import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.BackendLayer;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.Peers;
+import dev.fuse4j.spi.LinearShape;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -102,24 +103,10 @@ public final class CompareCommand {
         List<CrossCheck.Result> results = new ArrayList<>();
         if (options.check()) {
             for (Backend be : checked) {
-                for (LinearShape s : CrossCheck.SHAPES) {
-                    progress.step("cross-check " + be.name() + " at " + s);
-                    CrossCheck.Result c = CrossCheck.run(be, s, options.p());
-                    if (!c.passed()) {
-                        progress.note("FAILED: " + describe(c));
-                    }
-                    results.add(c);
-                }
+                crossCheck(be.name(), s -> CrossCheck.run(be, s, options.p()), results);
             }
             for (Peer peer : runnable) {
-                for (LinearShape s : CrossCheck.SHAPES) {
-                    progress.step("cross-check peer " + peer.name() + " at " + s);
-                    CrossCheck.Result c = CrossCheck.runPeer(peer, s, options.p());
-                    if (!c.passed()) {
-                        progress.note("FAILED: " + describe(c));
-                    }
-                    results.add(c);
-                }
+                crossCheck("peer " + peer.name(), s -> CrossCheck.runPeer(peer, s, options.p()), results);
             }
         }
 
@@ -151,6 +138,19 @@ public final class CompareCommand {
                 + ", " + System.getProperty("os.name") + ", Java " + Runtime.version();
         progress.note(String.format(Locale.ROOT, "done in %.1f s", progress.elapsedSeconds()));
         return new Results(machine, peak, options.p(), options.budgetSeconds(), probe, notes, results, timings);
+    }
+
+    /** Cross-checks one backend or peer at every check shape, saying at once when one fails. */
+    private void crossCheck(String who, Function<LinearShape, CrossCheck.Result> check,
+                            List<CrossCheck.Result> results) {
+        for (LinearShape s : CrossCheck.SHAPES) {
+            progress.step("cross-check " + who + " at " + s);
+            CrossCheck.Result c = check.apply(s);
+            if (!c.passed()) {
+                progress.note("FAILED: " + describe(c));
+            }
+            results.add(c);
+        }
     }
 
     /** Runs one timed case; a backend or peer that throws gets a row saying so, and the run goes on. */

@@ -5,11 +5,11 @@ import dev.fuse4j.Backend;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
-import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.PreparedLayer;
 import dev.fuse4j.reference.Reference;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.List;
 import java.util.Random;

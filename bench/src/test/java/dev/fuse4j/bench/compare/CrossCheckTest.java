@@ -2,11 +2,11 @@ package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.PlainJavaPeer;
 import dev.fuse4j.bench.peers.PreparedLayer;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -2,8 +2,8 @@ package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.reference.Reference;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
