@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
 
+import java.lang.reflect.Method;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -38,8 +40,10 @@ public abstract class BackendSuite {
     void nothingLeaked(TestInfo test) {
         if (backend != null) {
             long leaked = Tensor.counts().leakedSince(before);
-            assertEquals(0, leaked, leaked + " tensor(s) made by " + getClass().getSimpleName() + "."
-                    + test.getTestMethod().map(m -> m.getName()).orElse("?") + " " + test.getDisplayName()
+            String method = test.getTestMethod().map(Method::getName).orElse("?");
+            String name = test.getDisplayName().startsWith(method + "(") ? method
+                    : method + " " + test.getDisplayName(); // a parameterised case: which one
+            assertEquals(0, leaked, leaked + " tensor(s) made by " + getClass().getSimpleName() + "." + name
                     + " were not closed");
         }
     }
