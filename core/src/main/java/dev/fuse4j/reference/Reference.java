@@ -97,13 +97,18 @@ public final class Reference {
         };
     }
 
-    /** How much the activation can stretch an error in z: its largest slope, at least 1. */
-    static double lipschitz(Activation act) {
-        return switch (act.kind()) {
+    /**
+     * How far {@code act(z)·scale} may stray when {@code z} is off by up to {@code zError}: the error stretched by the
+     * activation's steepest slope (at least 1), plus for GELU the error of a float32 tanh.
+     */
+    public static double outputBound(Activation act, double zError, double z, double scale) {
+        double slope = switch (act.kind()) {
             case GELU -> GELU_LIPSCHITZ;
             case LEAKY_RELU -> Math.max(1, act.alpha());
-            default -> 1;
+            case RELU, IDENTITY -> 1;
         };
+        boolean gelu = act.kind() == Activation.Kind.GELU;
+        return zError * slope * scale + (gelu ? GELU_SLACK * scale * (1 + Math.abs(z)) : 0);
     }
 
     // ---- forward ----------------------------------------------------------------------------------------------
@@ -154,8 +159,6 @@ public final class Reference {
         double[] mag = magnitude(x, w, b, n, in, out);
         boolean[] keep = mask(n, out, d);
         double s = scale(d);
-        double lip = lipschitz(act);
-        boolean gelu = act.kind() == Activation.Kind.GELU;
         double[] zBound = new double[z.length];
         double[] y = new double[z.length];
         double[] yBound = new double[z.length];
@@ -163,7 +166,7 @@ public final class Reference {
             zBound[e] = bound(in, mag[e], 1);
             if (keep[e]) {
                 y[e] = activation(act, z[e]) * s;
-                yBound[e] = bound(in, mag[e], s) * lip + (gelu ? GELU_SLACK * s * (1 + Math.abs(z[e])) : 0);
+                yBound[e] = outputBound(act, zBound[e], z[e], s);
             }
         }
         return new Forward(new Expected(z, zBound), new Expected(y, yBound), keep);
