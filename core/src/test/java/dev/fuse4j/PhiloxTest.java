@@ -71,6 +71,24 @@ class PhiloxTest {
         assertEquals(1f, Dropout.eval().scale());
     }
 
+    /**
+     * Scale and threshold at p other than 0, 0.5 and 1, where a wrong formula (1 + 2p agrees with 1/(1 - p) at all
+     * three) shows. The threshold is floor(p·2^32) of the float p: 0.9f is 15099494·2^-24, so 15099494·2^8.
+     */
+    @Test
+    void scaleAndThresholdFollowFromP() {
+        float[] ps = {0.25f, 0.75f, 0.9f, 0.1f, 1e-9f, 0.999999f};
+        double[] scales = {4.0 / 3, 4, 10, 10.0 / 9, 1, 986895.0588235294}; // the last: 1/(1 - 0.999999f)
+        long[] thresholds = {1L << 30, 3L << 30, 15099494L << 8, 13421773L << 5, 4, 4294962944L};
+        for (int i = 0; i < ps.length; i++) {
+            Dropout d = Dropout.train(ps[i], 1, 2);
+            // float32 computes 1f / (1f - p): within a few ulps of the exact value.
+            assertEquals(scales[i], d.scale(), scales[i] * 2e-6, "scale at p = " + ps[i]);
+            assertEquals(thresholds[i], d.threshold(), "threshold at p = " + ps[i]);
+        }
+        assertEquals(0L, Dropout.eval().threshold());
+    }
+
     @Test
     void philoxMaskAgreesWithKeepInAnyOrder() {
         Dropout d = Dropout.train(0.3f, -5L, 1L << 40);

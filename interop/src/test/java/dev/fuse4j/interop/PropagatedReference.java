@@ -1,10 +1,10 @@
 package dev.fuse4j.interop;
 
 import dev.fuse4j.Activation;
-import dev.fuse4j.contract.Reference;
 import dev.fuse4j.nn.Dense;
 import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Sequential;
+import dev.fuse4j.reference.Reference;
 
 /**
  * A model's evaluation-mode output in float64, with a bound on how far any float32 evaluation of it may stray:
@@ -30,11 +30,6 @@ record PropagatedReference(double[] y, double[] bound) {
             float[] w = d.weight().value().toArray();
             float[] b = d.bias().value().toArray();
             Activation act = d.activation();
-            double slope = switch (act.kind()) {
-                case GELU -> 1.13;
-                case LEAKY_RELU -> Math.max(1, act.alpha());
-                case RELU, IDENTITY -> 1;
-            };
             double[] y = new double[n * out];
             double[] e = new double[n * out];
             for (int i = 0; i < n; i++) {
@@ -47,9 +42,8 @@ record PropagatedReference(double[] y, double[] bound) {
                         carried += err[i * in + k] * Math.abs(wk);
                     }
                     double zErr = carried + Reference.bound(in, magnitude, 1.0);
-                    y[i * out + j] = act.apply(z);
-                    e[i * out + j] = slope * zErr
-                            + (act.kind() == Activation.Kind.GELU ? 1e-6 * (1 + Math.abs(z)) : 0);
+                    y[i * out + j] = Reference.activation(act, z);
+                    e[i * out + j] = Reference.outputBound(act, zErr, z, 1);
                 }
             }
             h = y;
