@@ -5,6 +5,9 @@ import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.reference.Expected;
+import dev.fuse4j.reference.Reference;
+import dev.fuse4j.reference.TrainingReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -155,39 +158,24 @@ public abstract class BackendContract extends BackendSuite {
 
     void checkForward(int n, int in, int out, Activation act, Dropout d, Random r) {
         float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out);
-        double[] z = Reference.preActivation(x, w, b, n, in, out);
-        double[] mag = Reference.magnitude(x, w, b, n, in, out);
-        boolean[] keep = Reference.mask(n, out, d);
-        double s = d.scale();
+        Reference.Forward ref = Reference.forward(x, w, b, n, in, out, act, d);
         final float[] y;
-        final float[] zb;
+        final float[] z;
         try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
              Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
              Tensor ty = backend.linear(tx, tw, tb, act, d, tz)) {
             assertArrayEquals(new int[] {n, out}, ty.shape());
             y = ty.toArray();
-            zb = tz.toArray();
+            z = tz.toArray();
         }
-        // Lipschitz constant of the activation (GELU's slope peaks near 1.13) and slack for tanh's own error.
-        double lip = act.kind() == Activation.Kind.GELU ? 1.13 : act.kind() == Activation.Kind.LEAKY_RELU
-                ? Math.max(1, act.alpha()) : 1;
+        String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
+        assertWithin("pre-activation z", ref.z(), z, out, where);
         for (int e = 0; e < y.length; e++) {
-            double bz = Reference.bound(in, mag[e], 1.0);
-            if (!(Math.abs(zb[e] - z[e]) <= bz)) {
-                fail("pre-activation z" + idx(e, out) + " is " + zb[e] + " but float64 gives " + z[e]);
-            }
-            double ref = keep[e] ? act.apply(z[e]) * s : 0.0;
-            double bound = Reference.bound(in, mag[e], s) * lip
-                    + (act.kind() == Activation.Kind.GELU ? 1e-6 * s * (1 + Math.abs(z[e])) : 0);
-            if (!keep[e]) {
-                if (y[e] != 0f) {
-                    fail("element " + idx(e, out) + " is dropped by the mask but y = " + y[e] + " (" + d + ")");
-                }
-            } else if (!(Math.abs(y[e] - ref) <= bound)) {
-                fail("y" + idx(e, out) + " = " + y[e] + " but float64 gives " + ref + " (bound " + bound + ", " + act
-                        + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
+            if (!ref.keep()[e] && y[e] != 0f) {
+                fail("element " + idx(e, out) + " is dropped by the mask but y = " + y[e] + " (" + d + ")");
             }
         }
+        assertWithin("y", ref.y(), y, out, where);
     }
 
     // ---- backward --------------------------------------------------------------------------------------------
@@ -224,57 +212,20 @@ public abstract class BackendContract extends BackendSuite {
             dw = g.dw().toArray();
             db = g.db().toArray();
         }
-        double[] dz = Reference.dz(dy, y, z, keep, act, d);
-        // GELU's derivative is evaluated in float32 on the device from float z: its absolute error is a few ulps
-        // of 1 whatever the derivative's size, so the slack scales with |dy·s| of the kept elements.
-        double[] slack = new double[dz.length];
-        if (act.kind() == Activation.Kind.GELU) {
-            for (int e = 0; e < dz.length; e++) {
-                slack[e] = keep[e] ? 1e-6 * Math.abs(dy[e]) * d.scale() : 0;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < in; k++) {
-                double ref = 0, mag = 0, extra = 0;
-                for (int j = 0; j < out; j++) {
-                    ref += dz[i * out + j] * w[j * in + k];
-                    mag += Math.abs(dz[i * out + j] * w[j * in + k]);
-                    extra += slack[i * out + j] * Math.abs(w[j * in + k]);
-                }
-                double bound = Reference.bound(out, mag, 1) + extra;
-                float got = dx[i * in + k];
-                if (!(Math.abs(got - ref) <= bound)) {
-                    fail("dx[" + i + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + bound
-                            + ", " + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
-                }
-            }
-        }
-        for (int j = 0; j < out; j++) {
-            double dbRef = 0, dbMag = 0, dbExtra = 0;
-            for (int i = 0; i < n; i++) {
-                dbRef += dz[i * out + j];
-                dbMag += Math.abs(dz[i * out + j]);
-                dbExtra += slack[i * out + j];
-            }
-            double bound = Reference.bound(n, dbMag, 1) + dbExtra;
-            if (!(Math.abs(db[j] - dbRef) <= bound)) {
-                fail("db[" + j + "] = " + db[j] + " but float64 gives " + dbRef + " (bound " + bound + ", " + act + ", "
-                        + d + ")");
-            }
-            for (int k = 0; k < in; k++) {
-                double ref = 0, mag = 0, extra = 0;
-                for (int i = 0; i < n; i++) {
-                    ref += dz[i * out + j] * x[i * in + k];
-                    mag += Math.abs(dz[i * out + j] * x[i * in + k]);
-                    extra += slack[i * out + j] * Math.abs(x[i * in + k]);
-                }
-                double b2 = Reference.bound(n, mag, 1) + extra;
-                float got = dw[j * in + k];
-                if (!(Math.abs(got - ref) <= b2)) {
-                    fail("dw[" + j + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + b2 + ", "
-                            + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
-                }
-            }
+        Reference.Backward ref = Reference.backward(dy, x, w, y, z, keep, n, in, out, act, d);
+        String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
+        assertWithin("dx", ref.dx(), dx, in, where);
+        assertWithin("db", ref.db(), db, 1, where);
+        assertWithin("dw", ref.dw(), dw, in, where);
+    }
+
+    /** Fails naming the first element of {@code got} (a row-major {@code [*, cols]} array) outside its bound. */
+    private static void assertWithin(String name, Expected expected, float[] got, int cols, String where) {
+        int e = expected.firstViolation(got);
+        if (e >= 0) {
+            String at = cols == 1 ? "[" + e + "]" : idx(e, cols);
+            fail(name + at + " = " + got[e] + " but float64 gives " + expected.value()[e] + " (bound "
+                    + expected.bound()[e] + ", " + where + ")");
         }
     }
 
@@ -363,37 +314,14 @@ public abstract class BackendContract extends BackendSuite {
             for (int i = 0; i < n; i++) {
                 labels[i] = r.nextInt(c);
             }
-            double loss = 0;
-            int correct = 0;
-            double[] grad = new double[n * c];
-            for (int i = 0; i < n; i++) {
-                double max = Double.NEGATIVE_INFINITY;
-                int arg = 0;
-                for (int j = 0; j < c; j++) {
-                    if (logits[i * c + j] > max) {
-                        max = logits[i * c + j];
-                        arg = j;
-                    }
-                }
-                double sum = 0;
-                for (int j = 0; j < c; j++) {
-                    sum += Math.exp(logits[i * c + j] - max);
-                }
-                int label = (int) labels[i];
-                loss += -(logits[i * c + label] - max - Math.log(sum));
-                correct += arg == label ? 1 : 0;
-                for (int j = 0; j < c; j++) {
-                    grad[i * c + j] = (Math.exp(logits[i * c + j] - max) / sum - (j == label ? 1 : 0)) / n;
-                }
-            }
-            loss /= n;
+            TrainingReference.CrossEntropy ref = TrainingReference.softmaxCrossEntropy(logits, labels, n, c);
             try (Tensor tl = backend.tensor(logits, n, c); Tensor tlab = backend.tensor(labels, n);
                  CrossEntropy ce = backend.softmaxCrossEntropy(tl, tlab)) {
-                assertEquals(loss, ce.loss(), 1e-5 * (1 + Math.abs(loss)), "loss for " + n + "x" + c);
-                assertEquals(correct, ce.correct(), "correct count for " + n + "x" + c);
+                assertEquals(ref.loss(), ce.loss(), 1e-5 * (1 + Math.abs(ref.loss())), "loss for " + n + "x" + c);
+                assertEquals(ref.correct(), ce.correct(), "correct count for " + n + "x" + c);
                 float[] g = ce.grad().toArray();
                 for (int e = 0; e < g.length; e++) {
-                    assertEquals(grad[e], g[e], 1e-6, "gradient element " + e + " for " + n + "x" + c);
+                    assertEquals(ref.grad()[e], g[e], 1e-6, "gradient element " + e + " for " + n + "x" + c);
                 }
             }
         }
@@ -409,11 +337,7 @@ public abstract class BackendContract extends BackendSuite {
         try (Tensor tp = backend.tensor(p0, len); Tensor tg = backend.tensor(g, len); Tensor tv = backend.zeros(len)) {
             for (int step = 0; step < 3; step++) {
                 backend.sgdStep(tp, tg, tv, lr, mom, wd);
-                for (int i = 0; i < len; i++) {
-                    double gi = g[i] + (double) wd * p[i];
-                    v[i] = mom * v[i] + gi;
-                    p[i] -= lr * v[i];
-                }
+                TrainingReference.sgdStep(p, v, g, lr, mom, wd);
             }
             assertClose(p, tp.toArray(), 1e-5, "SGD parameters after 3 steps");
             assertClose(v, tv.toArray(), 1e-5, "SGD velocity after 3 steps");
@@ -426,14 +350,7 @@ public abstract class BackendContract extends BackendSuite {
              Tensor tv = backend.zeros(len)) {
             for (int step = 1; step <= 3; step++) {
                 backend.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, wd, step);
-                for (int i = 0; i < len; i++) {
-                    double gi = g[i] + (double) wd * p[i];
-                    m[i] = b1 * m[i] + (1 - b1) * gi;
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-                    double mh = m[i] / (1 - Math.pow(b1, step));
-                    double vh = v[i] / (1 - Math.pow(b2, step));
-                    p[i] -= lr * mh / (Math.sqrt(vh) + eps);
-                }
+                TrainingReference.adamStep(p, m, v, g, lr, b1, b2, eps, wd, step);
             }
             assertClose(p, tp.toArray(), 1e-5, "Adam parameters after 3 steps");
             assertClose(m, tm.toArray(), 1e-5, "Adam first moment after 3 steps");
