@@ -71,7 +71,8 @@ final class Tuning {
             try {
                 blocking = blocking.with(Microkernel.named(forced));
             } catch (IllegalArgumentException e) {
-                problem = problem == null ? KERNEL + ": " + e.getMessage() : problem + "; " + e.getMessage();
+                String why = KERNEL + ": " + e.getMessage();
+                problem = problem == null ? why : problem + "; " + why;
             }
         }
         BLOCKING = blocking;
