@@ -1,13 +1,15 @@
 /*
  * Runs fuse4j.cu's kernels on the host (through cuda_host_shim.h) against a float64 reference of DESIGN.md's
  * formulas, on shapes that break naive tiling: sizes of 1, odd sizes, one past a tile, widths not divisible by 4
- * (the scalar load, store and two-Philox-block paths), K split across slices. Exit status 0 when all pass; every
- * failure is printed with its case and element. Built and run by CudaKernelsOnHostTest wherever g++ exists.
+ * (the scalar load, store and two-Philox-block paths), K split across slices. The mask and dz it expects are its
+ * own, not the header's (a wrong counter word or slope in fuse4j_common.h must fail here). Exit status 0 when all
+ * pass; every failure is printed with its case and element. Built and run by CudaKernelsOnHostTest.
  */
 #include "cuda_host_shim.h"
 
 #include "fuse4j.cu"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -86,6 +88,44 @@ void near(double got, double ref, int k, double magnitude, const std::string &wh
             + " (bound " + std::to_string(bound) + ")");
 }
 
+/* Philox4x32-10 on counter c under key (k0, k1), from Random123's published round constants and key increments. */
+void philox_reference(uint32_t c[4], uint32_t k0, uint32_t k1) {
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = uint64_t(0xD2511F53u) * c[0];
+        uint64_t p1 = uint64_t(0xCD9E8D57u) * c[2];
+        uint32_t next[4] = {uint32_t(p1 >> 32) ^ c[1] ^ k0, uint32_t(p1), uint32_t(p0 >> 32) ^ c[3] ^ k1, uint32_t(p0)};
+        std::copy(next, next + 4, c);
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+}
+
+/*
+ * DESIGN.md's keep(e): word e mod 4 of Philox on counter (lo32(e/4), hi32(e/4), lo32(offset), hi32(offset)) under
+ * key (lo32(seed), hi32(seed)), kept when at least floor(p * 2^32).
+ */
+bool keep_reference(unsigned long long e, unsigned long long seed, unsigned long long offset,
+                    unsigned long long threshold) {
+    uint32_t c[4] = {uint32_t(e >> 2), uint32_t(e >> 34), uint32_t(offset), uint32_t(offset >> 32)};
+    philox_reference(c, uint32_t(seed), uint32_t(seed >> 32));
+    return c[e & 3] >= threshold;
+}
+
+double gelu_grad_reference(double z) {
+    double t = std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z));
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3 * 0.044715 * z * z);
+}
+
+/* dz of DESIGN.md in double: ReLU and leaky ReLU read the mask and slope off the sign of y, the others the mask. */
+double dz_reference(int act, double alpha, double s, double dy, double y, double z, bool kept) {
+    switch (act) {
+    case F4J_RELU: return y > 0 ? dy * s : 0.0;
+    case F4J_LEAKY_RELU: return y > 0 ? dy * s : y < 0 ? alpha * dy * s : 0.0;
+    case F4J_GELU: return kept ? dy * s * gelu_grad_reference(z) : 0.0;
+    default: return kept ? dy * s : 0.0;
+    }
+}
+
 struct Drop {
     int training;
     float p;
@@ -96,7 +136,7 @@ struct Drop {
     unsigned s1() const { return (unsigned)(seed >> 32); }
     unsigned o0() const { return (unsigned)offset; }
     unsigned o1() const { return (unsigned)(offset >> 32); }
-    int keep(unsigned long long e) const { return f4j_keep(e, training, threshold(), s0(), s1(), o0(), o1()); }
+    int keep(unsigned long long e) const { return !training || keep_reference(e, seed, offset, threshold()); }
 };
 
 double activate(int act, double alpha, double z) {
@@ -142,12 +182,17 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         }
     }
 
-    /* Backward from dy, with dz formed the kernels' way in float: what the GEMMs must sum. */
+    /*
+     * Backward from dy against dz in double. The kernels form dz in float32 in one or two roundings, which the sums'
+     * bounds cover with K + 2 terms; GELU's float32 derivative is good to about 1e-6 * |dy * s|, carried into the
+     * magnitude as 9 * |dy * s| per kept element (2 * 9 * 2^-24 is about 1.07e-6).
+     */
     Buf dy(size_t(n) * out), dx(size_t(n) * in), dw(size_t(out) * in), db(out);
     fill(dy, rng, 1.0f);
-    std::vector<float> dz(size_t(n) * out);
+    std::vector<double> dz(size_t(n) * out), slack(size_t(n) * out);
     for (size_t e = 0; e < dz.size(); e++) {
-        dz[e] = f4j_dz(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+        dz[e] = dz_reference(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+        slack[e] = act == F4J_GELU && d.keep(e) ? 9.0 * std::fabs(dy[e] * s) : 0.0;
     }
     const float *zp = act == F4J_GELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, float *, const float *,
@@ -183,29 +228,29 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         for (int k = 0; k < in; k++) {
             double r = 0, mag = 0;
             for (int j = 0; j < out; j++) {
-                double t = (double)dz[size_t(i) * out + j] * w[size_t(j) * in + k];
+                double t = dz[size_t(i) * out + j] * w[size_t(j) * in + k];
                 r += t;
-                mag += std::fabs(t);
+                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(w[size_t(j) * in + k]);
             }
-            near(dx[size_t(i) * in + k], r, out, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
+            near(dx[size_t(i) * in + k], r, out + 2, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
         }
     }
     for (int j = 0; j < out; j++) {
         for (int k = 0; k < in; k++) {
             double r = 0, mag = 0;
             for (int i = 0; i < n; i++) {
-                double t = (double)dz[size_t(i) * out + j] * x[size_t(i) * in + k];
+                double t = dz[size_t(i) * out + j] * x[size_t(i) * in + k];
                 r += t;
-                mag += std::fabs(t);
+                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(x[size_t(i) * in + k]);
             }
-            near(dw[size_t(j) * in + k], r, n, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
+            near(dw[size_t(j) * in + k], r, n + 2, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
         }
         double r = 0, mag = 0;
         for (int i = 0; i < n; i++) {
             r += dz[size_t(i) * out + j];
-            mag += std::fabs(dz[size_t(i) * out + j]);
+            mag += std::fabs(dz[size_t(i) * out + j]) + slack[size_t(i) * out + j];
         }
-        near(db[j], r, n, mag, name + " db[" + std::to_string(j) + "]");
+        near(db[j], r, n + 2, mag, name + " db[" + std::to_string(j) + "]");
     }
 }
 
@@ -226,6 +271,15 @@ void check_philox_known_answers() {
     uint4 c = f4j_philox4x32_10(make_uint4(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u), 0xa4093822u,
                                 0x299f31d0u);
     expect(c.x == 0xd16cfe09u && c.y == 0x94fdccebu && c.z == 0x5001e420u && c.w == 0x24126ea1u, "philox pi");
+    /* The check's own Philox, which the masks are judged by, on the same answers. */
+    uint32_t zeros[4] = {0, 0, 0, 0};
+    philox_reference(zeros, 0, 0);
+    expect(zeros[0] == 0x6627e8d5u && zeros[1] == 0xe169c58du && zeros[2] == 0xbc57ac4cu && zeros[3] == 0x9b00dbd8u,
+           "reference philox zeros");
+    uint32_t pi[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u};
+    philox_reference(pi, 0xa4093822u, 0x299f31d0u);
+    expect(pi[0] == 0xd16cfe09u && pi[1] == 0x94fdccebu && pi[2] == 0x5001e420u && pi[3] == 0x24126ea1u,
+           "reference philox pi");
 }
 
 void check_cross_entropy(std::mt19937 &rng) {

@@ -1,6 +1,6 @@
 package dev.fuse4j.kernels;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.fuse4j.contract.Required;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -33,7 +33,7 @@ class PtxIsCurrentTest {
 
     @Test
     void nvccReproducesTheCommittedPtx() throws Exception {
-        Assumptions.assumeTrue(Tools.onPath("nvcc") != null,
+        Required.assume("nvcc", Tools.onPath("nvcc") != null,
                 "nvcc is not on the PATH: the PTX is checked by its sources' hash only");
         Path dir = Files.createTempDirectory("fuse4j-ptx");
         Path out = dir.resolve("fuse4j.ptx");
@@ -43,7 +43,7 @@ class PtxIsCurrentTest {
             String committed = Files.readString(RES.resolve("fuse4j.ptx"));
             String made = Files.readString(out);
             // Another nvcc release writes other (equally valid) PTX: only the same release can judge staleness.
-            Assumptions.assumeTrue(compiler(committed).equals(compiler(made)), "nvcc here is '" + compiler(made)
+            Required.assume("nvcc", compiler(committed).equals(compiler(made)), "nvcc here is '" + compiler(made)
                     + "' but the committed PTX was made by '" + compiler(committed)
                     + "': the PTX is checked by its sources' hash only");
             assertTrue(made.equals(committed),
