@@ -26,6 +26,7 @@
 
 enum { MODE_FORWARD = 0, MODE_DX = 1, MODE_DW = 2 };
 
+/* What forms dz from dy: y, z and the dropout words of the call; ld is the row pitch of dy, y and z (out). */
 struct DzParams {
     const float *dy;
     const float *y;
@@ -33,10 +34,7 @@ struct DzParams {
     int ld;
     int act;
     float alpha;
-    float scale;
-    int training;
-    unsigned long long threshold;
-    unsigned int s0, s1, o0, o1;
+    f4j_dropout d;
 };
 
 /*
@@ -48,7 +46,7 @@ __device__ __noinline__ uint4 mask_block(unsigned long long q, unsigned int s0, 
     return f4j_mask_block(q, s0, s1, o0, o1);
 }
 
-/* The Philox words of flat elements e0 .. e0+3: block `first` serves those with (e >> 2) == (e0 >> 2). */
+/* The Philox words of mask elements e0 .. e0+3: block `first` serves those with (e >> 2) == (e0 >> 2). */
 struct MaskWords {
     uint4 first;
     uint4 second;
@@ -59,13 +57,12 @@ struct MaskWords {
     }
 };
 
-__device__ __forceinline__ MaskWords mask_words(unsigned long long e0, unsigned int s0, unsigned int s1,
-                                                unsigned int o0, unsigned int o1) {
+__device__ __forceinline__ MaskWords mask_words(unsigned long long e0, const f4j_dropout &d) {
     MaskWords w;
     w.q0 = e0 >> 2;
-    w.first = mask_block(w.q0, s0, s1, o0, o1);
+    w.first = mask_block(w.q0, d.s0, d.s1, d.o0, d.o1);
     /* Four elements from e0 span a second block unless e0 is a multiple of 4 (rows of a width not divisible by 4). */
-    w.second = (e0 & 3) != 0 ? mask_block(w.q0 + 1, s0, s1, o0, o1) : w.first;
+    w.second = (e0 & 3) != 0 ? mask_block(w.q0 + 1, d.s0, d.s1, d.o0, d.o1) : w.first;
     return w;
 }
 
@@ -102,17 +99,18 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
     float4 dy = load4(p.dy, p.ld, i, j, rowLimit, colLimit);
     float4 y = load4(p.y, p.ld, i, j, rowLimit, colLimit);
     float4 z = p.act == F4J_GELU ? load4(p.z, p.ld, i, j, rowLimit, colLimit) : zero4();
-    unsigned long long e0 = (unsigned long long)i * p.ld + j;
-    int needMask = p.training && f4j_dz_needs_mask(p.act);
+    unsigned long long e0 = p.d.base + (unsigned long long)i * p.ld + j;
+    int needMask = p.d.training && f4j_dz_needs_mask(p.act);
     MaskWords mw = {};
     if (needMask) {
-        mw = mask_words(e0, p.s0, p.s1, p.o0, p.o1);
+        mw = mask_words(e0, p.d);
     }
     float out[4];
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-        int kept = needMask ? mw.kept(e0 + q, p.threshold) : 1;
-        out[q] = j + q < colLimit ? f4j_dz(p.act, p.alpha, p.scale, lane(dy, q), lane(y, q), lane(z, q), kept) : 0.0f;
+        int kept = needMask ? mw.kept(e0 + q, p.d.threshold) : 1;
+        out[q] = j + q < colLimit ? f4j_dz(p.act, p.alpha, p.d.scale, lane(dy, q), lane(y, q), lane(z, q), kept)
+                                  : 0.0f;
     }
     return make_float4(out[0], out[1], out[2], out[3]);
 }
@@ -120,10 +118,9 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
 /* dz of one element, for the column sums of db. */
 __device__ __forceinline__ float dz_at(const DzParams &p, int i, int j) {
     long long e = (long long)i * p.ld + j;
-    int kept = f4j_dz_needs_mask(p.act)
-            ? f4j_keep((unsigned long long)e, p.training, p.threshold, p.s0, p.s1, p.o0, p.o1) : 1;
+    int kept = f4j_dz_needs_mask(p.act) ? f4j_keep(p.d.base + (unsigned long long)e, p.d) : 1;
     float zz = p.act == F4J_GELU ? p.z[e] : 0.0f;
-    return f4j_dz(p.act, p.alpha, p.scale, p.dy[e], p.y[e], zz, kept);
+    return f4j_dz(p.act, p.alpha, p.d.scale, p.dy[e], p.y[e], zz, kept);
 }
 
 /* v[0..3] into c[i][j .. j+3] (row pitch ld), the columns at or past colLimit left alone. */
@@ -284,15 +281,16 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
                 if (storeZ) {
                     store4(zout, N, row, col, N, zz);
                 }
-                const unsigned long long e0 = (unsigned long long)row * N + col;
+                const f4j_dropout &d = dzp.d;
+                const unsigned long long e0 = d.base + (unsigned long long)row * N + col;
                 MaskWords mw = {};
-                if (dzp.training) {
-                    mw = mask_words(e0, dzp.s0, dzp.s1, dzp.o0, dzp.o1);
+                if (d.training) {
+                    mw = mask_words(e0, d);
                 }
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
-                    int kept = dzp.training ? mw.kept(e0 + q, dzp.threshold) : 1;
-                    v[q] = f4j_epilogue(dzp.act, dzp.alpha, zz[q], kept, dzp.scale);
+                    int kept = d.training ? mw.kept(e0 + q, d.threshold) : 1;
+                    v[q] = f4j_epilogue(dzp.act, dzp.alpha, zz[q], kept, d.scale);
                 }
                 store4(c, N, row, col, N, v);
             }
@@ -303,11 +301,9 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
 #define GEMM_PARAMS                                                                                               \
     int M, int N, int K, int kChunk, const float *a, const float *b, float *c, const float *bias, float *zout,     \
             int storeZ,                                                                                           \
-            const float *dy, const float *y, const float *z, int ld, int act, float alpha, float scale,            \
-            int training, unsigned long long threshold, unsigned int s0, unsigned int s1, unsigned int o0,          \
-            unsigned int o1
+            const float *dy, const float *y, const float *z, int ld, int act, float alpha, F4J_DROPOUT_PARAMS
 #define GEMM_CALL(MODE)                                                                                           \
-    DzParams p = {dy, y, z, ld, act, alpha, scale, training, threshold, s0, s1, o0, o1};                           \
+    DzParams p = {dy, y, z, ld, act, alpha, F4J_DROPOUT};                                                         \
     gemm_body<MODE>(M, N, K, kChunk, a, b, c, bias, zout, storeZ, p)
 
 extern "C" __global__ void __launch_bounds__(THREADS, 2) gemm_forward(GEMM_PARAMS) { GEMM_CALL(MODE_FORWARD); }
@@ -319,14 +315,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) gemm_dw(GEMM_PARAMS) { 
  * across j), into partial[y][j]; reduce_slices adds the partials in order.
  */
 extern "C" __global__ void bias_grad(int n, int out, int rows, const float *dy, const float *y, const float *z,
-                                     float *partial, int act, float alpha, float scale, int training,
-                                     unsigned long long threshold, unsigned int s0, unsigned int s1, unsigned int o0,
-                                     unsigned int o1) {
+                                     float *partial, int act, float alpha, F4J_DROPOUT_PARAMS) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= out) {
         return;
     }
-    DzParams p = {dy, y, z, out, act, alpha, scale, training, threshold, s0, s1, o0, o1};
+    DzParams p = {dy, y, z, out, act, alpha, F4J_DROPOUT};
     int from = blockIdx.y * rows;
     int to = min(n, from + rows);
     float s = 0.0f;
@@ -349,25 +343,22 @@ extern "C" __global__ void reduce_slices(int count, long long len, const float *
     out[i] = s;
 }
 
-/* The mask as 1f / 0f: one thread per Philox block, i.e. per four elements, written as one float4 when whole. */
-extern "C" __global__ void dropout_mask(long long total, float *m, int training, unsigned long long threshold,
-                                        unsigned int s0, unsigned int s1, unsigned int o0, unsigned int o1) {
-    long long q = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long e0 = q << 2;
-    if (e0 >= total) {
+/*
+ * The mask as 1f / 0f: m[i] is mask element element_base + i, for i < total. One thread per Philox block of the
+ * mask elements covered, so a base that is not a multiple of 4 shares its first block with the elements before.
+ */
+extern "C" __global__ void dropout_mask(long long total, float *m, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    unsigned long long q = (d.base >> 2) + (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long end = d.base + (unsigned long long)total;
+    if ((q << 2) >= end) {
         return;
     }
-    uint4 blk = training ? f4j_mask_block((unsigned long long)q, s0, s1, o0, o1) : make_uint4(0u, 0u, 0u, 0u);
-    float v[4];
+    uint4 blk = d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : make_uint4(0u, 0u, 0u, 0u);
     for (int l = 0; l < 4; l++) {
-        v[l] = (!training || f4j_keep_word(f4j_word(blk, l), threshold)) ? 1.0f : 0.0f;
-    }
-    if (e0 + 3 < total) {
-        /* e0 is a multiple of 4 and device allocations are 256-byte aligned. */
-        *reinterpret_cast<float4 *>(m + e0) = make_float4(v[0], v[1], v[2], v[3]);
-    } else {
-        for (int l = 0; e0 + l < total; l++) {
-            m[e0 + l] = v[l];
+        unsigned long long e = (q << 2) + l;
+        if (e >= d.base && e < end) {
+            m[e - d.base] = (!d.training || f4j_keep_word(f4j_word(blk, l), d.threshold)) ? 1.0f : 0.0f;
         }
     }
 }

@@ -90,13 +90,14 @@ struct Drop {
     int training;
     float p;
     unsigned long long seed, offset;
+    unsigned long long base = 0; /* element base: the call is a slice of a larger batch */
     unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
     float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
-    unsigned s0() const { return (unsigned)seed; }
-    unsigned s1() const { return (unsigned)(seed >> 32); }
-    unsigned o0() const { return (unsigned)offset; }
-    unsigned o1() const { return (unsigned)(offset >> 32); }
-    int keep(unsigned long long e) const { return f4j_keep(e, training, threshold(), s0(), s1(), o0(), o1()); }
+    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase}; }
+    /* Whether element e of the call (element base not yet added) is kept. */
+    int keep(unsigned long long e) const {
+        return f4j_keep(base + e, f4j_dropout_of(scale(), training, threshold(), seed, offset, base));
+    }
 };
 
 double activate(int act, double alpha, double z) {
@@ -125,7 +126,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
         gemm_forward(n, out, in, in, x.p, w.p, y.p, b.p, z.p, 1, nullptr, nullptr, nullptr, out, act, alpha, s,
-                     d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+                     d.training, thr, d.seed, d.offset, d.base);
     });
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
@@ -152,7 +153,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float *zp = act == F4J_GELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, float *, const float *,
                                       float *, int, const float *, const float *, const float *, int, int, float,
-                                      float, int, unsigned long long, unsigned, unsigned, unsigned, unsigned),
+                                      float, int, unsigned long long, unsigned long long, unsigned long long,
+                                      unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
         int count = (k + chunk - 1) / chunk;
@@ -161,7 +163,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
             kernel(m, nn, k, chunk, nullptr, src, target, nullptr, nullptr, 0, dy.p, y.p, zp, out, act, alpha, s,
-                   d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+                   d.training, thr, d.seed, d.offset, d.base);
         });
         if (count > 1) {
             long long len = (long long)m * nn;
@@ -174,8 +176,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     int chunks = (n + rows - 1) / rows;
     Buf partial(size_t(chunks) * out);
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
-        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.s0(), d.s1(), d.o0(),
-                  d.o1());
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
     });
     launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { reduce_slices(chunks, out, partial.p, db.p); });
 
@@ -211,13 +212,15 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
 
 void check_mask(long long total, const Drop &d) {
     Buf m(total);
-    launch(dim3{unsigned((total + 4 * 256 - 1) / (4 * 256)), 1, 1}, 256, [&] {
-        dropout_mask(total, m.p, d.training, d.threshold(), d.s0(), d.s1(), d.o0(), d.o1());
+    long long blocks = ((long long)(d.base & 3) + total + 3) / 4; /* Philox blocks the elements touch */
+    launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
+        dropout_mask(total, m.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base);
     });
+    const std::string name = "mask of " + std::to_string(total) + " from " + std::to_string(d.base);
     for (long long e = 0; e < total; e++) {
-        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), "mask of " + std::to_string(total) + " at " + std::to_string(e));
+        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), name + " at " + std::to_string(e));
     }
-    expect(m[total] == -12345.0f || (total & 3) == 0, "mask of " + std::to_string(total) + " wrote past its end");
+    expect(m[total] == -12345.0f || (total & 3) == 0, name + " wrote past its end");
 }
 
 void check_philox_known_answers() {
@@ -305,6 +308,14 @@ int main() {
     check_layer(600, 20, 12, F4J_GELU, 0.0f, half, 3, rng);
     check_layer(300, 36, 140, F4J_IDENTITY, 0.0f, half, 4, rng);
     check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, eval, 5, rng);
+    /* Slices of a larger batch: an element base that is and is not a multiple of 4, and one past 2^32. */
+    for (unsigned long long base : {7ULL * 9, 12ULL * 9, (1ULL << 32) + 5}) {
+        for (int act = 0; act < 4; act++) {
+            check_layer(5, 13, 9, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half.at(base), 1, rng);
+        }
+        check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
+        check_mask(1029, half.at(base));
+    }
     for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {
         check_mask(total, half);
     }

@@ -74,8 +74,8 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
         CUdeviceptr partial = dev.allocate((long) chunks * s.out());
         try {
             dev.launch("bias_grad", blocks(s.out()), chunks, BLOCK, s.n(), s.out(), rows, dy.ptr, y.ptr, zp, partial,
-                    act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(), lo(d.seed()),
-                    hi(d.seed()), lo(d.offset()), hi(d.offset()));
+                    act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0, d.threshold(), d.seed(),
+                    d.offset(), d.elementBase());
             dev.launch("reduce_slices", blocks(s.out()), 1, BLOCK, chunks, (long) s.out(), partial, db.ptr);
             dev.synchronize();
         } finally {
@@ -114,7 +114,7 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
                       CUdeviceptr z, int ld, Activation act, Dropout d) {
         dev.launchGrid3(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, slices, GEMM_THREADS, m, n, k, kChunk,
                 a, b, c, bias, zout, storeZ ? 1 : 0, dy, y, z, ld, act.kind().ordinal(), act.alpha(), d.scale(),
-                d.training() ? 1 : 0, d.threshold(), lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+                d.training() ? 1 : 0, d.threshold(), d.seed(), d.offset(), d.elementBase());
     }
 
     /** Slices of K so that about two blocks per SM run, each still at least 256 long; 1 when tiles suffice. */
@@ -128,8 +128,9 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
     @Override
     protected void mask(int rows, int cols, Dropout d, CudaTensor out) {
         long total = (long) rows * cols;
-        dev.launch("dropout_mask", (int) ((total + 4L * BLOCK - 1) / (4L * BLOCK)), 1, BLOCK, total, out.ptr,
-                d.training() ? 1 : 0, d.threshold(), lo(d.seed()), hi(d.seed()), lo(d.offset()), hi(d.offset()));
+        long blocks = ((d.elementBase() & 3) + total + 3) / 4; // Philox blocks the slice's mask elements touch
+        dev.launch("dropout_mask", blocks(blocks), 1, BLOCK, total, out.ptr, d.scale(), d.training() ? 1 : 0,
+                d.threshold(), d.seed(), d.offset(), d.elementBase());
         dev.synchronize();
     }
 
@@ -173,13 +174,5 @@ final class CudaBackend extends AbstractBackend<CudaTensor> {
 
     private static int blocks(long items) {
         return (int) ((items + BLOCK - 1) / BLOCK);
-    }
-
-    private static int lo(long v) {
-        return (int) v;
-    }
-
-    private static int hi(long v) {
-        return (int) (v >>> 32);
     }
 }

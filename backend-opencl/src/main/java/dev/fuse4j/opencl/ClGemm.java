@@ -99,9 +99,8 @@ final class ClGemm {
         long[] global = {(long) ((n + t.bn() - 1) / t.bn()) * t.wx(), (long) ((m + t.bm() - 1) / t.bm()) * t.wy(),
             slices};
         ClLaunch.run(dev.queue, tier.kernel(), "gemm", global, local, mode, m, n, k, a, b, cOut, bias, zOut,
-                storeZ ? 1 : 0, dy, y, z, dbOut, act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0,
-                d.threshold(), (int) d.seed(), (int) (d.seed() >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
-                kChunk);
+                storeZ ? 1 : 0, dy, y, z, dbOut, act.kind().ordinal(), act.alpha(), kChunk, d.scale(),
+                d.training() ? 1 : 0, d.threshold(), d.seed(), d.offset(), d.elementBase());
         if (slices > 1) {
             sumSlices(tier, m * n, slices, cOut, c);
             if (mode == MODE_DW) {

@@ -98,8 +98,9 @@ final class OpenClBackend extends AbstractBackend<OpenClTensor> {
         long total = (long) rows * cols;
         dev.lock.lock();
         try {
-            launch("dropout_mask", (total + 3) / 4, total, out.mem, d.training() ? 1 : 0, d.threshold(),
-                    (int) d.seed(), (int) (d.seed() >>> 32), (int) d.offset(), (int) (d.offset() >>> 32));
+            // One work-item per Philox block the slice's mask elements touch.
+            launch("dropout_mask", ((d.elementBase() & 3) + total + 3) / 4, total, out.mem, d.scale(),
+                    d.training() ? 1 : 0, d.threshold(), d.seed(), d.offset(), d.elementBase());
             dev.finish();
         } finally {
             dev.lock.unlock();

@@ -4,6 +4,7 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
+import dev.fuse4j.Philox;
 import dev.fuse4j.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -344,6 +345,139 @@ public abstract class BackendContract extends BackendSuite {
             float[] yv = y.toArray(), mv = m.toArray();
             for (int e = 0; e < yv.length; e++) {
                 assertEquals(mv[e], yv[e] > 0 ? 1f : 0f, "element " + e);
+            }
+        }
+    }
+
+    // ---- slices of a batch -----------------------------------------------------------------------------------
+
+    /** Row boundaries of {@code parts} slices of {@code n} rows, uneven so that slices start off multiples of 4. */
+    private static int[] cuts(int n, int parts) {
+        int[] c = new int[parts + 1];
+        for (int k = 1; k < parts; k++) {
+            c[k] = k * n / parts + (k % 2 == 0 ? -1 : 1);
+        }
+        c[parts] = n;
+        return c;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void slicesOfABatchComputeTheWholeBatchsRows(Activation act) {
+        Random r = new Random(61);
+        int n = 23, in = 20, out = 33; // out odd: slice bases r0·out fall on every residue mod 4
+        Dropout d = Dropout.train(0.5f, 2024L, 17L);
+        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        float[] y, z, mask, dx;
+        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+             Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
+             Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(dy, n, out);
+             Tensor tm = backend.dropoutMask(n, out, d);
+             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, d)) {
+            y = ty.toArray();
+            z = tz.toArray();
+            mask = tm.toArray();
+            dx = g.dx().toArray();
+        }
+        boolean[] keep = Reference.mask(n, out, d);
+        double[] dz = Reference.dz(dy, y, z, keep, act, d);
+        for (int parts = 1; parts <= 4; parts++) {
+            int[] c = cuts(n, parts);
+            float[] dwSum = new float[out * in];
+            float[] dbSum = new float[out];
+            try (Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.tensor(b, out)) {
+                for (int s = 0; s < parts; s++) {
+                    int r0 = c[s], rows = c[s + 1] - c[s];
+                    Dropout ds = d.withElementBase((long) r0 * out);
+                    String what = act + ", rows " + r0 + ".." + (r0 + rows) + " of " + n + " in " + parts + " slices";
+                    try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, r0 * in, (r0 + rows) * in), rows, in);
+                         Tensor tdy = backend.tensor(Arrays.copyOfRange(dy, r0 * out, (r0 + rows) * out), rows, out);
+                         Tensor tz = backend.zeros(rows, out); Tensor ty = backend.linear(tx, tw, tb, act, ds, tz);
+                         Tensor tm = backend.dropoutMask(rows, out, ds);
+                         LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, ds)) {
+                        assertArrayEquals(Arrays.copyOfRange(mask, r0 * out, (r0 + rows) * out), tm.toArray(),
+                                "mask of " + what);
+                        assertArrayEquals(Arrays.copyOfRange(y, r0 * out, (r0 + rows) * out), ty.toArray(),
+                                "y of " + what);
+                        assertArrayEquals(Arrays.copyOfRange(dx, r0 * in, (r0 + rows) * in), g.dx().toArray(),
+                                "dx of " + what);
+                        float[] dw = g.dw().toArray(), db = g.db().toArray();
+                        for (int e = 0; e < dwSum.length; e++) {
+                            dwSum[e] += dw[e];
+                        }
+                        for (int j = 0; j < out; j++) {
+                            dbSum[j] += db[j];
+                        }
+                    }
+                }
+            }
+            // Each slice sums its own rows, then the slices are added: within the bound of a sum of n + parts terms.
+            for (int j = 0; j < out; j++) {
+                double ref = 0, mag = 0;
+                for (int i = 0; i < n; i++) {
+                    ref += dz[i * out + j];
+                    mag += Math.abs(dz[i * out + j]);
+                }
+                double bound = Reference.bound(n + parts, mag, 1) + geluSlack(act, dy, keep, d, i -> 1.0, j, n, out);
+                assertTrue(Math.abs(dbSum[j] - ref) <= bound, "db[" + j + "] summed over " + parts + " slices is "
+                        + dbSum[j] + " but float64 gives " + ref + " (bound " + bound + ", " + act + ")");
+                for (int k = 0; k < in; k++) {
+                    int kk = k;
+                    ref = 0;
+                    mag = 0;
+                    for (int i = 0; i < n; i++) {
+                        ref += dz[i * out + j] * x[i * in + k];
+                        mag += Math.abs(dz[i * out + j] * x[i * in + k]);
+                    }
+                    bound = Reference.bound(n + parts, mag, 1)
+                            + geluSlack(act, dy, keep, d, i -> Math.abs(x[i * in + kk]), j, n, out);
+                    assertTrue(Math.abs(dwSum[j * in + k] - ref) <= bound, "dw[" + j + "][" + k + "] summed over "
+                            + parts + " slices is " + dwSum[j * in + k] + " but float64 gives " + ref + " (bound "
+                            + bound + ", " + act + ")");
+                }
+            }
+        }
+    }
+
+    /**
+     * The slack {@link #checkBackward} allows for GELU's derivative evaluated in float32, summed over column
+     * {@code j}'s kept elements with weights {@code weight(i)}; 0 for the other activations.
+     */
+    private static double geluSlack(Activation act, float[] dy, boolean[] keep, Dropout d,
+                                    java.util.function.IntToDoubleFunction weight, int j, int n, int out) {
+        if (act.kind() != Activation.Kind.GELU) {
+            return 0;
+        }
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            if (keep[i * out + j]) {
+                s += 1e-6 * Math.abs(dy[i * out + j]) * d.scale() * weight.applyAsDouble(i);
+            }
+        }
+        return s;
+    }
+
+    @Test
+    void maskOfASliceStartingAnywhereIsThatPartOfTheWholeMask() {
+        Dropout d = Dropout.train(0.3f, 77L, 5L);
+        int rows = 3, cols = 7;
+        try (Tensor whole = backend.dropoutMask(11, 13, d)) {
+            float[] all = whole.toArray();
+            for (int e0 : new int[] {0, 1, 2, 3, 5, 58, 121}) {
+                try (Tensor t = backend.dropoutMask(rows, cols, d.withElementBase(e0))) {
+                    assertArrayEquals(Arrays.copyOfRange(all, e0, e0 + rows * cols), t.toArray(),
+                            "mask elements " + e0 + ".." + (e0 + rows * cols) + " of an 11x13 mask");
+                }
+            }
+        }
+        // Bases past 2^32 carry into the counter's second word: judged against the Philox contract itself.
+        for (long e0 : new long[] {(1L << 32) - 2, (1L << 32) + 1, Long.MAX_VALUE / 8}) {
+            Dropout ds = d.withElementBase(e0);
+            try (Tensor t = backend.dropoutMask(rows, cols, ds)) {
+                float[] m = t.toArray();
+                for (int e = 0; e < m.length; e++) {
+                    assertEquals(Philox.keep(e, ds) ? 1f : 0f, m[e], "mask element " + e + " from base " + e0);
+                }
             }
         }
     }

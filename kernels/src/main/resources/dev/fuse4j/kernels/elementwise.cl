@@ -6,17 +6,23 @@
 #error "RED must be defined by the host"
 #endif
 
-/* The mask as 1f / 0f: one work-item per Philox block, i.e. per four elements. */
-__kernel void dropout_mask(long total, __global float *m, int training, ulong threshold, uint s0, uint s1, uint o0,
-                           uint o1) {
-    long q = get_global_id(0);
-    long e0 = q << 2;
-    if (e0 >= total) {
+/*
+ * The mask as 1f / 0f: m[i] is mask element element_base + i, for i < total. One work-item per Philox block of
+ * the mask elements covered, so a base that is not a multiple of 4 shares its first block with the elements before.
+ */
+__kernel void dropout_mask(long total, __global float *m, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    ulong q = (d.base >> 2) + get_global_id(0);
+    ulong end = d.base + (ulong)total;
+    if ((q << 2) >= end) {
         return;
     }
-    uint4 blk = training ? f4j_mask_block((ulong)q, s0, s1, o0, o1) : (uint4)(0u);
-    for (int l = 0; l < 4 && e0 + l < total; l++) {
-        m[e0 + l] = (!training || f4j_keep_word(f4j_word(blk, l), threshold)) ? 1.0f : 0.0f;
+    uint4 blk = d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : (uint4)(0u);
+    for (int l = 0; l < 4; l++) {
+        ulong e = (q << 2) + l;
+        if (e >= d.base && e < end) {
+            m[e - d.base] = (!d.training || f4j_keep_word(f4j_word(blk, l), d.threshold)) ? 1.0f : 0.0f;
+        }
     }
 }
 
