@@ -125,8 +125,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float s = d.scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, in, x.p, w.p, y.p, b.p, z.p, 1, nullptr, nullptr, nullptr, out, act, alpha, s,
-                     d.training, thr, d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
     });
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
@@ -151,10 +150,9 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         dz[e] = f4j_dz(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
     }
     const float *zp = act == F4J_GELU ? z.p : nullptr;
-    auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, float *, const float *,
-                                      float *, int, const float *, const float *, const float *, int, int, float,
-                                      float, int, unsigned long long, unsigned long long, unsigned long long,
-                                      unsigned long long),
+    auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
+                                      float *, int, float, float, int, unsigned long long, unsigned long long,
+                                      unsigned long long, unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
         int count = (k + chunk - 1) / chunk;
@@ -162,12 +160,12 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         float *target = count > 1 ? partial.p : dst.p;
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
-            kernel(m, nn, k, chunk, nullptr, src, target, nullptr, nullptr, 0, dy.p, y.p, zp, out, act, alpha, s,
-                   d.training, thr, d.seed, d.offset, d.base);
+            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, s, d.training, thr, d.seed, d.offset,
+                   d.base);
         });
         if (count > 1) {
             long long len = (long long)m * nn;
-            launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { reduce_slices(count, len, partial.p, dst.p); });
+            launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { sum_slices(count, len, partial.p, dst.p); });
         }
     };
     product(gemm_dx, n, in, out, w.p, dx);
@@ -178,7 +176,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
         bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
     });
-    launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { reduce_slices(chunks, out, partial.p, db.p); });
+    launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
 
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < in; k++) {
@@ -207,6 +205,26 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
             mag += std::fabs(dz[size_t(i) * out + j]);
         }
         near(db[j], r, n, mag, name + " db[" + std::to_string(j) + "]");
+    }
+}
+
+/* Forward without a z output (zout null) writes the same y as forward that stores z. */
+void check_forward_without_z(int n, int in, int out, const Drop &d, std::mt19937 &rng) {
+    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out), y2(size_t(n) * out);
+    fill(x, rng, 1.0f);
+    fill(w, rng, 1.0f);
+    fill(b, rng, 0.5f);
+    dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(), d.seed,
+                     d.offset, d.base);
+    });
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(),
+                     d.seed, d.offset, d.base);
+    });
+    for (size_t e = 0; e < y.n; e++) {
+        expect(y2[e] == y[e], "forward without z at " + std::to_string(e));
     }
 }
 
@@ -316,6 +334,7 @@ int main() {
         check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
         check_mask(1029, half.at(base));
     }
+    check_forward_without_z(9, 21, 130, half, rng);
     for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {
         check_mask(total, half);
     }

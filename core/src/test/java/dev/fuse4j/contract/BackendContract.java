@@ -671,6 +671,69 @@ public abstract class BackendContract extends BackendSuite {
         }
     }
 
+    /**
+     * Backends may return before their work is done (DESIGN.md): closing a tensor that queued work still reads, and
+     * reusing its memory for a new tensor at once, must not change any result.
+     */
+    @Test
+    void tensorsClosedRightAfterTheCallsThatUseThemLeaveResultsUnchanged() {
+        Random r = new Random(71);
+        int n = 37, in = 50, hidden = 29, out = 11;
+        float[] x = randn(r, n * in), w1 = randn(r, hidden * in), b1 = randn(r, hidden);
+        float[] w2 = randn(r, out * hidden), b2 = randn(r, out), dy = randn(r, n * out);
+        Dropout d = Dropout.train(0.5f, 8, 1);
+        float[][] kept = twoLayers(x, w1, b1, w2, b2, dy, d, false);
+        float[][] closed = twoLayers(x, w1, b1, w2, b2, dy, d, true);
+        String[] names = {"y", "dx", "dw2", "db2", "w2 after SGD"};
+        for (int i = 0; i < names.length; i++) {
+            assertArrayEquals(kept[i], closed[i], names[i] + " with the inputs closed and their memory reused");
+        }
+    }
+
+    /**
+     * Forward through two layers, backward through the second, an SGD step on it; with {@code closeEarly} every
+     * input is closed right after the last call that uses it is made, and as many tensors of the same sizes are
+     * filled with other values in its place (a pool would hand them the freed memory) until the end.
+     */
+    private float[][] twoLayers(float[] x, float[] w1, float[] b1, float[] w2, float[] b2, float[] dy, Dropout d,
+                                boolean closeEarly) {
+        int hidden = b1.length, out = b2.length, n = dy.length / out, in = x.length / n;
+        List<Tensor> decoys = new ArrayList<>();
+        Tensor tx = backend.tensor(x, n, in), tw1 = backend.tensor(w1, hidden, in), tb1 = backend.tensor(b1, hidden);
+        Tensor h = backend.linear(tx, tw1, tb1, Activation.relu(), d, null);
+        if (closeEarly) {
+            closeAndReplace(decoys, tx, tw1, tb1);
+        }
+        Tensor tw2 = backend.tensor(w2, out, hidden), tb2 = backend.tensor(b2, out);
+        Tensor y = backend.linear(h, tw2, tb2, Activation.identity(), d.next(), null);
+        Tensor tdy = backend.tensor(dy, n, out);
+        LinearGrads g = backend.linearBackward(tdy, h, tw2, y, null, Activation.identity(), d.next());
+        Tensor velocity = backend.zeros(out, hidden);
+        backend.sgdStep(tw2, g.dw(), velocity, 0.05f, 0.9f, 0.01f);
+        if (closeEarly) {
+            closeAndReplace(decoys, h, tdy, tb2, velocity);
+        }
+        try {
+            return new float[][] {y.toArray(), g.dx().toArray(), g.dw().toArray(), g.db().toArray(), tw2.toArray()};
+        } finally {
+            g.close();
+            for (Tensor t : new Tensor[] {y, tw2, tx, tw1, tb1, h, tb2, tdy, velocity}) {
+                t.close(); // closing twice is allowed
+            }
+            decoys.forEach(Tensor::close);
+        }
+    }
+
+    private void closeAndReplace(List<Tensor> decoys, Tensor... ts) {
+        for (Tensor t : ts) {
+            int[] shape = t.shape();
+            t.close();
+            float[] other = new float[(int) t.size()];
+            Arrays.fill(other, -7f);
+            decoys.add(backend.tensor(other, shape));
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------------------
 
     protected static float[] randn(Random r, int len) {

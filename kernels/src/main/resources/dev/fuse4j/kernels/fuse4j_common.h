@@ -1,7 +1,8 @@
 /*
- * Fuse4J device code shared by OpenCL C and CUDA C: Philox4x32-10, the dropout keep test of DESIGN.md and the
- * fused epilogue (activation, mask, scale) with its derivative. The OpenCL backend (tested on PoCL in CI) and
- * the CUDA backend compile this same text, so the mask code CI checks is the mask code the GPU runs.
+ * Fuse4J device code shared by OpenCL C and CUDA C: the dialect macros, Philox4x32-10, the dropout keep test of
+ * DESIGN.md and the fused epilogue (activation, mask, scale) with its derivative. The OpenCL backend (tested on
+ * PoCL in CI) and the CUDA backend compile this same text, so the mask code CI checks is the mask code the GPU
+ * runs; elementwise.h writes its kernels once on these macros.
  *
  * Every kernel that draws a mask takes the dropout words of its call as its last parameters, F4J_DROPOUT_PARAMS,
  * in the order the host packs them (dev.fuse4j.kernels.DropoutWords):
@@ -16,6 +17,10 @@
 #ifndef FUSE4J_COMMON_H
 #define FUSE4J_COMMON_H
 
+/*
+ * The dialects. A kernel's work-items (threads) are numbered in one dimension by F4J_GLOBAL_ID within the launch
+ * and F4J_LOCAL_ID within their work-group (block); F4J_BARRIER synchronises a work-group over local memory.
+ */
 #ifdef __OPENCL_VERSION__
   #define F4J_FN inline
   #define F4J_KERNEL __kernel
@@ -23,6 +28,13 @@
   #define F4J_LOCAL __local
   typedef uint f4j_u32;
   typedef ulong f4j_u64;
+  typedef long f4j_i64;
+  #define F4J_GLOBAL_ID ((f4j_i64)get_global_id(0))
+  #define F4J_LOCAL_ID ((int)get_local_id(0))
+  #define F4J_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
+  #define F4J_EXP(x) exp(x)
+  #define F4J_LOG(x) log(x)
+  #define F4J_SQRT(x) sqrt(x)
   #define F4J_MULHI(a, b) mul_hi((uint)(a), (uint)(b))
   #define F4J_TANH(x) f4j_tanh_exp(x)
   #define F4J_UINT4(a, b, c, d) ((uint4)((a), (b), (c), (d)))
@@ -33,6 +45,13 @@
   #define F4J_LOCAL __shared__
   typedef unsigned int f4j_u32;
   typedef unsigned long long f4j_u64;
+  typedef long long f4j_i64;
+  #define F4J_GLOBAL_ID ((f4j_i64)blockIdx.x * blockDim.x + threadIdx.x)
+  #define F4J_LOCAL_ID ((int)threadIdx.x)
+  #define F4J_BARRIER() __syncthreads()
+  #define F4J_EXP(x) expf(x)
+  #define F4J_LOG(x) logf(x)
+  #define F4J_SQRT(x) sqrtf(x)
   #define F4J_MULHI(a, b) __umulhi((unsigned int)(a), (unsigned int)(b))
   #define F4J_TANH(x) tanhf(x)
   #define F4J_UINT4(a, b, c, d) make_uint4((a), (b), (c), (d))

@@ -1,6 +1,7 @@
 /*
- * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward. The host prepends fuse4j_common.h
- * (Philox, keep test, epilogue, dz) and passes the tile geometry as -D options chosen from the device's limits:
+ * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward (fused_linear.cu is its CUDA
+ * counterpart). Three kernels, gemm_forward, gemm_dx and gemm_dw, share one tile body. The host passes the tile
+ * geometry as -D options chosen from the device's limits:
  *   WX x WY   work-items per work-group,
  *   RM        rows of the output per work-item,
  *   VN        vector width of a work-item's columns (4 on GPUs; the preferred float width, e.g. 16, on CPUs),
@@ -14,6 +15,9 @@
 #ifndef WX
 #error "WX, WY, RM, VN, NV, BK, PAD must be defined by the host"
 #endif
+
+#include "fuse4j_common.h"
+
 #define BM (WY * RM)
 #define BN (WX * VN * NV)
 #define CSTRIDE (BN / NV)
@@ -131,26 +135,22 @@ inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint wo
 #endif
 
 /*
- * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*). Out-of-range elements load as 0,
- * so any shape works; only whole tiles are stored with vector stores.
+ * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*, a constant in each kernel below).
+ * Out-of-range elements load as 0, so any shape works; only whole tiles are stored with vector stores.
  *
- * Forward: a = x, b = w, and the epilogue (bias, optional z, activation, Philox mask, scale) runs on the
- * accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
+ * Forward: a = x, b = w, and the epilogue (bias, z when zout is not null, activation, Philox mask, scale) runs on
+ * the accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
  * global memory; in MODE_DW the work-groups of the first column tile also sum their dz^T rows into db.
  *
  * Split K (backward only, for outputs of few tiles and a long K such as dw of a 65536-row batch): work-group z
  * covers K from z * kChunk (a multiple of BK) for kChunk, and writes its partial C and db at offsets z * M * N and
  * z * M; sum_slices adds the slices up. With one slice (kChunk >= K) c and db are the final outputs.
  */
-__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
-void gemm(int mode, int M, int N, int K,
-          __global const float *a, __global const float *b, __global float *c,
-          __global const float *bias, __global float *zout, int storeZ,
-          __global const float *dy, __global const float *y, __global const float *z, __global float *db,
-          int act, float alpha, int kChunk, F4J_DROPOUT_PARAMS) {
-    const f4j_dropout d = F4J_DROPOUT;
-    __local float As[BK][BM + PAD];
-    __local float Bs[BK][BN + PAD];
+inline __attribute__((always_inline)) void gemm_tile(
+        const int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
+        __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
+        __global const float *y, __global const float *z, __global float *db, int act, float alpha,
+        const f4j_dropout d, __local float (*As)[BM + PAD], __local float (*Bs)[BN + PAD]) {
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
     const int tid = ty * WX + tx;
@@ -161,7 +161,9 @@ void gemm(int mode, int M, int N, int K,
     const int kBegin = slice * kChunk;
     const int kEnd = min(K, kBegin + kChunk);
     c += (long)slice * M * N;
-    db += (long)slice * M;
+    if (sumRows) {
+        db += (long)slice * M;
+    }
 
     floatV acc[RM][NV];
 #pragma unroll
@@ -287,7 +289,7 @@ void gemm(int mode, int M, int N, int K,
                 int col = colBase + cc;
                 ulong e = (ulong)row * (ulong)N + (ulong)col;
                 float zz = vals[cc] + bias[col];
-                if (storeZ) {
+                if (zout != 0) {
                     zout[e] = zz;
                 }
                 int kept = 1;
@@ -311,15 +313,32 @@ void gemm(int mode, int M, int N, int K,
     }
 }
 
-/* out[i] = sum over s < slices of part[s * len + i]: the reduction after a split-K launch. */
-__kernel void sum_slices(int len, int slices, __global const float *part, __global float *out) {
-    int i = get_global_id(0);
-    if (i >= len) {
-        return;
-    }
-    float sum = 0.0f;
-    for (int s = 0; s < slices; s++) {
-        sum += part[(long)s * len + i];
-    }
-    out[i] = sum;
+/* y[M x N] = epilogue(x[M x K] . w[N x K]^T + bias); z into zout unless zout is null. */
+__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
+void gemm_forward(int M, int N, int K, __global const float *x, __global const float *w,
+                  __global const float *bias, __global float *y, __global float *zout, int act, float alpha,
+                  F4J_DROPOUT_PARAMS) {
+    __local float As[BK][BM + PAD];
+    __local float Bs[BK][BN + PAD];
+    gemm_tile(MODE_FORWARD, M, N, K, K, x, w, y, bias, zout, 0, 0, 0, 0, act, alpha, F4J_DROPOUT, As, Bs);
+}
+
+/* dx[M x N] = dz[M x K] . w[K x N], dz formed from dy, y (and z) of the [M x K] output; K split by kChunk. */
+__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
+void gemm_dx(int M, int N, int K, int kChunk, __global const float *dy, __global const float *y,
+             __global const float *z, __global const float *w, __global float *dx, int act, float alpha,
+             F4J_DROPOUT_PARAMS) {
+    __local float As[BK][BM + PAD];
+    __local float Bs[BK][BN + PAD];
+    gemm_tile(MODE_DX, M, N, K, kChunk, 0, w, dx, 0, 0, dy, y, z, 0, act, alpha, F4J_DROPOUT, As, Bs);
+}
+
+/* dw[M x N] = dz^T[M x K] . x[K x N] and db[M] = row sums of dz^T, dz of the [K x M] output; K split by kChunk. */
+__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
+void gemm_dw(int M, int N, int K, int kChunk, __global const float *dy, __global const float *y,
+             __global const float *z, __global const float *x, __global float *dw, __global float *db, int act,
+             float alpha, F4J_DROPOUT_PARAMS) {
+    __local float As[BK][BM + PAD];
+    __local float Bs[BK][BN + PAD];
+    gemm_tile(MODE_DW, M, N, K, kChunk, 0, x, dw, 0, 0, dy, y, z, db, act, alpha, F4J_DROPOUT, As, Bs);
 }
