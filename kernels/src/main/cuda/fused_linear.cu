@@ -1,7 +1,8 @@
 /*
  * Fuse4J CUDA: the tiled GEMM behind the fused layer, forward and backward (fused_linear.cl is its OpenCL
  * counterpart), and the column sums of db. The Philox mask, the epilogue and dz come from fuse4j_common.h, the
- * same text the OpenCL backend compiles.
+ * same text the OpenCL backend compiles. nvcc compiles ahead of time, so the three products are three kernels
+ * specialised from one tile body; OpenCL, compiled at run time, has one kernel with a mode argument instead.
  *
  * The GEMM: 128 x 128 outputs per block of 256 threads, each thread 8 x 8 in registers, K staged through shared
  * memory 8 at a time in two buffers: while the block multiplies one K step out of shared memory, each thread

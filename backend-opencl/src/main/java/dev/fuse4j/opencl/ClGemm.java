@@ -17,14 +17,17 @@ import static org.jocl.CL.clReleaseMemObject;
 import static org.jocl.CL.clReleaseMemObject;
 
 /**
- * The GEMM kernels of {@code fused_linear.cl}, built once per tile tier for one device, and the launch policy: the
+ * The GEMM kernel of {@code fused_linear.cl}, built once per tile tier for one device, and the launch policy: the
  * largest tier that still gives every compute unit a work-group, else the smallest (a 128×784→512 layer is 4 tiles
  * of 128×128 on a GPU with over a hundred compute units); backward products of few tiles over a long K split K
  * ({@link SplitK}) into scratch buffers that {@code sum_slices} adds up. Each method queues its work in the open
  * call.
  */
 final class ClGemm {
-    static final List<String> KERNELS = List.of("gemm_forward", "gemm_dx", "gemm_dw");
+    /** The kernel's {@code mode}: which product it computes. */
+    private static final int MODE_FORWARD = 0;
+    private static final int MODE_DX = 1;
+    private static final int MODE_DW = 2;
     private static final System.Logger LOG = System.getLogger("dev.fuse4j");
 
     /** A tile tier and its program. */
@@ -48,12 +51,11 @@ final class ClGemm {
         List<Tier> built = new ArrayList<>();
         for (TileConfig t : candidates) {
             ClProgramCache.Built program = dev.programs.get(KernelResources.FUSED_LINEAR_CL, t.buildOptions(),
-                    KERNELS);
-            long limit = KERNELS.stream().mapToLong(k -> dev.programs.workGroupLimit(program.kernel(k))).min()
-                    .orElseThrow();
+                    List.of("gemm"));
+            long limit = dev.programs.workGroupLimit(program.kernel("gemm"));
             if (limit < t.workGroupSize()) {
                 // The compiler may allow fewer work-items than the device (register pressure): skip that tier.
-                LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles {0} skipped on {1}: the kernels allow {2} "
+                LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles {0} skipped on {1}: the kernel allows {2} "
                         + "work-items per group", t, dev.info.name(), limit);
                 continue;
             }
@@ -79,9 +81,9 @@ final class ClGemm {
     /** {@code y = epilogue(x·wᵀ + b)}, and the pre-activation into {@code zOut} unless it is null. */
     void forward(LinearShape s, cl_mem x, cl_mem w, cl_mem b, cl_mem y, cl_mem zOut, Activation act, Dropout d) {
         Tier tier = pick(s.n(), s.out());
-        launch(tier, "gemm_forward").i32(s.n()).i32(s.out()).i32(s.in()).buffer(x).buffer(w).buffer(b).buffer(y)
-                .buffer(zOut).activation(act).dropout(d).run(global(tier.tiles(), s.n(), s.out(), 1),
-                        local(tier.tiles()));
+        gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(y).buffer(b).buffer(zOut)
+                .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
+                .activation(act).dropout(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
     }
 
     /** {@code dx[n × in] = dz[n × out]·w[out × in]}, dz formed from {@code dy, y, z} in the loads. */
@@ -90,9 +92,9 @@ final class ClGemm {
         Tier tier = pick(m, n);
         SplitK split = split(tier, m, n, k);
         cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dx;
-        launch(tier, "gemm_dx").i32(m).i32(n).i32(k).i32(split.chunk()).buffer(dy).buffer(y).buffer(z).buffer(w)
-                .buffer(c).activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()),
-                        local(tier.tiles()));
+        gemm(tier, MODE_DX, m, n, k, split.chunk()).buffer(null).buffer(w).buffer(c) // a: dz, formed from dy, y, z
+                .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(null) // no bias, z output or db
+                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dx);
         }
@@ -106,17 +108,21 @@ final class ClGemm {
         SplitK split = split(tier, m, n, k);
         cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dw;
         cl_mem rowSums = split.split() ? partialDb.atLeast((long) split.slices() * m) : db;
-        launch(tier, "gemm_dw").i32(m).i32(n).i32(k).i32(split.chunk()).buffer(dy).buffer(y).buffer(z).buffer(x)
-                .buffer(c).buffer(rowSums).activation(act).dropout(d)
-                .run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
+        gemm(tier, MODE_DW, m, n, k, split.chunk()).buffer(null).buffer(x).buffer(c) // a: dzᵀ, formed from dy, y, z
+                .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(rowSums) // no bias or z output
+                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dw);
             elementwise.sumSlices(split.slices(), m, rowSums, db);
         }
     }
 
-    private ClLaunch launch(Tier tier, String kernel) {
-        return new ClLaunch(dev, tier.program().kernel(kernel));
+    /**
+     * A launch of {@code gemm} computing {@code C[m × n]} over {@code k} in {@code mode}, each work-group slice
+     * covering {@code kChunk} of K; its buffers follow: a, b, c, bias, zout, dy, y, z, db (null where unused).
+     */
+    private ClLaunch gemm(Tier tier, int mode, int m, int n, int k, int kChunk) {
+        return new ClLaunch(dev, tier.program().kernel("gemm")).i32(mode).i32(m).i32(n).i32(k).i32(kChunk);
     }
 
     /** The tier for an {@code m × n} output. */

@@ -1,7 +1,8 @@
 /*
  * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward (fused_linear.cu is its CUDA
- * counterpart). Three kernels, gemm_forward, gemm_dx and gemm_dw, share one tile body. The host passes the tile
- * geometry as -D options chosen from the device's limits:
+ * counterpart). One kernel, gemm, computes the three products, chosen by its mode argument: PoCL builds every
+ * kernel of a program on its own, and three entry points (as CUDA has) tripled its build time. The host passes
+ * the tile geometry as -D options chosen from the device's limits:
  *   WX x WY   work-items per work-group,
  *   RM        rows of the output per work-item,
  *   VN        vector width of a work-item's columns (4 on GPUs; the preferred float width, e.g. 16, on CPUs),
@@ -135,22 +136,26 @@ inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint wo
 #endif
 
 /*
- * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*, a constant in each kernel below).
- * Out-of-range elements load as 0, so any shape works; only whole tiles are stored with vector stores.
+ * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*). Out-of-range elements load as 0,
+ * so any shape works; only whole tiles are stored with vector stores. Buffers a mode does not read are null.
  *
  * Forward: a = x, b = w, and the epilogue (bias, z when zout is not null, activation, Philox mask, scale) runs on
- * the accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
- * global memory; in MODE_DW the work-groups of the first column tile also sum their dz^T rows into db.
+ * the accumulators before the single store of y. Backward (a is null): dy, y, z give dz in the loaders, so dz
+ * never exists in global memory; b is w (dx) or x (dw); in MODE_DW the work-groups of the first column tile also
+ * sum their dz^T rows into db.
  *
  * Split K (backward only, for outputs of few tiles and a long K such as dw of a 65536-row batch): work-group z
  * covers K from z * kChunk (a multiple of BK) for kChunk, and writes its partial C and db at offsets z * M * N and
  * z * M; sum_slices adds the slices up. With one slice (kChunk >= K) c and db are the final outputs.
  */
-inline __attribute__((always_inline)) void gemm_tile(
-        const int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
-        __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
-        __global const float *y, __global const float *z, __global float *db, int act, float alpha,
-        const f4j_dropout d, __local float (*As)[BM + PAD], __local float (*Bs)[BN + PAD]) {
+__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
+void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
+          __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
+          __global const float *y, __global const float *z, __global float *db, int act, float alpha,
+          F4J_DROPOUT_PARAMS) {
+    __local float As[BK][BM + PAD];
+    __local float Bs[BK][BN + PAD];
+    const f4j_dropout d = F4J_DROPOUT;
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
     const int tid = ty * WX + tx;
@@ -311,34 +316,4 @@ inline __attribute__((always_inline)) void gemm_tile(
             }
         }
     }
-}
-
-/* y[M x N] = epilogue(x[M x K] . w[N x K]^T + bias); z into zout unless zout is null. */
-__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
-void gemm_forward(int M, int N, int K, __global const float *x, __global const float *w,
-                  __global const float *bias, __global float *y, __global float *zout, int act, float alpha,
-                  F4J_DROPOUT_PARAMS) {
-    __local float As[BK][BM + PAD];
-    __local float Bs[BK][BN + PAD];
-    gemm_tile(MODE_FORWARD, M, N, K, K, x, w, y, bias, zout, 0, 0, 0, 0, act, alpha, F4J_DROPOUT, As, Bs);
-}
-
-/* dx[M x N] = dz[M x K] . w[K x N], dz formed from dy, y (and z) of the [M x K] output; K split by kChunk. */
-__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
-void gemm_dx(int M, int N, int K, int kChunk, __global const float *dy, __global const float *y,
-             __global const float *z, __global const float *w, __global float *dx, int act, float alpha,
-             F4J_DROPOUT_PARAMS) {
-    __local float As[BK][BM + PAD];
-    __local float Bs[BK][BN + PAD];
-    gemm_tile(MODE_DX, M, N, K, kChunk, 0, w, dx, 0, 0, dy, y, z, 0, act, alpha, F4J_DROPOUT, As, Bs);
-}
-
-/* dw[M x N] = dz^T[M x K] . x[K x N] and db[M] = row sums of dz^T, dz of the [K x M] output; K split by kChunk. */
-__kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
-void gemm_dw(int M, int N, int K, int kChunk, __global const float *dy, __global const float *y,
-             __global const float *z, __global const float *x, __global float *dw, __global float *db, int act,
-             float alpha, F4J_DROPOUT_PARAMS) {
-    __local float As[BK][BM + PAD];
-    __local float Bs[BK][BN + PAD];
-    gemm_tile(MODE_DW, M, N, K, kChunk, 0, x, dw, 0, 0, dy, y, z, db, act, alpha, F4J_DROPOUT, As, Bs);
 }
