@@ -79,9 +79,18 @@ void expect(bool ok, const std::string &what) {
     }
 }
 
-/* |got - ref| within the contract's bound 2*K*2^-24*magnitude, plus room for the activation's own rounding. */
+/*
+ * |got - ref| within the contract's bound 2*K*2^-24*magnitude, plus room for the activation's own rounding; a NaN
+ * or infinite reference must come out as the same NaN or infinity, and a finite one whose terms were not all
+ * finite (relu(-Inf) = 0, a dropped element) exactly.
+ */
 void near(double got, double ref, int k, double magnitude, const std::string &what) {
     double bound = 2.0 * std::max(k, 1) * std::ldexp(1.0, -24) * magnitude + 4e-7 * std::fabs(ref) + 1e-30;
+    if (!std::isfinite(ref) || !std::isfinite(bound)) {
+        expect(std::isnan(ref) ? std::isnan(got) : got == ref, what + ": got " + std::to_string(got) + ", want "
+                + std::to_string(ref));
+        return;
+    }
     expect(std::fabs(got - ref) <= bound, what + ": got " + std::to_string(got) + ", want " + std::to_string(ref)
             + " (bound " + std::to_string(bound) + ")");
 }
@@ -102,7 +111,7 @@ struct Drop {
 
 double activate(int act, double alpha, double z) {
     switch (act) {
-    case F4J_RELU: return std::max(z, 0.0);
+    case F4J_RELU: return std::isnan(z) ? z : std::max(z, 0.0);
     case F4J_LEAKY_RELU: return z > 0 ? z : alpha * z;
     case F4J_GELU: return 0.5 * z * (1.0 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z)));
     default: return z;
@@ -114,13 +123,24 @@ std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
             + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
 }
 
-/* Forward then backward of one case; the backward GEMMs with K split into `slices` when > 1. */
-void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng) {
-    const std::string name = label(n, in, out, act, d, slices);
+/*
+ * Forward then backward of one case; the backward GEMMs with K split into `slices` when > 1. With `nonFinite`,
+ * NaN and infinities are planted in x, w, b and dy (n >= 7, in >= 5, out >= 9): they must come out as in float64.
+ */
+void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng,
+                 bool nonFinite = false) {
+    const std::string name = label(n, in, out, act, d, slices) + (nonFinite ? " non-finite" : "");
     Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out);
     fill(x, rng, 1.0f);
     fill(w, rng, 1.0f / std::sqrt((float)in));
     fill(b, rng, 0.5f);
+    if (nonFinite) {
+        x[size_t(1) * in + 2] = NAN;
+        x[size_t(3) * in] = INFINITY;
+        w[size_t(5) * in + 4] = -INFINITY;
+        b[7] = -INFINITY;
+        b[8] = INFINITY;
+    }
     const unsigned long long thr = d.threshold();
     const float s = d.scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
@@ -145,6 +165,11 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     /* Backward from dy, with dz formed the kernels' way in float: what the GEMMs must sum. */
     Buf dy(size_t(n) * out), dx(size_t(n) * in), dw(size_t(out) * in), db(out);
     fill(dy, rng, 1.0f);
+    if (nonFinite) {
+        dy[0] = NAN;
+        dy[size_t(2) * out + 3] = INFINITY;
+        dy[size_t(6) * out + 8] = -INFINITY;
+    }
     std::vector<float> dz(size_t(n) * out);
     for (size_t e = 0; e < dz.size(); e++) {
         dz[e] = f4j_dz(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
@@ -335,6 +360,11 @@ int main() {
         check_mask(1029, half.at(base));
     }
     check_forward_without_z(9, 21, 130, half, rng);
+    for (int act = 0; act < 4; act++) {
+        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half, 1, rng, true);
+        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, eval, 1, rng, true);
+    }
+    check_layer(600, 13, 11, F4J_RELU, 0.0f, half, 3, rng, true);
     for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {
         check_mask(total, half);
     }

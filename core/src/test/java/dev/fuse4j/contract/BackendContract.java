@@ -155,7 +155,11 @@ public abstract class BackendContract extends BackendSuite {
     }
 
     void checkForward(int n, int in, int out, Activation act, Dropout d, Random r) {
-        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out);
+        checkForward(n, in, out, act, d, randn(r, n * in), randn(r, out * in), randn(r, out));
+    }
+
+    /** Forward of the given inputs against float64; non-finite values must come out as float64 has them. */
+    void checkForward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b) {
         double[] z = Reference.preActivation(x, w, b, n, in, out);
         double[] mag = Reference.magnitude(x, w, b, n, in, out);
         boolean[] keep = Reference.mask(n, out, d);
@@ -174,7 +178,7 @@ public abstract class BackendContract extends BackendSuite {
                 ? Math.max(1, act.alpha()) : 1;
         for (int e = 0; e < y.length; e++) {
             double bz = Reference.bound(in, mag[e], 1.0);
-            if (!(Math.abs(zb[e] - z[e]) <= bz)) {
+            if (!agrees(zb[e], z[e], bz)) {
                 fail("pre-activation z" + idx(e, out) + " is " + zb[e] + " but float64 gives " + z[e]);
             }
             double ref = keep[e] ? act.apply(z[e]) * s : 0.0;
@@ -184,7 +188,7 @@ public abstract class BackendContract extends BackendSuite {
                 if (y[e] != 0f) {
                     fail("element " + idx(e, out) + " is dropped by the mask but y = " + y[e] + " (" + d + ")");
                 }
-            } else if (!(Math.abs(y[e] - ref) <= bound)) {
+            } else if (!agrees(y[e], ref, bound)) {
                 fail("y" + idx(e, out) + " = " + y[e] + " but float64 gives " + ref + " (bound " + bound + ", " + act
                         + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
             }
@@ -209,7 +213,12 @@ public abstract class BackendContract extends BackendSuite {
     }
 
     void checkBackward(int n, int in, int out, Activation act, Dropout d, Random r) {
-        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        checkBackward(n, in, out, act, d, randn(r, n * in), randn(r, out * in), randn(r, out), randn(r, n * out));
+    }
+
+    /** Backward of the given inputs against float64; non-finite values must come out as float64 has them. */
+    void checkBackward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b,
+                       float[] dy) {
         boolean[] keep = Reference.mask(n, out, d);
         float[] y, z, dx, dw, db;
         try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
@@ -244,7 +253,7 @@ public abstract class BackendContract extends BackendSuite {
                 }
                 double bound = Reference.bound(out, mag, 1) + extra;
                 float got = dx[i * in + k];
-                if (!(Math.abs(got - ref) <= bound)) {
+                if (!agrees(got, ref, bound)) {
                     fail("dx[" + i + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + bound
                             + ", " + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
                 }
@@ -258,7 +267,7 @@ public abstract class BackendContract extends BackendSuite {
                 dbExtra += slack[i * out + j];
             }
             double bound = Reference.bound(n, dbMag, 1) + dbExtra;
-            if (!(Math.abs(db[j] - dbRef) <= bound)) {
+            if (!agrees(db[j], dbRef, bound)) {
                 fail("db[" + j + "] = " + db[j] + " but float64 gives " + dbRef + " (bound " + bound + ", " + act + ", "
                         + d + ")");
             }
@@ -271,10 +280,42 @@ public abstract class BackendContract extends BackendSuite {
                 }
                 double b2 = Reference.bound(n, mag, 1) + extra;
                 float got = dw[j * in + k];
-                if (!(Math.abs(got - ref) <= b2)) {
+                if (!agrees(got, ref, b2)) {
                     fail("dw[" + j + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + b2 + ", "
                             + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
                 }
+            }
+        }
+    }
+
+    // ---- NaN and infinities ----------------------------------------------------------------------------------
+
+    /**
+     * NaN and ±Inf in x, w, b and dy behave as in PyTorch (DESIGN.md): a kept element carries NaN through every
+     * activation and ReLU(+Inf) = +Inf, ReLU(−Inf) = 0; a dropped element is 0; ReLU's backward passes gradient only
+     * where y > 0, so NaN passes none; products with an infinity follow IEEE (0·Inf = NaN). Every output must be the
+     * NaN or infinity float64 gives, or finite within the bound.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void nanAndInfinitiesFollowPyTorch(Activation act) {
+        int n = 9, in = 13, out = 11;
+        for (Dropout d : new Dropout[] {Dropout.train(0.5f, 4, 2), Dropout.eval()}) {
+            Random r = new Random(97);
+            float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+            x[1 * in + 2] = Float.NaN;               // row 1: z is NaN throughout
+            x[3 * in] = Float.POSITIVE_INFINITY;      // row 3: z is ±Inf by the sign of w[j][0]
+            w[5 * in + 4] = Float.NEGATIVE_INFINITY;  // column 5: z is ±Inf by the sign of x[i][4]
+            b[7] = Float.NEGATIVE_INFINITY;          // column 7: relu(-Inf) = 0 where nothing else is infinite
+            b[8] = Float.POSITIVE_INFINITY;          // column 8: +Inf, NaN in row 3 where w[8][0] < 0
+            dy[0] = Float.NaN;
+            dy[2 * out + 3] = Float.POSITIVE_INFINITY;
+            dy[6 * out + 9] = Float.NEGATIVE_INFINITY;
+            try {
+                checkForward(n, in, out, act, d, x, w, b);
+                checkBackward(n, in, out, act, d, x, w, b, dy);
+            } catch (AssertionError e) {
+                throw new AssertionError(act + ", " + d + ": " + e.getMessage(), e);
             }
         }
     }
@@ -735,6 +776,17 @@ public abstract class BackendContract extends BackendSuite {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
+
+    /** Whether {@code got} is what float64 gives: the same NaN or infinity, else a finite value within {@code bound}. */
+    private static boolean agrees(double got, double ref, double bound) {
+        if (Double.isNaN(ref)) {
+            return Double.isNaN(got);
+        }
+        if (Double.isInfinite(ref)) {
+            return got == ref;
+        }
+        return Math.abs(got - ref) <= bound;
+    }
 
     protected static float[] randn(Random r, int len) {
         float[] a = new float[len];

@@ -147,9 +147,10 @@ F4J_FN int f4j_keep(f4j_u64 m, f4j_dropout d) {
 #define F4J_GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
 #define F4J_GELU_A 0.044715f
 
+/* NaN propagates through every activation, as in PyTorch: relu(NaN) = NaN, relu(+Inf) = +Inf, relu(-Inf) = 0. */
 F4J_FN float f4j_activate(int act, float alpha, float z) {
     if (act == F4J_RELU) {
-        return z > 0.0f ? z : 0.0f;
+        return z > 0.0f || z != z ? z : 0.0f;
     }
     if (act == F4J_LEAKY_RELU) {
         return z > 0.0f ? z : alpha * z;
@@ -172,8 +173,9 @@ F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) 
 }
 
 /*
- * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work); GELU and
- * IDENTITY use `kept` (the regenerated mask) and GELU the pre-activation z.
+ * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work), so a NaN y passes
+ * no gradient, as PyTorch's threshold backward; GELU and IDENTITY use `kept` (the regenerated mask) and GELU the
+ * pre-activation z.
  */
 F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
     if (act == F4J_RELU) {
