@@ -1,5 +1,6 @@
 package dev.fuse4j.cuda;
 
+import dev.fuse4j.kernels.GpuDevice;
 import dev.fuse4j.kernels.QueuedCalls;
 import jcuda.Pointer;
 import jcuda.Sizeof;
@@ -38,7 +39,7 @@ import static jcuda.driver.JCudaDriver.cuStreamCreate;
  * next user is queued behind that work. Only a read to the host waits. Every driver call goes through a check
  * that turns a CUresult into a message naming the call and the device.
  */
-final class CudaDevice {
+final class CudaDevice implements GpuDevice<CUdeviceptr> {
     /** Idle events kept for reuse: one is recorded per queued command. */
     private static final int IDLE_EVENTS = 256;
 
@@ -78,6 +79,11 @@ final class CudaDevice {
         cuDevicePrimaryCtxRelease(info.device());
     }
 
+    @Override
+    public QueuedCalls<CUevent> calls() {
+        return calls;
+    }
+
     void makeCurrent() {
         check("cuCtxSetCurrent", cuCtxSetCurrent(context));
     }
@@ -102,7 +108,8 @@ final class CudaDevice {
     }
 
     /** A buffer of {@code floats} floats, from the pool when one of the size is cached. */
-    CUdeviceptr allocate(long floats) {
+    @Override
+    public CUdeviceptr allocate(long floats) {
         long bytes = DeviceMemoryPool.roundUp(Math.max(1, floats) * Sizeof.FLOAT);
         CUdeviceptr p = pool.take(bytes);
         if (p != null) {
@@ -121,7 +128,8 @@ final class CudaDevice {
     }
 
     /** Returns a buffer from any thread (the Cleaner's included) to the pool, or to the driver when it is full. */
-    void free(CUdeviceptr p) {
+    @Override
+    public void free(CUdeviceptr p) {
         Long bytes = sizes.get(p);
         if (bytes != null && pool.give(p, bytes)) {
             return;
@@ -148,7 +156,8 @@ final class CudaDevice {
     }
 
     /** Queues zeros into the first {@code floats} floats of {@code p}, in the open call. */
-    void fillZero(CUdeviceptr p, long floats) {
+    @Override
+    public void fillZero(CUdeviceptr p, long floats) {
         makeCurrent();
         checkQueued("cuMemsetD32Async", cuMemsetD32Async(p, 0, floats, stream));
         calls.queued("fill with zeros", recordEvent());
@@ -158,7 +167,8 @@ final class CudaDevice {
      * Waits for the work queued so far, throwing for the first call whose work failed, then copies the first
      * {@code count} floats of {@code p} to the host. {@code what} names the read in messages.
      */
-    float[] read(CUdeviceptr p, int count, Object what) {
+    @Override
+    public float[] read(CUdeviceptr p, int count, Object what) {
         makeCurrent();
         CUevent queuedBefore = calls.queueAndGet(what, this::recordEvent);
         int rc = cuEventSynchronize(queuedBefore); // without the lock: other threads keep queueing

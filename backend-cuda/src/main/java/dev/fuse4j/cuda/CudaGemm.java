@@ -3,6 +3,7 @@ package dev.fuse4j.cuda;
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.kernels.ElementwiseKernels;
+import dev.fuse4j.kernels.GpuGemm;
 import dev.fuse4j.kernels.Scratch;
 import dev.fuse4j.kernels.SplitK;
 import dev.fuse4j.spi.LinearShape;
@@ -16,7 +17,7 @@ import java.util.List;
  * {@code sum_slices} adds up; db as column sums of dz over row chunks, added up the same way. Each method queues
  * its work in the open call.
  */
-final class CudaGemm {
+final class CudaGemm implements GpuGemm<CUdeviceptr> {
     static final List<String> KERNELS = List.of("gemm_forward", "gemm_dx", "gemm_dw", "bias_grad");
     /** Output tile (BM = BN in fused_linear.cu), threads per block, and the K staged per step (BK). */
     private static final int TILE = 128;
@@ -42,22 +43,23 @@ final class CudaGemm {
         this.partialDb = new Scratch<>(dev::allocate, dev::free);
     }
 
-    /** {@code y = epilogue(x·wᵀ + b)}, and the pre-activation into {@code zOut} unless it is null. */
-    void forward(LinearShape s, CUdeviceptr x, CUdeviceptr w, CUdeviceptr b, CUdeviceptr y, CUdeviceptr zOut,
+    @Override
+    public void forward(LinearShape s, CUdeviceptr x, CUdeviceptr w, CUdeviceptr b, CUdeviceptr y, CUdeviceptr zOut,
                  Activation act, Dropout d) {
         launch("gemm_forward").i32(s.n()).i32(s.out()).i32(s.in()).buffer(x).buffer(w).buffer(b).buffer(y)
                 .buffer(zOut).activation(act).dropout(d)
                 .run(Math.ceilDiv(s.out(), TILE), Math.ceilDiv(s.n(), TILE), 1, THREADS);
     }
 
-    /** {@code dx[n × in] = dz[n × out]·w[out × in]}, dz formed from {@code dy, y, z} in the loads. */
-    void dx(LinearShape s, CUdeviceptr dy, CUdeviceptr y, CUdeviceptr z, CUdeviceptr w, CUdeviceptr dx,
+    @Override
+    public void dx(LinearShape s, CUdeviceptr dy, CUdeviceptr y, CUdeviceptr z, CUdeviceptr w, CUdeviceptr dx,
             Activation act, Dropout d) {
         product("gemm_dx", s.n(), s.in(), s.out(), dy, y, z, w, dx, act, d);
     }
 
-    /** {@code dw[out × in] = dzᵀ[out × n]·x[n × in]}, and {@code db} = the column sums of dz. */
-    void dw(LinearShape s, CUdeviceptr dy, CUdeviceptr y, CUdeviceptr z, CUdeviceptr x, CUdeviceptr dw,
+    /** dw in one product, then db as column sums of dz over row chunks, the chunks added in order. */
+    @Override
+    public void dw(LinearShape s, CUdeviceptr dy, CUdeviceptr y, CUdeviceptr z, CUdeviceptr x, CUdeviceptr dw,
             CUdeviceptr db, Activation act, Dropout d) {
         product("gemm_dw", s.out(), s.in(), s.n(), dy, y, z, x, dw, act, d);
         // db: row chunks summed per column in parallel, then the chunks added in order.
@@ -82,6 +84,11 @@ final class CudaGemm {
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, out, c);
         }
+    }
+
+    @Override
+    public String describe() {
+        return TILE + "x" + TILE + "x" + STEP_K + " tiles of " + THREADS + " threads";
     }
 
     private CudaLaunch launch(String kernel) {

@@ -1,5 +1,6 @@
 package dev.fuse4j.opencl;
 
+import dev.fuse4j.kernels.GpuDevice;
 import dev.fuse4j.kernels.QueuedCalls;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -28,6 +29,7 @@ import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clFlush;
 import static org.jocl.CL.clGetEventInfo;
 import static org.jocl.CL.clReleaseEvent;
+import static org.jocl.CL.clReleaseMemObject;
 import static org.jocl.CL.clWaitForEvents;
 
 /**
@@ -37,7 +39,7 @@ import static org.jocl.CL.clWaitForEvents;
  * released while commands still use it lives until they finish (OpenCL keeps it for them). Only a read to the host
  * waits.
  */
-final class ClDevice {
+final class ClDevice implements GpuDevice<cl_mem> {
     final ClDeviceInfo info;
     final cl_context context;
     final cl_command_queue queue;
@@ -54,8 +56,14 @@ final class ClDevice {
         this.programs = new ClProgramCache(this);
     }
 
+    @Override
+    public QueuedCalls<cl_event> calls() {
+        return calls;
+    }
+
     /** A new buffer of {@code floats} floats with unspecified contents; thread-safe in OpenCL, queues nothing. */
-    cl_mem allocate(long floats) {
+    @Override
+    public cl_mem allocate(long floats) {
         return clCreateBuffer(context, CL_MEM_READ_WRITE, floats * Sizeof.cl_float, null, null);
     }
 
@@ -65,8 +73,15 @@ final class ClDevice {
                 (long) data.length * Sizeof.cl_float, Pointer.to(data), null);
     }
 
+    /** Releases {@code mem}; OpenCL keeps it until the commands queued with it have finished. */
+    @Override
+    public void free(cl_mem mem) {
+        clReleaseMemObject(mem);
+    }
+
     /** Queues zeros into the first {@code floats} floats of {@code mem}, in the open call. */
-    void fillZero(cl_mem mem, long floats) {
+    @Override
+    public void fillZero(cl_mem mem, long floats) {
         cl_event done = new cl_event();
         clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {0f}), Sizeof.cl_float, 0, floats * Sizeof.cl_float,
                 0, null, done);
@@ -77,7 +92,8 @@ final class ClDevice {
      * Waits for the work queued so far, throwing for the first command of it that failed, then copies the first
      * {@code count} floats of {@code mem} to the host. {@code what} names the read in messages.
      */
-    float[] read(cl_mem mem, int count, Object what) {
+    @Override
+    public float[] read(cl_mem mem, int count, Object what) {
         cl_event queuedBefore = new cl_event();
         calls.queue(what, () -> clEnqueueMarkerWithWaitList(queue, 0, null, queuedBefore));
         try {

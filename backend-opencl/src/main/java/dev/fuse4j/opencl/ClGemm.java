@@ -3,6 +3,7 @@ package dev.fuse4j.opencl;
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.kernels.ElementwiseKernels;
+import dev.fuse4j.kernels.GpuGemm;
 import dev.fuse4j.kernels.KernelResources;
 import dev.fuse4j.kernels.Scratch;
 import dev.fuse4j.kernels.SplitK;
@@ -12,10 +13,6 @@ import org.jocl.cl_mem;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.jocl.CL.clReleaseMemObject;
-
-import static org.jocl.CL.clReleaseMemObject;
-
 /**
  * The GEMM kernel of {@code fused_linear.cl}, built once per tile tier for one device, and the launch policy: the
  * largest tier that still gives every compute unit a work-group, else the smallest (a 128×784→512 layer is 4 tiles
@@ -23,7 +20,7 @@ import static org.jocl.CL.clReleaseMemObject;
  * ({@link SplitK}) into scratch buffers that {@code sum_slices} adds up. Each method queues its work in the open
  * call.
  */
-final class ClGemm {
+final class ClGemm implements GpuGemm<cl_mem> {
     /** The kernel's {@code mode}: which product it computes. */
     private static final int MODE_FORWARD = 0;
     private static final int MODE_DX = 1;
@@ -69,25 +66,26 @@ final class ClGemm {
                     + "work-group size on " + dev.info.name());
         }
         this.tiers = List.copyOf(built);
-        this.partialC = new Scratch<>(dev::allocate, mem -> clReleaseMemObject(mem));
-        this.partialDb = new Scratch<>(dev::allocate, mem -> clReleaseMemObject(mem));
+        this.partialC = new Scratch<>(dev::allocate, dev::free);
+        this.partialDb = new Scratch<>(dev::allocate, dev::free);
         LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles on {0}: {1}", dev.info.name(), describe());
     }
 
-    String describe() {
+    @Override
+    public String describe() {
         return String.join(" / ", tiers.stream().map(t -> t.tiles().toString()).toList());
     }
 
-    /** {@code y = epilogue(x·wᵀ + b)}, and the pre-activation into {@code zOut} unless it is null. */
-    void forward(LinearShape s, cl_mem x, cl_mem w, cl_mem b, cl_mem y, cl_mem zOut, Activation act, Dropout d) {
+    @Override
+    public void forward(LinearShape s, cl_mem x, cl_mem w, cl_mem b, cl_mem y, cl_mem zOut, Activation act, Dropout d) {
         Tier tier = pick(s.n(), s.out());
         gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(y).buffer(b).buffer(zOut)
                 .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
                 .activation(act).dropout(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
     }
 
-    /** {@code dx[n × in] = dz[n × out]·w[out × in]}, dz formed from {@code dy, y, z} in the loads. */
-    void dx(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem w, cl_mem dx, Activation act, Dropout d) {
+    @Override
+    public void dx(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem w, cl_mem dx, Activation act, Dropout d) {
         int m = s.n(), n = s.in(), k = s.out();
         Tier tier = pick(m, n);
         SplitK split = split(tier, m, n, k);
@@ -100,8 +98,9 @@ final class ClGemm {
         }
     }
 
-    /** {@code dw[out × in] = dzᵀ[out × n]·x[n × in]} and {@code db} = the row sums of dzᵀ, in one product. */
-    void dw(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem x, cl_mem dw, cl_mem db, Activation act,
+    /** dw and db in one product: db as the row sums of dzᵀ, summed in the A tiles of the first column of groups. */
+    @Override
+    public void dw(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem x, cl_mem dw, cl_mem db, Activation act,
             Dropout d) {
         int m = s.out(), n = s.in(), k = s.n();
         Tier tier = pick(m, n);

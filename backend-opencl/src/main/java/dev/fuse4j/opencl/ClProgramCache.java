@@ -46,7 +46,8 @@ final class ClProgramCache {
         Kernel kernel(String name) {
             Kernel k = kernels.get(name);
             if (k == null) {
-                throw new IllegalArgumentException("no kernel '" + name + "' in this program; it has " + kernels.keySet());
+                throw new IllegalArgumentException("no kernel '" + name + "' in this program; it has "
+                        + kernels.keySet());
             }
             return k;
         }
