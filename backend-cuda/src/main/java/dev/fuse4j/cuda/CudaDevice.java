@@ -169,16 +169,21 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
      */
     @Override
     public float[] read(CUdeviceptr p, int count, Object what) {
+        finish(what);
+        float[] out = new float[count];
+        // On the legacy stream, which this device's non-blocking stream does not wait for: the data is final.
+        checkQueued(what.toString(), cuMemcpyDtoH(Pointer.to(out), p, (long) count * Sizeof.FLOAT));
+        return out;
+    }
+
+    @Override
+    public void finish(Object what) {
         makeCurrent();
         CUevent queuedBefore = calls.queueAndGet(what, this::recordEvent);
         int rc = cuEventSynchronize(queuedBefore); // without the lock: other threads keep queueing
         recycle(queuedBefore);
         checkQueued("the wait of " + what, rc);
         calls.afterWait();
-        float[] out = new float[count];
-        // On the legacy stream, which this device's non-blocking stream does not wait for: the data is final.
-        checkQueued(what.toString(), cuMemcpyDtoH(Pointer.to(out), p, (long) count * Sizeof.FLOAT));
-        return out;
     }
 
     /** An event recorded on the stream now, from the idle ones when there is one; under an open call. */

@@ -94,6 +94,19 @@ final class ClDevice implements GpuDevice<cl_mem> {
      */
     @Override
     public float[] read(cl_mem mem, int count, Object what) {
+        finish(what);
+        float[] out = new float[count];
+        try {
+            clEnqueueReadBuffer(queue, mem, CL_TRUE, 0, (long) count * Sizeof.cl_float, Pointer.to(out), 0, null,
+                    null);
+        } catch (CLException e) {
+            throw calls.failure(what.toString(), e.getMessage());
+        }
+        return out;
+    }
+
+    @Override
+    public void finish(Object what) {
         cl_event queuedBefore = new cl_event();
         calls.queue(what, () -> clEnqueueMarkerWithWaitList(queue, 0, null, queuedBefore));
         try {
@@ -104,14 +117,6 @@ final class ClDevice implements GpuDevice<cl_mem> {
             clReleaseEvent(queuedBefore);
         }
         calls.afterWait();
-        float[] out = new float[count];
-        try {
-            clEnqueueReadBuffer(queue, mem, CL_TRUE, 0, (long) count * Sizeof.cl_float, Pointer.to(out), 0, null,
-                    null);
-        } catch (CLException e) {
-            throw calls.failure(what.toString(), e.getMessage());
-        }
-        return out;
     }
 
     /** OpenCL events as markers: a command's execution status is complete, running, or a negative error code. */

@@ -169,6 +169,31 @@ class QueuedWorkTest {
     }
 
     @Test
+    void synchronizeWaitsForTheQueuedWorkAndReportsItsFailure() throws Exception {
+        try (Tensor x = backend.zeros(3, 4); Tensor w = backend.zeros(2, 4); Tensor b = backend.zeros(2)) {
+            Gate gate = Gate.close();
+            Tensor y = backend.linear(x, w, b, Activation.identity(), Dropout.eval(), null);
+            Future<?> waiting = caller.submit(backend::synchronize);
+            try {
+                assertThrows(TimeoutException.class, () -> waiting.get(300, TimeUnit.MILLISECONDS),
+                        "synchronize returned while the device was held");
+            } finally {
+                gate.open(CL_COMPLETE);
+            }
+            waiting.get(60, TimeUnit.SECONDS);
+            assertEquals(0, dev.calls.outstanding(), "everything queued before the wait is done");
+
+            gate = Gate.close();
+            Tensor y2 = backend.linear(x, w, b, Activation.identity(), Dropout.eval(), null);
+            gate.open(-5);
+            IllegalStateException e = assertThrows(IllegalStateException.class, backend::synchronize);
+            assertTrue(e.getMessage().contains("queued work of linear 3x4->2 identity"), e.getMessage());
+            y.close();
+            y2.close();
+        }
+    }
+
+    @Test
     void aLaunchWithTheWrongNumberOfArgumentsIsRefusedBeforeItIsQueued() {
         ClProgramCache.Built program = dev.programs.get("elementwise.h", "-DRED=64", List.of("sum2"));
         List<String> problems = new ArrayList<>();

@@ -108,6 +108,11 @@ public abstract class GpuBackend<T extends TensorBase, B> extends AbstractBacken
                 buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step));
     }
 
+    @Override
+    public final void synchronize() {
+        dev.finish(new CallName("synchronize"));
+    }
+
     private B orNull(T t) {
         return t == null ? null : buffer(t);
     }

@@ -22,4 +22,7 @@ public interface GpuDevice<B> {
 
     /** Waits for the work queued so far, throwing for the first failure in it, then copies to the host. */
     float[] read(B buffer, int count, Object what);
+
+    /** Waits for the work queued so far, throwing for the first failure in it. */
+    void finish(Object what);
 }

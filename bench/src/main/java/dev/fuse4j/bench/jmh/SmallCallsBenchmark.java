@@ -4,8 +4,12 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
+import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.nn.Adam;
+import dev.fuse4j.nn.Optimizer;
+import dev.fuse4j.nn.Sequential;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,12 +28,12 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A chain of small fused layers, each output the next layer's input and closed as soon as the next call has
- * it, with one read to the host at the end: the pattern of a training step's many small launches. Where every
- * call waits for the device, the chain costs {@code layers} round trips; where calls only queue work, one.
- * The score is microseconds per whole chain.
+ * Work made of many small calls, where a backend that waits for its device after every call pays a round trip
+ * each time: a chain of {@code layers} small fused layers, each output the next input and closed as soon as the
+ * next call has it, read once at the end; and a training step of the default MLP (784→512→512→10, dropout 0.5,
+ * Adam, batch {@code batch}), which reads only its loss. The scores are microseconds per chain and per step.
  *
- * <p>{@code ./fuse4j bench FusedChain -p backend=opencl}.
+ * <p>{@code ./fuse4j bench SmallCalls -p backend=opencl}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
-public class FusedChainBenchmark {
+public class SmallCallsBenchmark {
 
     @Param({"opencl"})
     public String backend;
@@ -46,18 +50,28 @@ public class FusedChainBenchmark {
     @Param({"20"})
     public int layers;
 
-    /** Rows of the batch and width of every layer: small, so launch latency rather than arithmetic dominates. */
+    /** Rows of the chain's batch and width of its layers: small, so launch latency rather than arithmetic counts. */
     @Param({"32"})
     public int rows;
 
     @Param({"64"})
     public int width;
 
+    @Param({"128"})
+    public int batch;
+
+    private static final int IMAGE = 784;
+    private static final int CLASSES = 10;
+
     private Backend be;
     private Tensor x;
     private Tensor[] w;
     private Tensor[] b;
     private long step;
+    private Sequential model;
+    private Optimizer optimizer;
+    private float[] images;
+    private float[] labels;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -75,10 +89,23 @@ public class FusedChainBenchmark {
             w[i] = be.tensor(gaussian(r, width * width, wScale), width, width);
             b[i] = be.tensor(gaussian(r, width, 0.1f), width);
         }
+        model = Sequential.builder(be, IMAGE, 1).dense(512, Activation.relu(), 0.5f)
+                .dense(512, Activation.relu(), 0.5f).linear(CLASSES).build().train();
+        optimizer = new Adam(model.parameters(), 1e-3f);
+        images = new float[batch * IMAGE];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = r.nextFloat();
+        }
+        labels = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = r.nextInt(CLASSES);
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        optimizer.close();
+        model.close();
         for (int i = 0; i < layers; i++) {
             w[i].close();
             b[i].close();
@@ -100,6 +127,21 @@ public class FusedChainBenchmark {
         try (Tensor last = in) {
             return last.toArray();
         }
+    }
+
+    /** As {@code Training.trainEpoch} runs a batch: upload, forward, loss (the one read), backward, Adam. */
+    @Benchmark
+    public float trainingStep() {
+        float loss;
+        try (Tensor xt = be.tensor(images, batch, IMAGE); Tensor lt = be.tensor(labels, batch)) {
+            Tensor logits = model.forward(xt);
+            try (CrossEntropy ce = be.softmaxCrossEntropy(logits, lt)) {
+                loss = ce.loss();
+                model.backward(ce.grad());
+            }
+            optimizer.step();
+        }
+        return loss;
     }
 
     private static float[] gaussian(Random r, int len, float scale) {
