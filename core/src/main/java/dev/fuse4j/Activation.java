@@ -58,31 +58,6 @@ public record Activation(Kind kind, float alpha) {
         return kind == Kind.GELU;
     }
 
-    /** Reference value in double precision (used by tests and the scalar path's documentation). */
-    public double apply(double z) {
-        return switch (kind) {
-            case RELU -> Math.max(z, 0.0);
-            case LEAKY_RELU -> z > 0 ? z : alpha * z;
-            case GELU -> 0.5 * z * (1.0 + Math.tanh(GELU_C * (z + 0.044715 * z * z * z)));
-            case IDENTITY -> z;
-        };
-    }
-
-    /** Reference derivative in double precision. */
-    public double derivative(double z) {
-        return switch (kind) {
-            case RELU -> z > 0 ? 1.0 : 0.0;
-            case LEAKY_RELU -> z > 0 ? 1.0 : alpha;
-            case GELU -> {
-                double u = GELU_C * (z + 0.044715 * z * z * z);
-                double t = Math.tanh(u);
-                double du = GELU_C * (1.0 + 3 * 0.044715 * z * z);
-                yield 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du;
-            }
-            case IDENTITY -> 1.0;
-        };
-    }
-
     /** √(2/π). */
     public static final double GELU_C = 0.7978845608028654;
 

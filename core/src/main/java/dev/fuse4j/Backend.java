@@ -5,7 +5,7 @@ package dev.fuse4j;
  * at once; a tensor is not shared between threads while one of them writes it.
  *
  * <p>Shapes: {@code x [n, in]}, {@code w [out, in]} (the nn.Linear layout), {@code b [out]}, {@code y [n, out]},
- * all row-major float32. See DESIGN.md for the exact formulas and the dropout mask contract.
+ * all row-major float32. See docs/DESIGN.md for the exact formulas and the dropout mask contract.
  */
 public interface Backend {
 

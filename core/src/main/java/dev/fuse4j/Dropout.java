@@ -4,8 +4,8 @@ package dev.fuse4j;
  * Inverted dropout settings for one call: in training an element is kept with probability {@code 1 - p}
  * and scaled by {@code 1 / (1 - p)}; in evaluation nothing is dropped and nothing is scaled.
  *
- * <p>The mask of element {@code e} depends on {@code (p, seed, offset, e)} alone (see DESIGN.md), so every
- * backend draws the same mask bit for bit and backward can regenerate it instead of storing it. A call that
+ * <p>The mask of element {@code e} depends on {@code (p, seed, offset, e)} alone (see docs/DESIGN.md), so
+ * every backend draws the same mask bit for bit and backward can regenerate it instead of storing it. A call that
  * computes a slice of a batch names the slice's place in it with {@link #withElementBase}.
  */
 public final class Dropout {

@@ -57,19 +57,25 @@ public final class Philox {
     }
 
     /**
-     * The dropout mask contract of DESIGN.md for element {@code e} of a call (its flat index in the call's output;
-     * {@link Dropout#elementBase()} is added here): whether it is kept.
+     * The dropout mask contract of docs/DESIGN.md for element {@code e} of a call (its flat index in the call's
+     * output; {@link Dropout#elementBase()} is added here): whether it is kept.
      * Slow (one Philox block per call); backends compute one block per four elements.
      */
     public static boolean keep(long e, Dropout d) {
-        if (!d.training()) {
-            return true;
-        }
+        return !d.training() || word(e, d) >= d.threshold();
+    }
+
+    /**
+     * The unsigned Philox word that decides element {@code e} of a call ({@link Dropout#elementBase()} is added):
+     * word {@code g & 3} of the block at counter {@code (lo32(g >>> 2), hi32(g >>> 2), lo32(offset), hi32(offset))}
+     * under key {@code (lo32(seed), hi32(seed))}, where {@code g = elementBase + e}.
+     */
+    public static long word(long e, Dropout d) {
         int[] out = new int[4];
-        e += d.elementBase();
-        long block = e >>> 2;
+        long g = d.elementBase() + e;
+        long block = g >>> 2;
         block((int) block, (int) (block >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
                 (int) d.seed(), (int) (d.seed() >>> 32), out);
-        return (out[(int) (e & 3)] & 0xFFFFFFFFL) >= d.threshold();
+        return out[(int) (g & 3)] & 0xFFFFFFFFL;
     }
 }

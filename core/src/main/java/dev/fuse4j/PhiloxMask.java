@@ -1,9 +1,9 @@
 package dev.fuse4j;
 
 /**
- * The dropout mask of DESIGN.md for host code walking the output in order: one Philox block serves elements
- * {@code 4q .. 4q+3}, as the contract lays out the counter, so sequential use costs a block per four elements
- * rather than one per element as {@link Philox#keep} does. Not thread-safe: one per thread.
+ * The dropout mask of docs/DESIGN.md for host code walking the output in order: one Philox block serves
+ * elements {@code 4q .. 4q+3}, as the contract lays out the counter, so sequential use costs a block per four
+ * elements rather than one per element as {@link Philox#keep} does. Not thread-safe: one per thread.
  */
 public final class PhiloxMask {
     private final Dropout d;

@@ -33,6 +33,32 @@ class PhiloxTest {
         assertEquals((w2[1] & 0xFFFFFFFFL) >= d.threshold(), Philox.keep(big, d));
     }
 
+    /** Every word position of a block, low and high block indices, and an element base: the raw words, not booleans. */
+    @Test
+    void wordOfEachElementFollowsTheCounterLayoutAtAllFourPositions() {
+        long seed = 0x0123456789ABCDEFL, offset = 0x0FEDCBA987654321L;
+        int[] key = {0x89ABCDEF, 0x01234567};
+        Dropout d = Dropout.train(0.25f, seed, offset);
+        for (long q : new long[] {0, 5, 0xFFFF_FFFFL, 0x1_0000_0002L}) {
+            int[] words = Philox.philox4x32_10(new int[] {(int) q, (int) (q >>> 32), 0x87654321, 0x0FEDCBA9}, key);
+            for (int lane = 0; lane < 4; lane++) {
+                long e = 4 * q + lane;
+                assertEquals(words[lane] & 0xFFFFFFFFL, Philox.word(e, d), "block " + q + " word " + lane);
+                // The same element reached as element 3 of a call whose element base is e - 3.
+                if (e >= 3) {
+                    assertEquals(words[lane] & 0xFFFFFFFFL, Philox.word(3, d.withElementBase(e - 3)),
+                            "block " + q + " word " + lane + " through an element base");
+                }
+                for (float p : new float[] {0.1f, 0.25f, 0.5f, 0.9f}) {
+                    Dropout dp = Dropout.train(p, seed, offset);
+                    long threshold = (long) Math.floor((double) p * 4294967296.0);
+                    assertEquals((words[lane] & 0xFFFFFFFFL) >= threshold, Philox.keep(e, dp),
+                            "keep rule at p = " + p + ", block " + q + " word " + lane);
+                }
+            }
+        }
+    }
+
     @Test
     void thresholdsAtTheEnds() {
         assertEquals(0L, Dropout.train(0f, 1, 2).threshold());
@@ -43,6 +69,24 @@ class PhiloxTest {
         assertEquals(0f, Dropout.train(1f, 1, 2).scale());
         assertEquals(2f, Dropout.train(0.5f, 1, 2).scale());
         assertEquals(1f, Dropout.eval().scale());
+    }
+
+    /**
+     * Scale and threshold at p other than 0, 0.5 and 1, where a wrong formula (1 + 2p agrees with 1/(1 - p) at all
+     * three) shows. The threshold is floor(p·2^32) of the float p: 0.9f is 15099494·2^-24, so 15099494·2^8.
+     */
+    @Test
+    void scaleAndThresholdFollowFromP() {
+        float[] ps = {0.25f, 0.75f, 0.9f, 0.1f, 1e-9f, 0.999999f};
+        double[] scales = {4.0 / 3, 4, 10, 10.0 / 9, 1, 986895.0588235294}; // the last: 1/(1 - 0.999999f)
+        long[] thresholds = {1L << 30, 3L << 30, 15099494L << 8, 13421773L << 5, 4, 4294962944L};
+        for (int i = 0; i < ps.length; i++) {
+            Dropout d = Dropout.train(ps[i], 1, 2);
+            // float32 computes 1f / (1f - p): within a few ulps of the exact value.
+            assertEquals(scales[i], d.scale(), scales[i] * 2e-6, "scale at p = " + ps[i]);
+            assertEquals(thresholds[i], d.threshold(), "threshold at p = " + ps[i]);
+        }
+        assertEquals(0L, Dropout.eval().threshold());
     }
 
     @Test

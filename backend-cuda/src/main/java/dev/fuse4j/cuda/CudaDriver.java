@@ -23,9 +23,9 @@ import static jcuda.driver.JCudaDriver.cuInit;
 /**
  * Loads the CUDA driver once and lists its devices. Without a driver JCuda's natives throw
  * {@link UnsatisfiedLinkError} on first use and {@link NoClassDefFoundError} after that: both are caught here, once,
- * and the reason is kept for {@code probe()} and for the tests' skip message.
+ * and the reason is kept for {@code probe()} and for the tests' skip message, the error itself as its cause.
  */
-record CudaDriver(List<DeviceInfo> devices, int driverVersion, String unavailableReason) {
+record CudaDriver(List<DeviceInfo> devices, int driverVersion, String unavailableReason, Throwable unavailableCause) {
 
     /** One device: ordinal, name, memory, SMs, compute capability. */
     record DeviceInfo(int ordinal, CUdevice device, String name, long memoryBytes, int multiprocessors, int ccMajor,
@@ -65,12 +65,17 @@ record CudaDriver(List<DeviceInfo> devices, int driverVersion, String unavailabl
                         attribute(d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
                         attribute(d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)));
             }
-            return new CudaDriver(List.copyOf(list), version[0], null);
+            return new CudaDriver(List.copyOf(list), version[0], null, null);
         } catch (LinkageError e) {
-            // JCuda's message runs to dozens of lines of nested stack traces: its first line says enough.
+            String missing = JCudaNatives.missing(CudaDriver.class.getClassLoader());
+            if (missing != null) {
+                return new CudaDriver(List.of(), 0, missing, e);
+            }
+            // JCuda's message runs to dozens of lines of nested stack traces: the reason takes its first line, the
+            // cause keeps the rest.
             String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("").trim();
-            return none("the CUDA driver could not be loaded (" + e.getClass().getSimpleName() + ": " + first
-                    + "); an NVIDIA driver (libcuda.so.1) is needed");
+            return new CudaDriver(List.of(), 0, "the CUDA driver could not be loaded (" + e.getClass().getSimpleName()
+                    + ": " + first + "); an NVIDIA driver (libcuda.so.1) is needed", e);
         }
     }
 
@@ -89,6 +94,6 @@ record CudaDriver(List<DeviceInfo> devices, int driverVersion, String unavailabl
     }
 
     private static CudaDriver none(String reason) {
-        return new CudaDriver(List.of(), 0, reason);
+        return new CudaDriver(List.of(), 0, reason, null);
     }
 }

@@ -3,6 +3,7 @@ package dev.fuse4j.opencl;
 import dev.fuse4j.Backend;
 import dev.fuse4j.BackendStatus;
 import dev.fuse4j.BackendUnavailableException;
+import dev.fuse4j.DeviceKind;
 import dev.fuse4j.spi.BackendProvider;
 
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ public final class OpenClProvider implements BackendProvider {
         }
         List<BackendStatus> out = new ArrayList<>();
         for (int i = 0; i < d.devices().size(); i++) {
-            out.add(BackendStatus.available(NAME + ":" + i, d.devices().get(i).describe()));
+            out.add(BackendStatus.available(NAME + ":" + i, d.devices().get(i).describe(), kind(d.devices().get(i))));
         }
         return out;
     }
@@ -59,6 +60,15 @@ public final class OpenClProvider implements BackendProvider {
             }
         }
         return b;
+    }
+
+    /** A CPU device (PoCL) is ranked after the Java cpu backend by select(); anything not a GPU or CPU offloads. */
+    private static DeviceKind kind(ClDeviceInfo info) {
+        return switch (info.rank()) {
+            case ClDeviceInfo.RANK_GPU -> DeviceKind.GPU;
+            case ClDeviceInfo.RANK_CPU -> DeviceKind.CPU;
+            default -> DeviceKind.ACCELERATOR;
+        };
     }
 
     private ClDiscovery discovery() {

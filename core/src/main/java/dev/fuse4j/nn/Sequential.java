@@ -74,6 +74,11 @@ public final class Sequential implements AutoCloseable {
         return training;
     }
 
+    /** Whether {@link #close()} has released the model's tensors. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     private void setTraining(boolean on) {
         training = on;
         for (Layer l : layers) {

@@ -33,7 +33,8 @@ public final class Shapes {
         return (int) n;
     }
 
-    static long size(int[] shape) {
+    /** The element count of {@code shape}, unchecked: the product of its dimensions. */
+    public static long size(int[] shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;

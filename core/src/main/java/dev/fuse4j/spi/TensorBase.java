@@ -2,6 +2,7 @@ package dev.fuse4j.spi;
 
 import dev.fuse4j.Backend;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.TensorCounts;
 
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
@@ -9,15 +10,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bookkeeping every backend's tensor shares: shape, owner, closed state, the global live-tensor counter and a
+ * Bookkeeping every backend's tensor shares: shape, owner, closed state, the process-wide tensor counters and a
  * {@link Cleaner} that releases device memory if a tensor is dropped without {@link #close()} (and logs it, since
- * that is a leak in the caller's code).
+ * that is a leak in the caller's code). Tensors released by the Cleaner are counted apart from closed ones, so a
+ * leak is told from a close even after the Cleaner has run.
  */
 public abstract class TensorBase implements Tensor {
 
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final AtomicLong LIVE = new AtomicLong();
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final AtomicLong MADE = new AtomicLong();
+    private static final AtomicLong CLOSED = new AtomicLong();
+    private static final AtomicLong CLEANED = new AtomicLong();
+    private static final System.Logger LOG = System.getLogger(TensorBase.class.getName());
 
     private final Backend owner;
     private final int[] shape;
@@ -35,12 +39,21 @@ public abstract class TensorBase implements Tensor {
         this.shape = shape.clone();
         this.size = Shapes.size(shape);
         this.release = new Release(releaser, owner.name() + " tensor " + Arrays.toString(shape));
-        LIVE.incrementAndGet();
+        MADE.incrementAndGet();
         this.cleanable = CLEANER.register(this, release);
     }
 
+    /** Tensors made and not yet released, by close() or the Cleaner. */
     public static long liveCount() {
-        return LIVE.get();
+        return counts().live();
+    }
+
+    /** The counters now. */
+    public static TensorCounts counts() {
+        // Released ones first: a tensor released between the reads is then never counted as released but not made.
+        long cleaned = CLEANED.get();
+        long closed = CLOSED.get();
+        return new TensorCounts(MADE.get(), closed, cleaned);
     }
 
     @Override
@@ -126,7 +139,7 @@ public abstract class TensorBase implements Tensor {
                     releaser.run();
                 }
             } finally {
-                LIVE.decrementAndGet();
+                (explicit ? CLOSED : CLEANED).incrementAndGet();
             }
         }
     }

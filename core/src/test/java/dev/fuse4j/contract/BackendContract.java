@@ -4,8 +4,10 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
-import dev.fuse4j.Philox;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.reference.Expected;
+import dev.fuse4j.reference.Reference;
+import dev.fuse4j.reference.TrainingReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -158,41 +160,26 @@ public abstract class BackendContract extends BackendSuite {
         checkForward(n, in, out, act, d, randn(r, n * in), randn(r, out * in), randn(r, out));
     }
 
-    /** Forward of the given inputs against float64; non-finite values must come out as float64 has them. */
+    /** Forward of the given inputs against float64; a NaN or an infinity must come out as float64 has it. */
     void checkForward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b) {
-        double[] z = Reference.preActivation(x, w, b, n, in, out);
-        double[] mag = Reference.magnitude(x, w, b, n, in, out);
-        boolean[] keep = Reference.mask(n, out, d);
-        double s = d.scale();
+        Reference.Forward ref = Reference.forward(x, w, b, n, in, out, act, d);
         final float[] y;
-        final float[] zb;
+        final float[] z;
         try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
              Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
              Tensor ty = backend.linear(tx, tw, tb, act, d, tz)) {
             assertArrayEquals(new int[] {n, out}, ty.shape());
             y = ty.toArray();
-            zb = tz.toArray();
+            z = tz.toArray();
         }
-        // Lipschitz constant of the activation (GELU's slope peaks near 1.13) and slack for tanh's own error.
-        double lip = act.kind() == Activation.Kind.GELU ? 1.13 : act.kind() == Activation.Kind.LEAKY_RELU
-                ? Math.max(1, act.alpha()) : 1;
+        String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
+        assertWithin("pre-activation z", ref.z(), z, out, where);
         for (int e = 0; e < y.length; e++) {
-            double bz = Reference.bound(in, mag[e], 1.0);
-            if (!agrees(zb[e], z[e], bz)) {
-                fail("pre-activation z" + idx(e, out) + " is " + zb[e] + " but float64 gives " + z[e]);
-            }
-            double ref = keep[e] ? act.apply(z[e]) * s : 0.0;
-            double bound = Reference.bound(in, mag[e], s) * lip
-                    + (act.kind() == Activation.Kind.GELU ? 1e-6 * s * (1 + Math.abs(z[e])) : 0);
-            if (!keep[e]) {
-                if (y[e] != 0f) {
-                    fail("element " + idx(e, out) + " is dropped by the mask but y = " + y[e] + " (" + d + ")");
-                }
-            } else if (!agrees(y[e], ref, bound)) {
-                fail("y" + idx(e, out) + " = " + y[e] + " but float64 gives " + ref + " (bound " + bound + ", " + act
-                        + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
+            if (!ref.keep()[e] && y[e] != 0f) {
+                fail("element " + idx(e, out) + " is dropped by the mask but y = " + y[e] + " (" + d + ")");
             }
         }
+        assertWithin("y", ref.y(), y, out, where);
     }
 
     // ---- backward --------------------------------------------------------------------------------------------
@@ -216,7 +203,7 @@ public abstract class BackendContract extends BackendSuite {
         checkBackward(n, in, out, act, d, randn(r, n * in), randn(r, out * in), randn(r, out), randn(r, n * out));
     }
 
-    /** Backward of the given inputs against float64; non-finite values must come out as float64 has them. */
+    /** Backward of the given inputs against float64; a NaN or an infinity must come out as float64 has it. */
     void checkBackward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b,
                        float[] dy) {
         boolean[] keep = Reference.mask(n, out, d);
@@ -234,57 +221,20 @@ public abstract class BackendContract extends BackendSuite {
             dw = g.dw().toArray();
             db = g.db().toArray();
         }
-        double[] dz = Reference.dz(dy, y, z, keep, act, d);
-        // GELU's derivative is evaluated in float32 on the device from float z: its absolute error is a few ulps
-        // of 1 whatever the derivative's size, so the slack scales with |dy·s| of the kept elements.
-        double[] slack = new double[dz.length];
-        if (act.kind() == Activation.Kind.GELU) {
-            for (int e = 0; e < dz.length; e++) {
-                slack[e] = keep[e] ? 1e-6 * Math.abs(dy[e]) * d.scale() : 0;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < in; k++) {
-                double ref = 0, mag = 0, extra = 0;
-                for (int j = 0; j < out; j++) {
-                    ref += dz[i * out + j] * w[j * in + k];
-                    mag += Math.abs(dz[i * out + j] * w[j * in + k]);
-                    extra += slack[i * out + j] * Math.abs(w[j * in + k]);
-                }
-                double bound = Reference.bound(out, mag, 1) + extra;
-                float got = dx[i * in + k];
-                if (!agrees(got, ref, bound)) {
-                    fail("dx[" + i + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + bound
-                            + ", " + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
-                }
-            }
-        }
-        for (int j = 0; j < out; j++) {
-            double dbRef = 0, dbMag = 0, dbExtra = 0;
-            for (int i = 0; i < n; i++) {
-                dbRef += dz[i * out + j];
-                dbMag += Math.abs(dz[i * out + j]);
-                dbExtra += slack[i * out + j];
-            }
-            double bound = Reference.bound(n, dbMag, 1) + dbExtra;
-            if (!agrees(db[j], dbRef, bound)) {
-                fail("db[" + j + "] = " + db[j] + " but float64 gives " + dbRef + " (bound " + bound + ", " + act + ", "
-                        + d + ")");
-            }
-            for (int k = 0; k < in; k++) {
-                double ref = 0, mag = 0, extra = 0;
-                for (int i = 0; i < n; i++) {
-                    ref += dz[i * out + j] * x[i * in + k];
-                    mag += Math.abs(dz[i * out + j] * x[i * in + k]);
-                    extra += slack[i * out + j] * Math.abs(x[i * in + k]);
-                }
-                double b2 = Reference.bound(n, mag, 1) + extra;
-                float got = dw[j * in + k];
-                if (!agrees(got, ref, b2)) {
-                    fail("dw[" + j + "][" + k + "] = " + got + " but float64 gives " + ref + " (bound " + b2 + ", "
-                            + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out + ")");
-                }
-            }
+        Reference.Backward ref = Reference.backward(dy, x, w, y, z, keep, n, in, out, act, d);
+        String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
+        assertWithin("dx", ref.dx(), dx, in, where);
+        assertWithin("db", ref.db(), db, 1, where);
+        assertWithin("dw", ref.dw(), dw, in, where);
+    }
+
+    /** Fails naming the first element of {@code got} (a row-major {@code [*, cols]} array) outside its bound. */
+    private static void assertWithin(String name, Expected expected, float[] got, int cols, String where) {
+        int e = expected.firstViolation(got);
+        if (e >= 0) {
+            String at = cols == 1 ? "[" + e + "]" : idx(e, cols);
+            fail(name + at + " = " + got[e] + " but float64 gives " + expected.value()[e] + " (bound "
+                    + expected.bound()[e] + ", " + where + ")");
         }
     }
 
@@ -420,8 +370,11 @@ public abstract class BackendContract extends BackendSuite {
             mask = tm.toArray();
             dx = g.dx().toArray();
         }
-        boolean[] keep = Reference.mask(n, out, d);
-        double[] dz = Reference.dz(dy, y, z, keep, act, d);
+        Reference.Backward whole = Reference.backward(dy, x, w, y, z, Reference.mask(n, out, d), n, in, out, act, d);
+        // Each slice sums its own rows and the slices are then added: a sum of n + parts terms instead of n, so
+        // twice the bound of the whole batch's sum holds.
+        Expected dwOfSlices = twice(whole.dw());
+        Expected dbOfSlices = twice(whole.db());
         for (int parts = 1; parts <= 4; parts++) {
             int[] c = cuts(n, parts);
             float[] dwSum = new float[out * in];
@@ -452,50 +405,18 @@ public abstract class BackendContract extends BackendSuite {
                     }
                 }
             }
-            // Each slice sums its own rows, then the slices are added: within the bound of a sum of n + parts terms.
-            for (int j = 0; j < out; j++) {
-                double ref = 0, mag = 0;
-                for (int i = 0; i < n; i++) {
-                    ref += dz[i * out + j];
-                    mag += Math.abs(dz[i * out + j]);
-                }
-                double bound = Reference.bound(n + parts, mag, 1) + geluSlack(act, dy, keep, d, i -> 1.0, j, n, out);
-                assertTrue(Math.abs(dbSum[j] - ref) <= bound, "db[" + j + "] summed over " + parts + " slices is "
-                        + dbSum[j] + " but float64 gives " + ref + " (bound " + bound + ", " + act + ")");
-                for (int k = 0; k < in; k++) {
-                    int kk = k;
-                    ref = 0;
-                    mag = 0;
-                    for (int i = 0; i < n; i++) {
-                        ref += dz[i * out + j] * x[i * in + k];
-                        mag += Math.abs(dz[i * out + j] * x[i * in + k]);
-                    }
-                    bound = Reference.bound(n + parts, mag, 1)
-                            + geluSlack(act, dy, keep, d, i -> Math.abs(x[i * in + kk]), j, n, out);
-                    assertTrue(Math.abs(dwSum[j * in + k] - ref) <= bound, "dw[" + j + "][" + k + "] summed over "
-                            + parts + " slices is " + dwSum[j * in + k] + " but float64 gives " + ref + " (bound "
-                            + bound + ", " + act + ")");
-                }
-            }
+            String where = act + ", the sum over " + parts + " slices";
+            assertWithin("dw", dwOfSlices, dwSum, in, where);
+            assertWithin("db", dbOfSlices, dbSum, 1, where);
         }
     }
 
-    /**
-     * The slack {@link #checkBackward} allows for GELU's derivative evaluated in float32, summed over column
-     * {@code j}'s kept elements with weights {@code weight(i)}; 0 for the other activations.
-     */
-    private static double geluSlack(Activation act, float[] dy, boolean[] keep, Dropout d,
-                                    java.util.function.IntToDoubleFunction weight, int j, int n, int out) {
-        if (act.kind() != Activation.Kind.GELU) {
-            return 0;
+    private static Expected twice(Expected e) {
+        double[] bound = e.bound().clone();
+        for (int i = 0; i < bound.length; i++) {
+            bound[i] *= 2;
         }
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            if (keep[i * out + j]) {
-                s += 1e-6 * Math.abs(dy[i * out + j]) * d.scale() * weight.applyAsDouble(i);
-            }
-        }
-        return s;
+        return new Expected(e.value(), bound);
     }
 
     @Test
@@ -511,13 +432,14 @@ public abstract class BackendContract extends BackendSuite {
                 }
             }
         }
-        // Bases past 2^32 carry into the counter's second word: judged against the Philox contract itself.
+        // Bases past 2^32 carry into the counter's second word: judged against the reference mask itself.
         for (long e0 : new long[] {(1L << 32) - 2, (1L << 32) + 1, Long.MAX_VALUE / 8}) {
             Dropout ds = d.withElementBase(e0);
+            boolean[] keep = Reference.mask(rows, cols, ds);
             try (Tensor t = backend.dropoutMask(rows, cols, ds)) {
                 float[] m = t.toArray();
                 for (int e = 0; e < m.length; e++) {
-                    assertEquals(Philox.keep(e, ds) ? 1f : 0f, m[e], "mask element " + e + " from base " + e0);
+                    assertEquals(keep[e] ? 1f : 0f, m[e], "mask element " + e + " from base " + e0);
                 }
             }
         }
@@ -538,37 +460,14 @@ public abstract class BackendContract extends BackendSuite {
             for (int i = 0; i < n; i++) {
                 labels[i] = r.nextInt(c);
             }
-            double loss = 0;
-            int correct = 0;
-            double[] grad = new double[n * c];
-            for (int i = 0; i < n; i++) {
-                double max = Double.NEGATIVE_INFINITY;
-                int arg = 0;
-                for (int j = 0; j < c; j++) {
-                    if (logits[i * c + j] > max) {
-                        max = logits[i * c + j];
-                        arg = j;
-                    }
-                }
-                double sum = 0;
-                for (int j = 0; j < c; j++) {
-                    sum += Math.exp(logits[i * c + j] - max);
-                }
-                int label = (int) labels[i];
-                loss += -(logits[i * c + label] - max - Math.log(sum));
-                correct += arg == label ? 1 : 0;
-                for (int j = 0; j < c; j++) {
-                    grad[i * c + j] = (Math.exp(logits[i * c + j] - max) / sum - (j == label ? 1 : 0)) / n;
-                }
-            }
-            loss /= n;
+            TrainingReference.CrossEntropy ref = TrainingReference.softmaxCrossEntropy(logits, labels, n, c);
             try (Tensor tl = backend.tensor(logits, n, c); Tensor tlab = backend.tensor(labels, n);
                  CrossEntropy ce = backend.softmaxCrossEntropy(tl, tlab)) {
-                assertEquals(loss, ce.loss(), 1e-5 * (1 + Math.abs(loss)), "loss for " + n + "x" + c);
-                assertEquals(correct, ce.correct(), "correct count for " + n + "x" + c);
+                assertEquals(ref.loss(), ce.loss(), 1e-5 * (1 + Math.abs(ref.loss())), "loss for " + n + "x" + c);
+                assertEquals(ref.correct(), ce.correct(), "correct count for " + n + "x" + c);
                 float[] g = ce.grad().toArray();
                 for (int e = 0; e < g.length; e++) {
-                    assertEquals(grad[e], g[e], 1e-6, "gradient element " + e + " for " + n + "x" + c);
+                    assertEquals(ref.grad()[e], g[e], 1e-6, "gradient element " + e + " for " + n + "x" + c);
                 }
             }
         }
@@ -584,11 +483,7 @@ public abstract class BackendContract extends BackendSuite {
         try (Tensor tp = backend.tensor(p0, len); Tensor tg = backend.tensor(g, len); Tensor tv = backend.zeros(len)) {
             for (int step = 0; step < 3; step++) {
                 backend.sgdStep(tp, tg, tv, lr, mom, wd);
-                for (int i = 0; i < len; i++) {
-                    double gi = g[i] + (double) wd * p[i];
-                    v[i] = mom * v[i] + gi;
-                    p[i] -= lr * v[i];
-                }
+                TrainingReference.sgdStep(p, v, g, lr, mom, wd);
             }
             assertClose(p, tp.toArray(), 1e-5, "SGD parameters after 3 steps");
             assertClose(v, tv.toArray(), 1e-5, "SGD velocity after 3 steps");
@@ -601,14 +496,7 @@ public abstract class BackendContract extends BackendSuite {
              Tensor tv = backend.zeros(len)) {
             for (int step = 1; step <= 3; step++) {
                 backend.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, wd, step);
-                for (int i = 0; i < len; i++) {
-                    double gi = g[i] + (double) wd * p[i];
-                    m[i] = b1 * m[i] + (1 - b1) * gi;
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-                    double mh = m[i] / (1 - Math.pow(b1, step));
-                    double vh = v[i] / (1 - Math.pow(b2, step));
-                    p[i] -= lr * mh / (Math.sqrt(vh) + eps);
-                }
+                TrainingReference.adamStep(p, m, v, g, lr, b1, b2, eps, wd, step);
             }
             assertClose(p, tp.toArray(), 1e-5, "Adam parameters after 3 steps");
             assertClose(m, tm.toArray(), 1e-5, "Adam first moment after 3 steps");
@@ -777,17 +665,6 @@ public abstract class BackendContract extends BackendSuite {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
-
-    /** Whether {@code got} is what float64 gives: the same NaN or infinity, else a finite value within {@code bound}. */
-    private static boolean agrees(double got, double ref, double bound) {
-        if (Double.isNaN(ref)) {
-            return Double.isNaN(got);
-        }
-        if (Double.isInfinite(ref)) {
-            return got == ref;
-        }
-        return Math.abs(got - ref) <= bound;
-    }
 
     protected static float[] randn(Random r, int len) {
         float[] a = new float[len];

@@ -3,15 +3,19 @@ package dev.fuse4j.contract;
 import dev.fuse4j.Backend;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.TensorCounts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+
+import java.lang.reflect.Method;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * What every suite run against one backend shares: the backend is opened before each test (a backend that cannot
- * run here skips the test with its reason, never passes it) and no tensor may outlive a test.
+ * run here skips the test with its reason, never passes it) and every tensor a test makes must be closed by it.
  */
 public abstract class BackendSuite {
 
@@ -19,7 +23,7 @@ public abstract class BackendSuite {
     protected abstract Backend createBackend();
 
     protected Backend backend;
-    private long liveBefore;
+    private TensorCounts before;
 
     @BeforeEach
     void openBackend() {
@@ -28,13 +32,19 @@ public abstract class BackendSuite {
         } catch (BackendUnavailableException e) {
             Assumptions.abort("backend unavailable here: " + e.getMessage());
         }
-        liveBefore = Tensor.liveCount();
+        before = Tensor.counts();
     }
 
+    /** Counts what this test made and did not close, so a leak is blamed on it even if the Cleaner ran meanwhile. */
     @AfterEach
-    void nothingLeaked() {
+    void nothingLeaked(TestInfo test) {
         if (backend != null) {
-            assertEquals(liveBefore, Tensor.liveCount(), "tensors leaked by this test");
+            long leaked = Tensor.counts().leakedSince(before);
+            String method = test.getTestMethod().map(Method::getName).orElse("?");
+            String name = test.getDisplayName().startsWith(method + "(") ? method
+                    : method + " " + test.getDisplayName(); // a parameterised case: which one
+            assertEquals(0, leaked, leaked + " tensor(s) made by " + getClass().getSimpleName() + "." + name
+                    + " were not closed");
         }
     }
 }

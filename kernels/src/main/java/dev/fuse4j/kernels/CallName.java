@@ -1,7 +1,5 @@
 package dev.fuse4j.kernels;
 
-import dev.fuse4j.spi.LinearShape;
-
 import java.util.Arrays;
 
 /**
@@ -18,9 +16,7 @@ public record CallName(String op, Object... details) {
         StringBuilder s = new StringBuilder(op);
         for (Object d : details) {
             s.append(' ');
-            if (d instanceof LinearShape ls) {
-                s.append(ls.n()).append('x').append(ls.in()).append("->").append(ls.out());
-            } else if (d instanceof int[] shape) {
+            if (d instanceof int[] shape) {
                 s.append(Arrays.toString(shape));
             } else {
                 s.append(d);

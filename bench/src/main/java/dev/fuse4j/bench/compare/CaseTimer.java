@@ -17,9 +17,9 @@ final class CaseTimer {
     /** A full call may use at most this share of a measurement's budget, so warm-up and a few reps still fit. */
     private static final double MAX_CALL_SHARE = 0.25;
     /**
-     * Warm-up runs at least this long (within a third of the budget): the JIT needs it for every path. At 1 s the
-     * cpu forward at 1024x1024->1024 was still at half speed when timing began (median 94 GFLOP/s against 190
-     * after 2.5 s), and "stopped getting faster" could not tell: it sat on that plateau for over a second.
+     * Warm-up runs at least this long (within a third of the budget): the JIT needs it for every path, and a call can
+     * sit on a slow plateau for over a second, which "stopped getting faster" alone cannot tell (figures in
+     * docs/performance.md).
      */
     private static final double MIN_WARMUP_SECONDS = 2.5;
     /** Warm-up ends once this many calls in a row have not beaten the best by {@link #IMPROVEMENT}. */

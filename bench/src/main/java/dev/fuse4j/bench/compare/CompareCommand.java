@@ -5,11 +5,13 @@ import dev.fuse4j.BackendStatus;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.bench.cli.CliArgs;
+import dev.fuse4j.bench.cli.ExitCode;
 import dev.fuse4j.bench.peers.BackendLayer;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.Peers;
+import dev.fuse4j.spi.LinearShape;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -47,7 +50,7 @@ public final class CompareCommand {
         this.progress = new Progress(progress);
     }
 
-    /** Runs the command; returns the process exit code (1 when a cross-check failed, 2 for bad options). */
+    /** Runs the command; returns the {@link ExitCode}: FAILED when a cross-check failed, USAGE for bad options. */
     public static int run(String[] args) throws IOException {
         return run(args, System.out, System.err);
     }
@@ -61,26 +64,26 @@ public final class CompareCommand {
             prepareOut(o.out());
             backends = chooseBackends(o);
             peers = choosePeers(o);
-        } catch (dev.fuse4j.bench.CliArgs.HelpRequested h) {
+        } catch (CliArgs.HelpRequested h) {
             out.print(CompareOptions.USAGE);
-            return 0;
+            return ExitCode.OK;
         } catch (IllegalArgumentException | BackendUnavailableException e) {
             err.println("compare: " + e.getMessage());
-            return 2;
+            return ExitCode.USAGE;
         }
         Results r = new CompareCommand(o, err).execute(backends, peers);
         String table = TableFormatter.format(r);
         out.print(table);
         Path json = o.out().resolve("results.json");
         Path html = o.out().resolve("report.html");
-        Files.writeString(json, JsonWriter.write(r), StandardCharsets.UTF_8);
+        Files.writeString(json, ResultsJson.write(r), StandardCharsets.UTF_8);
         Files.writeString(html, HtmlReport.write(r, table), StandardCharsets.UTF_8);
         out.println("wrote " + json + " and " + html);
         if (!r.allChecksPassed()) {
-            err.println("compare: a cross-check failed (see the table); exit status 1");
-            return 1;
+            err.println("compare: a cross-check failed (see the table); exit status " + ExitCode.FAILED);
+            return ExitCode.FAILED;
         }
-        return 0;
+        return ExitCode.OK;
     }
 
     Results execute(List<Backend> backends, List<Peer> peers) {
@@ -100,24 +103,10 @@ public final class CompareCommand {
         List<CrossCheck.Result> results = new ArrayList<>();
         if (options.check()) {
             for (Backend be : checked) {
-                for (Shape s : CrossCheck.SHAPES) {
-                    progress.step("cross-check " + be.name() + " at " + s);
-                    CrossCheck.Result c = CrossCheck.run(be, s, options.p());
-                    if (!c.passed()) {
-                        progress.note("FAILED: " + describe(c));
-                    }
-                    results.add(c);
-                }
+                crossCheck(be.name(), s -> CrossCheck.run(be, s, options.p()), results);
             }
             for (Peer peer : runnable) {
-                for (Shape s : CrossCheck.SHAPES) {
-                    progress.step("cross-check peer " + peer.name() + " at " + s);
-                    CrossCheck.Result c = CrossCheck.runPeer(peer, s, options.p());
-                    if (!c.passed()) {
-                        progress.note("FAILED: " + describe(c));
-                    }
-                    results.add(c);
-                }
+                crossCheck("peer " + peer.name(), s -> CrossCheck.runPeer(peer, s, options.p()), results);
             }
         }
 
@@ -126,13 +115,11 @@ public final class CompareCommand {
         CaseTimer timer = new CaseTimer(options.warmup(), options.reps(), options.budgetSeconds());
         Dropout d = Dropout.train(options.p(), 1234L, 0L);
         List<Results.Timing> timings = new ArrayList<>();
-        for (Shape s : options.shapes()) {
+        for (LinearShape s : options.shapes()) {
             LayerInputs in = LayerInputs.random(s, INPUT_SEED);
             for (Backend be : backends) {
                 progress.step("timing " + be.name() + " at " + s);
-                // OpenCL describes a CPU device as "CPU ..." (PoCL); the cpu backends are the CPU by name.
-                boolean onCpu = be.name().startsWith("cpu") || be.device().startsWith("CPU");
-                timings.add(timeCase(be.name(), false, onCpu, s,
+                timings.add(timeCase(be.name(), false, onHostCpu(be, probe), s,
                         () -> timer.time(in, i -> new BackendLayer(be, i, d), false)));
             }
             for (Peer p : runnable) {
@@ -153,8 +140,21 @@ public final class CompareCommand {
         return new Results(machine, peak, options.p(), options.budgetSeconds(), probe, notes, results, timings);
     }
 
+    /** Cross-checks one backend or peer at every check shape, saying at once when one fails. */
+    private void crossCheck(String who, Function<LinearShape, CrossCheck.Result> check,
+                            List<CrossCheck.Result> results) {
+        for (LinearShape s : CrossCheck.SHAPES) {
+            progress.step("cross-check " + who + " at " + s);
+            CrossCheck.Result c = check.apply(s);
+            if (!c.passed()) {
+                progress.note("FAILED: " + describe(c));
+            }
+            results.add(c);
+        }
+    }
+
     /** Runs one timed case; a backend or peer that throws gets a row saying so, and the run goes on. */
-    private Results.Timing timeCase(String who, boolean peer, boolean onCpu, Shape s,
+    private Results.Timing timeCase(String who, boolean peer, boolean onCpu, LinearShape s,
                                     Supplier<CaseTimer.Measured> timed) {
         try {
             CaseTimer.Measured m = timed.get();
@@ -182,6 +182,11 @@ public final class CompareCommand {
         return c.backend() + " at " + c.shape() + (c.error() != null ? ": " + c.error()
                 : ": " + c.maskDiffers() + " mask elements differ, errors " + c.forwardErrorRatio() + " (forward) and "
                 + c.backwardErrorRatio() + " (backward) of the bound");
+    }
+
+    /** Whether the backend computes on this machine's CPU, so that its fraction of the CPU's peak means something. */
+    private static boolean onHostCpu(Backend be, List<BackendStatus> probe) {
+        return probe.stream().anyMatch(s -> s.name().equals(be.name()) && s.kind() != null && s.kind().isHostCpu());
     }
 
     private static Optional<Backend> oracle(List<BackendStatus> probe) {

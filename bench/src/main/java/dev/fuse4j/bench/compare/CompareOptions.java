@@ -1,19 +1,19 @@
 package dev.fuse4j.bench.compare;
 
-import dev.fuse4j.bench.CliArgs;
-import dev.fuse4j.bench.StandardShapes;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.bench.cli.CliArgs;
+import dev.fuse4j.bench.peers.StandardShapes;
+import dev.fuse4j.spi.LinearShape;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import static dev.fuse4j.bench.CliArgs.list;
-import static dev.fuse4j.bench.CliArgs.parseDouble;
-import static dev.fuse4j.bench.CliArgs.parseInt;
-import static dev.fuse4j.bench.CliArgs.path;
-import static dev.fuse4j.bench.CliArgs.value;
+import static dev.fuse4j.bench.cli.CliArgs.list;
+import static dev.fuse4j.bench.cli.CliArgs.parseDouble;
+import static dev.fuse4j.bench.cli.CliArgs.parseInt;
+import static dev.fuse4j.bench.cli.CliArgs.path;
+import static dev.fuse4j.bench.cli.CliArgs.value;
 
 /**
  * Command-line options of {@code compare}, checked with messages that name the bad value. Backend and peer names
@@ -22,7 +22,7 @@ import static dev.fuse4j.bench.CliArgs.value;
  * @param backends the backends to time; empty means every available one but the scalar oracle
  * @param peers    the peers to time; null means every one that can run here, empty means none
  */
-public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, double budgetSeconds,
+public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int reps, double budgetSeconds,
                              List<String> backends, List<String> peers, Path out, boolean check) {
 
     public static final String USAGE = """
@@ -45,7 +45,7 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
             """;
 
     public static CompareOptions parse(String... args) {
-        List<Shape> shapes = StandardShapes.CPU;
+        List<LinearShape> shapes = StandardShapes.CPU;
         float p = 0.5f;
         int warmup = 2;
         int reps = 7;
@@ -89,18 +89,18 @@ public record CompareOptions(List<Shape> shapes, float p, int warmup, int reps, 
         return new CompareOptions(shapes, p, warmup, reps, budget, backends, peers, out, check);
     }
 
-    private static List<Shape> shapes(String v) {
+    private static List<LinearShape> shapes(String v) {
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "cpu" -> StandardShapes.CPU;
             case "gpu" -> StandardShapes.GPU;
             default -> {
-                List<Shape> out = new ArrayList<>();
+                List<LinearShape> out = new ArrayList<>();
                 for (String one : v.split(",")) {
                     if (one.isBlank()) {
                         continue;
                     }
                     try {
-                        out.add(Shape.parse(one));
+                        out.add(StandardShapes.parse(one));
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("--shapes: '" + one.trim() + "' is not a shape: "
                                 + e.getMessage(), e);

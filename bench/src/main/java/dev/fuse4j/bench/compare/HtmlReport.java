@@ -1,7 +1,10 @@
 package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.BackendStatus;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.bench.report.Html;
+import dev.fuse4j.bench.report.Numbers;
+import dev.fuse4j.bench.report.SvgBarChart;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,24 +14,33 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
-import static dev.fuse4j.bench.compare.SvgBarChart.esc;
-import static dev.fuse4j.bench.compare.TableFormatter.fixed;
+import static dev.fuse4j.bench.report.Html.escape;
+import static dev.fuse4j.bench.report.Numbers.fixed;
 
 /**
  * A run as a self-contained {@code report.html}: charts of forward and backward throughput by shape, the speed-up
  * of each backend over the best peer, the timing table, the cross-checks, and what the probe found. Inline CSS and
- * SVG only, no script and no external resource, so it opens anywhere and can be attached to an issue.
+ * SVG only, no script and no external resource, so it opens anywhere and travels as one file.
  */
 final class HtmlReport {
     /** Colours of the series, given out in order of first appearance so every chart colours a name the same. */
     private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+    private static final String STYLE = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1180px;"
+            + "padding:0 16px;color:#222}\nh1{margin-bottom:4px}h2{margin-top:28px;border-bottom:1px solid #ddd}\n"
+            + "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;text-align:left;"
+            + "border-bottom:1px solid #eee;vertical-align:top}th{background:#f4f4f4}\n"
+            + "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+            + "td.who,td.shape{white-space:nowrap}.range{color:#777;font-size:11px}\n"
+            + ".fail{color:#c00;font-weight:bold}.ok{color:#080}.muted{color:#777}\n"
+            + "pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:11px}\n"
+            + "svg.chart{max-width:100%;height:auto}\n";
 
     private HtmlReport() {
     }
 
     static String write(Results r, String plainTable) {
-        List<Shape> shapes = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::shape)
+        List<LinearShape> shapes = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::shape)
                 .toList()));
         List<String> all = new ArrayList<>(new LinkedHashSet<>(r.timings().stream().map(Results.Timing::who)
                 .toList()));
@@ -40,19 +52,8 @@ final class HtmlReport {
         }
 
         StringBuilder sb = new StringBuilder();
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Fuse4J compare</title>\n")
-                .append("<style>\n")
-                .append("body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;")
-                .append("color:#222}\nh1{margin-bottom:4px}h2{margin-top:28px;border-bottom:1px solid #ddd}\n")
-                .append("table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;text-align:left;")
-                .append("border-bottom:1px solid #eee;vertical-align:top}th{background:#f4f4f4}\n")
-                .append("td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}")
-                .append("td.who,td.shape{white-space:nowrap}.range{color:#777;font-size:11px}\n")
-                .append(".fail{color:#c00;font-weight:bold}.ok{color:#080}.muted{color:#777}\n")
-                .append("pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:11px}\n")
-                .append("svg.chart{max-width:100%;height:auto}\n</style></head><body>\n");
-        sb.append("<h1>Fuse4J compare</h1>\n<p>").append(esc(r.machine())).append("<br>CPU peak: ")
-                .append(esc(r.peak().describe())).append("<br>Dropout p = ").append(r.p())
+        sb.append("<h1>Fuse4J compare</h1>\n<p>").append(escape(r.machine())).append("<br>CPU peak: ")
+                .append(escape(r.peak().describe())).append("<br>Dropout p = ").append(r.p())
                 .append(" in training; median of the timed calls; a forward counts 2&middot;n&middot;in&middot;out")
                 .append(" flops, a backward 4&middot;n&middot;in&middot;out.</p>\n");
         if (r.checks().isEmpty()) {
@@ -77,7 +78,7 @@ final class HtmlReport {
         }
         if (r.anyCapped()) {
             sb.append("<p class=\"muted\">").append(TableFormatter.CAPPED_MARK).append(" Timed on the first rows of ")
-                    .append("the batch only, to fit the budget of ").append(SvgBarChart.tick(r.budgetSeconds()))
+                    .append("the batch only, to fit the budget of ").append(Numbers.plain(r.budgetSeconds()))
                     .append(" s per case; the cost per row, so GFLOP/s, is the same.</p>\n");
         }
 
@@ -87,27 +88,28 @@ final class HtmlReport {
         }
         sb.append("<h2>Backends found</h2>\n<table><tr><th>name</th><th>status</th><th>device or reason</th></tr>\n");
         for (BackendStatus s : r.probe()) {
-            sb.append("<tr><td>").append(esc(s.name())).append("</td><td class=\"")
+            sb.append("<tr><td>").append(escape(s.name())).append("</td><td class=\"")
                     .append(s.available() ? "ok\">available" : "muted\">unavailable").append("</td><td>")
-                    .append(esc(s.available() ? s.device() : s.reason())).append("</td></tr>\n");
+                    .append(escape(s.available() ? s.device() : s.reason())).append("</td></tr>\n");
         }
         sb.append("</table>\n<h2>Peers</h2>\n<table><tr><th>name</th><th>status</th><th>what or why not</th></tr>\n");
         for (Results.PeerNote p : r.peers()) {
-            sb.append("<tr><td>").append(esc(p.name())).append("</td><td class=\"")
+            sb.append("<tr><td>").append(escape(p.name())).append("</td><td class=\"")
                     .append(p.reason() == null ? "ok\">ran" : "muted\">skipped").append("</td><td>")
-                    .append(esc(p.reason() == null ? p.description() : p.reason())).append("</td></tr>\n");
+                    .append(escape(p.reason() == null ? p.description() : p.reason())).append("</td></tr>\n");
         }
-        sb.append("</table>\n<details><summary>The table as printed</summary>\n<pre>").append(esc(plainTable))
-                .append("</pre></details>\n</body></html>\n");
-        return sb.toString();
+        sb.append("</table>\n<details><summary>The table as printed</summary>\n<pre>").append(escape(plainTable))
+                .append("</pre></details>\n");
+        return Html.document("Fuse4J compare", STYLE, sb.toString());
     }
 
     /** One chart of {@code figure} for {@code series} (by name) at every shape. */
-    static String chart(Results r, List<Shape> shapes, List<String> series, Map<String, String> colours,
+    static String chart(Results r, List<LinearShape> shapes, List<String> series, Map<String, String> colours,
                         ToDoubleFunction<Results.Timing> figure, String unit, double reference) {
-        return SvgBarChart.render(shapes.stream().map(Shape::toString).toList(), series, colours, (s, g) -> r.timings()
-                .stream().filter(t -> t.ran() && t.who().equals(series.get(s)) && t.shape().equals(shapes.get(g)))
-                .mapToDouble(figure).findFirst().orElse(Double.NaN), unit, reference);
+        return SvgBarChart.render(shapes.stream().map(LinearShape::toString).toList(), series, colours,
+                (s, g) -> r.timings().stream()
+                        .filter(t -> t.ran() && t.who().equals(series.get(s)) && t.shape().equals(shapes.get(g)))
+                        .mapToDouble(figure).findFirst().orElse(Double.NaN), unit, reference);
     }
 
     private static String timingTable(Results r) {
@@ -118,12 +120,12 @@ final class HtmlReport {
         for (Results.Timing t : r.timings()) {
             boolean failed = r.checkFailed(t.who());
             sb.append("<tr class=\"timing\"><td class=\"who").append(failed ? " fail" : "").append("\">")
-                    .append(t.peer() ? "peer " : "").append(esc(t.who()))
+                    .append(t.peer() ? "peer " : "").append(escape(t.who()))
                     .append(failed ? " " + TableFormatter.FAILED_MARK : "").append("</td><td class=\"shape\">")
-                    .append(esc(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
+                    .append(escape(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
                             + "class=\"muted\">(" + t.rowsTimed() + " rows)</span>" : "").append("</td>");
             if (!t.ran()) {
-                sb.append("<td colspan=\"9\" class=\"fail\">failed: ").append(esc(t.error())).append("</td></tr>\n");
+                sb.append("<td colspan=\"9\" class=\"fail\">failed: ").append(escape(t.error())).append("</td></tr>\n");
                 continue;
             }
             sb.append(num(fixed(t.forwardGflops()))).append(ms(t.forward()))
@@ -145,19 +147,19 @@ final class HtmlReport {
                 + "<th>backward error / bound</th><th>result</th></tr>\n");
         for (CrossCheck.Result c : r.checks()) {
             sb.append("<tr class=\"check\"><td class=\"who\">").append(c.peer() ? "peer " : "")
-                    .append(esc(c.backend())).append("</td><td class=\"shape\">")
-                    .append(esc(c.shape().toString())).append("</td>")
+                    .append(escape(c.backend())).append("</td><td class=\"shape\">")
+                    .append(escape(c.shape().toString())).append("</td>")
                     .append(num(c.maskDiffers() + " / " + c.maskElements()))
                     .append(num(String.format(Locale.ROOT, "%.3f", c.forwardErrorRatio())))
                     .append(num(c.peer() ? "\u2013" : String.format(Locale.ROOT, "%.3f", c.backwardErrorRatio())))
                     .append(c.passed() ? "<td class=\"ok\">ok</td>" : "<td class=\"fail\">FAILED"
-                            + (c.error() == null ? "" : ": " + esc(c.error())) + "</td>").append("</tr>\n");
+                            + (c.error() == null ? "" : ": " + escape(c.error())) + "</td>").append("</tr>\n");
         }
         return sb.append("</table>\n").toString();
     }
 
     private static String num(String v) {
-        return "<td class=\"num\">" + esc(v) + "</td>";
+        return "<td class=\"num\">" + escape(v) + "</td>";
     }
 
     /** The median, and the range under it in small print. */

@@ -1,7 +1,7 @@
 package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.BackendStatus;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.List;
 import java.util.OptionalDouble;
@@ -21,10 +21,10 @@ record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeco
      * fraction of the measured CPU peak means something. {@code error} is null unless the case threw, in which
      * case the stats are null.
      */
-    record Timing(String who, boolean peer, boolean onCpu, Shape shape, int rowsTimed, Stats forward, Stats backward,
-                  String error) {
+    record Timing(String who, boolean peer, boolean onCpu, LinearShape shape, int rowsTimed, Stats forward,
+                  Stats backward, String error) {
 
-        static Timing failed(String who, boolean peer, boolean onCpu, Shape shape, String error) {
+        static Timing failed(String who, boolean peer, boolean onCpu, LinearShape shape, String error) {
             return new Timing(who, peer, onCpu, shape, 0, null, null, error);
         }
 
@@ -37,8 +37,8 @@ record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeco
             return ran() && rowsTimed < shape.n();
         }
 
-        private Shape timedShape() {
-            return new Shape(rowsTimed, shape.in(), shape.out());
+        private LinearShape timedShape() {
+            return new LinearShape(rowsTimed, shape.in(), shape.out());
         }
 
         double forwardGflops() {
@@ -62,16 +62,16 @@ record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeco
     }
 
     /** The fastest peer's forward GFLOP/s at a shape, if any peer ran there. */
-    OptionalDouble bestPeerForward(Shape s) {
+    OptionalDouble bestPeerForward(LinearShape s) {
         return best(s, Timing::forwardGflops);
     }
 
     /** The fastest peer's backward GFLOP/s at a shape, if any peer ran there. */
-    OptionalDouble bestPeerBackward(Shape s) {
+    OptionalDouble bestPeerBackward(LinearShape s) {
         return best(s, Timing::backwardGflops);
     }
 
-    private OptionalDouble best(Shape s, ToDoubleFunction<Timing> figure) {
+    private OptionalDouble best(LinearShape s, ToDoubleFunction<Timing> figure) {
         return timings.stream().filter(t -> t.peer() && t.ran() && t.shape().equals(s)).mapToDouble(figure)
                 .filter(Double::isFinite).max();
     }

@@ -4,6 +4,8 @@ import dev.fuse4j.BackendStatus;
 
 import java.util.Locale;
 
+import static dev.fuse4j.bench.report.Numbers.fixed;
+
 /** The plain-text view of a run: backends, peers, cross-checks, and the timing table. */
 final class TableFormatter {
     /** Marks a row whose backend failed a cross-check. */
@@ -69,14 +71,6 @@ final class TableFormatter {
                     + " trusted\n");
         }
         return sb.toString();
-    }
-
-    /** Figures with a sensible number of digits for their size. */
-    static String fixed(double v) {
-        if (!Double.isFinite(v)) {
-            return "-";
-        }
-        return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f" : Math.abs(v) >= 10 ? "%.1f" : "%.2f", v);
     }
 
     private static String ratio(double v) {

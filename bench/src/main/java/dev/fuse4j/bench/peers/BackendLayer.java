@@ -3,7 +3,7 @@ package dev.fuse4j.bench.peers;
 import dev.fuse4j.Backend;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.Tensor;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 
 /**
  * A Fuse4J backend's fused layer as a {@link PreparedLayer}: inputs uploaded once, each call makes its output on
@@ -21,7 +21,7 @@ public final class BackendLayer implements PreparedLayer {
     public BackendLayer(Backend backend, LayerInputs in, Dropout d) {
         this.backend = backend;
         this.d = d;
-        Shape s = in.shape();
+        LinearShape s = in.shape();
         Tensor tx = null, tw = null, tb = null;
         try {
             tx = backend.tensor(in.x(), s.n(), s.in());

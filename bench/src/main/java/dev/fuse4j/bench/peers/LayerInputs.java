@@ -1,6 +1,6 @@
 package dev.fuse4j.bench.peers;
 
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -10,7 +10,7 @@ import java.util.Random;
  * {@code dy [n, out]}, row-major float32. Every backend and peer of one run gets the same ones, so their outputs
  * are comparable.
  */
-public record LayerInputs(Shape shape, float[] x, float[] w, float[] b, float[] dy) {
+public record LayerInputs(LinearShape shape, float[] x, float[] w, float[] b, float[] dy) {
 
     public LayerInputs {
         int n = shape.n(), in = shape.in(), out = shape.out();
@@ -24,7 +24,7 @@ public record LayerInputs(Shape shape, float[] x, float[] w, float[] b, float[] 
      * Gaussian inputs scaled as a freshly initialised layer would be ({@code w ~ N(0, 1/in)}), so that about half
      * of the pre-activations are positive and the ReLU and the mask both matter.
      */
-    public static LayerInputs random(Shape s, long seed) {
+    public static LayerInputs random(LinearShape s, long seed) {
         Random r = new Random(seed);
         float[] x = gaussian(r, s.n() * s.in(), 1);
         float[] w = gaussian(r, s.out() * s.in(), 1 / Math.sqrt(s.in()));
@@ -44,7 +44,7 @@ public record LayerInputs(Shape shape, float[] x, float[] w, float[] b, float[] 
         if (rows == shape.n()) {
             return this;
         }
-        Shape s = new Shape(rows, shape.in(), shape.out());
+        LinearShape s = new LinearShape(rows, shape.in(), shape.out());
         return new LayerInputs(s, Arrays.copyOf(x, rows * shape.in()), w, b, Arrays.copyOf(dy, rows * shape.out()));
     }
 

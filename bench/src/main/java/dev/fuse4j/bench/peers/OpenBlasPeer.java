@@ -1,8 +1,7 @@
 package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Dropout;
-import dev.fuse4j.PhiloxMask;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.spi.LinearShape;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.NativeBLAS;
 
@@ -83,64 +82,24 @@ public final class OpenBlasPeer implements Peer {
         if (reason != null) {
             throw new IllegalStateException("openblas peer unavailable: " + reason);
         }
-        return new PreparedLayer() {
-            private float[] y;
-
-            @Override
-            public void forward() {
-                y = forwardOf(in, d);
-            }
-
-            @Override
-            public void backward() {
-                if (y == null) {
-                    forward();
-                }
-                backwardOf(in, y, d);
-            }
-
-            @Override
-            public float[] output() {
-                return y.clone();
-            }
-
-            @Override
-            public void close() {
-                y = null;
-            }
-        };
+        return new HostLayer(() -> forwardOf(in, d), y -> backwardOf(in, y, d));
     }
 
     private float[] forwardOf(LayerInputs in, Dropout d) {
-        Shape s = in.shape();
+        LinearShape s = in.shape();
         int n = s.n(), cin = s.in(), out = s.out();
         float[] z = new float[n * out];
         // Row-major z[n×out] = x[n×in]·wᵀ is column-major zᵀ[out×n] = w(col-major in×out)ᵀ · xᵀ(col-major in×n).
         blas.sgemm("T", "N", out, n, cin, 1f, in.w(), cin, in.x(), cin, 0f, z, out);
-        float scale = d.scale();
-        float[] b = in.b();
-        PhiloxMask mask = new PhiloxMask(d);
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < out; j++) {
-                int e = i * out + j;
-                float v = z[e] + b[j];
-                z[e] = mask.keep(e) && v > 0f ? v * scale : 0f;
-            }
-        }
+        PlainLayer.epilogue(z, in.b(), n, out, d);
         return z;
     }
 
     private float[][] backwardOf(LayerInputs in, float[] y, Dropout d) {
-        Shape s = in.shape();
+        LinearShape s = in.shape();
         int n = s.n(), cin = s.in(), out = s.out();
-        float scale = d.scale();
-        float[] dy = in.dy();
-        float[] dz = new float[n * out];
-        float[] db = new float[out];
-        for (int e = 0; e < dz.length; e++) {
-            dz[e] = y[e] > 0f ? dy[e] * scale : 0f;
-            db[e % out] += dz[e];
-        }
+        float[] dz = PlainLayer.dz(y, in.dy(), d);
+        float[] db = PlainLayer.biasGradient(dz, n, out);
         float[] dx = new float[n * cin];
         float[] dw = new float[out * cin];
         // dx[n×in] = dz[n×out]·w[out×in]; column-major: dxᵀ = wᵀ·dzᵀ.

@@ -17,9 +17,9 @@ final class HistoryCsv {
     private HistoryCsv() {
     }
 
-    static void write(Path file, List<TrainCommand.Epoch> rows) throws IOException {
+    static void write(Path file, List<Epoch> rows) throws IOException {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        for (TrainCommand.Epoch e : rows) {
+        for (Epoch e : rows) {
             sb.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f%n", e.run(), e.epoch(),
                     e.runningLoss(), e.runningAccuracy(), e.trainLoss(), e.trainAccuracy(), e.valLoss(),
                     e.valAccuracy(), e.seconds()));
@@ -32,7 +32,7 @@ final class HistoryCsv {
     }
 
     /** Every row of the file; none when it is missing. */
-    static List<TrainCommand.Epoch> read(Path file) throws IOException {
+    static List<Epoch> read(Path file) throws IOException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -43,7 +43,7 @@ final class HistoryCsv {
             throw new IOException(file + " is not a history this version writes: its first line should be "
                     + HEADER);
         }
-        List<TrainCommand.Epoch> rows = new ArrayList<>();
+        List<Epoch> rows = new ArrayList<>();
         for (int i = 1; i < lines.size(); i++) {
             String[] f = lines.get(i).split(",");
             if (f.length != 9) {
@@ -55,7 +55,7 @@ final class HistoryCsv {
                 for (int k = 0; k < 7; k++) {
                     v[k] = Double.parseDouble(f[k + 2]);
                 }
-                rows.add(new TrainCommand.Epoch(f[0], Integer.parseInt(f[1]), v[0], v[1], v[2], v[3], v[4], v[5],
+                rows.add(new Epoch(f[0], Integer.parseInt(f[1]), v[0], v[1], v[2], v[3], v[4], v[5],
                         v[6]));
             } catch (NumberFormatException e) {
                 throw new IOException(file + " line " + (i + 1) + " holds a number that is not one: "

@@ -1,7 +1,7 @@
 package dev.fuse4j.bench.train;
 
 import dev.fuse4j.Activation;
-import dev.fuse4j.bench.CliArgs;
+import dev.fuse4j.bench.cli.CliArgs;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import static dev.fuse4j.bench.CliArgs.parseDouble;
-import static dev.fuse4j.bench.CliArgs.parseInt;
-import static dev.fuse4j.bench.CliArgs.parseLong;
-import static dev.fuse4j.bench.CliArgs.path;
-import static dev.fuse4j.bench.CliArgs.value;
+import static dev.fuse4j.bench.cli.CliArgs.parseDouble;
+import static dev.fuse4j.bench.cli.CliArgs.parseInt;
+import static dev.fuse4j.bench.cli.CliArgs.parseLong;
+import static dev.fuse4j.bench.cli.CliArgs.path;
+import static dev.fuse4j.bench.cli.CliArgs.value;
 
 /**
  * Command-line options of {@code train}, checked with messages that name the bad value.

@@ -1,5 +1,7 @@
 package dev.fuse4j.bench.train;
 
+import dev.fuse4j.bench.report.SvgLineChart;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,29 +17,29 @@ final class TrainingPlot {
     private TrainingPlot() {
     }
 
-    static void write(Path file, List<TrainCommand.Epoch> history, String title) throws IOException {
-        List<LossCurvePlot.Series> loss = new ArrayList<>();
-        List<LossCurvePlot.Series> accuracy = new ArrayList<>();
-        for (String run : history.stream().map(TrainCommand.Epoch::run).distinct().toList()) {
-            List<TrainCommand.Epoch> rows = history.stream().filter(e -> e.run().equals(run)).toList();
-            loss.add(series("training loss, " + run, rows, TrainCommand.Epoch::trainLoss, false));
-            loss.add(series("validation loss, " + run, rows, TrainCommand.Epoch::valLoss, true));
+    static void write(Path file, List<Epoch> history, String title) throws IOException {
+        List<SvgLineChart.Series> loss = new ArrayList<>();
+        List<SvgLineChart.Series> accuracy = new ArrayList<>();
+        for (String run : history.stream().map(Epoch::run).distinct().toList()) {
+            List<Epoch> rows = history.stream().filter(e -> e.run().equals(run)).toList();
+            loss.add(series("training loss, " + run, rows, Epoch::trainLoss, false));
+            loss.add(series("validation loss, " + run, rows, Epoch::valLoss, true));
             accuracy.add(series("training accuracy, " + run, rows, e -> 100 * e.trainAccuracy(), false));
             accuracy.add(series("validation accuracy, " + run, rows, e -> 100 * e.valAccuracy(), true));
         }
-        LossCurvePlot.write(file, title, List.of(new LossCurvePlot.Panel("cross-entropy loss", loss),
-                new LossCurvePlot.Panel("accuracy (%)", accuracy)));
+        SvgLineChart.write(file, title, List.of(new SvgLineChart.Panel("cross-entropy loss", loss),
+                new SvgLineChart.Panel("accuracy (%)", accuracy)));
     }
 
     /** Values placed by epoch number (a missing epoch is a gap), as the plot puts value {@code i} at epoch i + 1. */
-    private static LossCurvePlot.Series series(String name, List<TrainCommand.Epoch> rows,
-                                               ToDoubleFunction<TrainCommand.Epoch> value, boolean dashed) {
-        int last = rows.stream().mapToInt(TrainCommand.Epoch::epoch).max().orElse(0);
+    private static SvgLineChart.Series series(String name, List<Epoch> rows,
+                                               ToDoubleFunction<Epoch> value, boolean dashed) {
+        int last = rows.stream().mapToInt(Epoch::epoch).max().orElse(0);
         double[] v = new double[last];
         java.util.Arrays.fill(v, Double.NaN);
-        for (TrainCommand.Epoch e : rows) {
+        for (Epoch e : rows) {
             v[e.epoch() - 1] = value.applyAsDouble(e);
         }
-        return new LossCurvePlot.Series(name, v, dashed);
+        return new SvgLineChart.Series(name, v, dashed);
     }
 }

@@ -1,6 +1,7 @@
 package dev.fuse4j.bench.compare;
 
-import dev.fuse4j.bench.StandardShapes;
+import dev.fuse4j.bench.peers.StandardShapes;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ class CompareOptionsTest {
     void optionsAreParsed() {
         CompareOptions o = CompareOptions.parse("--shapes", "2x3x4, 5x6->7", "--p", "0.25", "--reps", "3", "--peers",
                 "none", "--backends", "cpu,opencl:0", "--no-check", "--budget", "2.5", "--warmup", "0", "--out", "x/y");
-        assertEquals(List.of(new StandardShapes.Shape(2, 3, 4), new StandardShapes.Shape(5, 6, 7)), o.shapes());
+        assertEquals(List.of(new LinearShape(2, 3, 4), new LinearShape(5, 6, 7)), o.shapes());
         assertEquals(0.25f, o.p());
         assertEquals(3, o.reps());
         assertEquals(0, o.warmup());

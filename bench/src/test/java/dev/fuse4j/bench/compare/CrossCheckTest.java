@@ -2,11 +2,11 @@ package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
-import dev.fuse4j.bench.StandardShapes.Shape;
 import dev.fuse4j.bench.peers.LayerInputs;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.PlainJavaPeer;
 import dev.fuse4j.bench.peers.PreparedLayer;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,7 +18,7 @@ class CrossCheckTest {
 
     @Test
     void theScalarOracleAndThePlainPeerPass() {
-        for (Shape s : CrossCheck.SHAPES) {
+        for (LinearShape s : CrossCheck.SHAPES) {
             CrossCheck.Result b = CrossCheck.run(Backends.get("cpu-scalar"), s, 0.5f);
             assertTrue(b.passed(), b.toString());
             CrossCheck.Result p = CrossCheck.runPeer(new PlainJavaPeer(), s, 0.5f);
@@ -28,7 +28,7 @@ class CrossCheckTest {
 
     @Test
     void aPeerThatIsSlightlyOffOrKeepsDroppedElementsFails() {
-        Shape s = new Shape(17, 33, 65);
+        LinearShape s = new LinearShape(17, 33, 65);
         CrossCheck.Result off = CrossCheck.runPeer(new Skewed(1e-3f, false), s, 0.5f);
         assertFalse(off.passed(), off.toString());
         assertTrue(off.forwardErrorRatio() > 1, off.toString());
@@ -39,7 +39,7 @@ class CrossCheckTest {
 
     @Test
     void aPeerThatThrowsFailsWithTheReason() {
-        CrossCheck.Result r = CrossCheck.runPeer(new Skewed(Float.NaN, false), new Shape(2, 3, 4), 0.5f);
+        CrossCheck.Result r = CrossCheck.runPeer(new Skewed(Float.NaN, false), new LinearShape(2, 3, 4), 0.5f);
         assertFalse(r.passed());
         assertEquals("java.lang.IllegalStateException: broken on purpose", r.error());
     }

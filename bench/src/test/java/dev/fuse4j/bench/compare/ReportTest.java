@@ -3,7 +3,8 @@ package dev.fuse4j.bench.compare;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fuse4j.BackendStatus;
-import dev.fuse4j.bench.StandardShapes.Shape;
+import dev.fuse4j.bench.report.SvgBarChart;
+import dev.fuse4j.spi.LinearShape;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The table, the JSON and the HTML report with its SVG charts, on a hand-made run whose figures are known. */
 class ReportTest {
-    private static final Shape A = new Shape(10, 100, 50);   // 2·10·100·50 = 100 000 flops
-    private static final Shape B = new Shape(20, 100, 50);   // 200 000 flops
+    private static final LinearShape A = new LinearShape(10, 100, 50);   // 2·10·100·50 = 100 000 flops
+    private static final LinearShape B = new LinearShape(20, 100, 50);   // 200 000 flops
     /** A backend name with every character HTML and JSON must escape. */
     static final String ODD = "odd<&>\"'\\name";
 
@@ -77,7 +78,7 @@ class ReportTest {
 
     @Test
     void jsonParsesBackWithEveryRowAndDerivedFigure() throws Exception {
-        JsonNode j = new ObjectMapper().readTree(JsonWriter.write(sample(false)));
+        JsonNode j = new ObjectMapper().readTree(ResultsJson.write(sample(false)));
         assertEquals("test machine <2 cores>", j.get("machine").asText());
         assertEquals(200, j.get("peakGflops").asDouble(), 1e-9);
         assertEquals(3, j.get("backends").size());
@@ -106,8 +107,8 @@ class ReportTest {
         JsonNode failed = timings.get(4);
         assertTrue(failed.get("forwardGflops").isNull());
         assertTrue(failed.get("error").asText().contains("out of <memory>"));
-        assertFalse(new ObjectMapper().readTree(JsonWriter.write(sample(true))).get("allChecksPassed").asBoolean());
-        assertTrue(new ObjectMapper().readTree(JsonWriter.write(sample(true))).get("timings").get(0)
+        assertFalse(new ObjectMapper().readTree(ResultsJson.write(sample(true))).get("allChecksPassed").asBoolean());
+        assertTrue(new ObjectMapper().readTree(ResultsJson.write(sample(true))).get("timings").get(0)
                 .get("crossCheckFailed").asBoolean());
     }
 
@@ -162,14 +163,6 @@ class ReportTest {
         assertTrue(html.contains("(5 rows)"), "the capped peer says on how many rows it ran");
         assertFalse(html.contains("<script") || html.contains("src=") || html.contains("href=")
                 || html.contains("@import"), "no script and no external resource");
-    }
-
-    @Test
-    void niceAxisCeilings() {
-        assertEquals(1, SvgBarChart.niceCeiling(0));
-        assertEquals(100, SvgBarChart.niceCeiling(100));
-        assertEquals(250, SvgBarChart.niceCeiling(201));
-        assertEquals(0.5, SvgBarChart.niceCeiling(0.31), 1e-12);
     }
 
     private record Bar(String series, String group, double value, double height) {

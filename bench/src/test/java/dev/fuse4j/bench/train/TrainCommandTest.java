@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The train command end to end on the CPU backend: small synthetic IDX files, and Fashion-MNIST when installed. */
@@ -78,6 +79,7 @@ class TrainCommandTest {
         assertEquals(0, straight.code, straight.err);
         assertTrue(straight.out.contains("backend cpu"), straight.out);
         assertTrue(straight.out.contains("epoch   4/4"), straight.out);
+        assertFalse(straight.err.contains("not closed"), "an epoch after the first leaked tensors: " + straight.err);
         List<String[]> h = history(straightOut);
         assertEquals(8, h.size(), "4 epochs of each run");
         assertEquals("dropout 0.3", h.get(0)[0]);

@@ -1,7 +1,7 @@
-package dev.fuse4j.bench.train;
+package dev.fuse4j.bench.report;
 
-import dev.fuse4j.bench.train.LossCurvePlot.Panel;
-import dev.fuse4j.bench.train.LossCurvePlot.Series;
+import dev.fuse4j.bench.report.SvgLineChart.Panel;
+import dev.fuse4j.bench.report.SvgLineChart.Series;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class LossCurvePlotTest {
+class SvgLineChartTest {
     private static final double[] TRAIN = {2.31, 1.2, 0.8, 0.61, 0.5, 0.44};
     private static final double[] VAL = {2.0, 1.3, 1.05, 1.0, 1.02, 1.1};
 
@@ -96,7 +96,7 @@ class LossCurvePlotTest {
 
     @Test
     void pointsSitWhereTheAxesSayTheirValuesAre() throws Exception {
-        Document d = parse(LossCurvePlot.svg("loss", "cross-entropy", List.of(new Series("train", TRAIN, false),
+        Document d = parse(SvgLineChart.svg("loss", "cross-entropy", List.of(new Series("train", TRAIN, false),
                 new Series("validation", VAL, true))));
         Element root = d.getDocumentElement();
         assertEquals("svg", root.getTagName());
@@ -122,7 +122,7 @@ class LossCurvePlotTest {
 
     @Test
     void seriesOfDifferentLengthsShareTheEpochAxis() throws Exception {
-        Element root = parse(LossCurvePlot.svg("t", "loss", List.of(new Series("long", new double[] {5, 4, 3, 2, 1,
+        Element root = parse(SvgLineChart.svg("t", "loss", List.of(new Series("long", new double[] {5, 4, 3, 2, 1,
                 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0}, false), new Series("short", new double[] {3, 1}, true))))
                 .getDocumentElement();
         Axes axes = Axes.of(root);
@@ -139,7 +139,7 @@ class LossCurvePlotTest {
     @Test
     void nonFiniteValuesBreakTheLineAndStayOffTheAxis() throws Exception {
         double[] v = {Double.NaN, 1, 2, Double.NaN, 3, Double.POSITIVE_INFINITY, 4, 5, Double.NEGATIVE_INFINITY};
-        Element root = parse(LossCurvePlot.svg("t", "y", List.of(new Series("s", v, false),
+        Element root = parse(SvgLineChart.svg("t", "y", List.of(new Series("s", v, false),
                 new Series("nothing yet", new double[] {Double.NaN, Double.NaN}, true),
                 new Series("empty", new double[0], false)))).getDocumentElement();
         List<Element> runs = lines(root, 0);
@@ -163,14 +163,14 @@ class LossCurvePlotTest {
         assertTrue(axes.yRange()[1] <= 10, "infinity does not stretch the axis: " + axes.yRange()[1]);
         String text = root.getTextContent();
         assertTrue(text.contains("nothing yet") && text.contains("empty"), "every series is in the legend");
-        assertFalse(LossCurvePlot.svg("t", "y", List.of(new Series("s", v, false))).contains("NaN"));
+        assertFalse(SvgLineChart.svg("t", "y", List.of(new Series("s", v, false))).contains("NaN"));
     }
 
     @Test
     void textIsEscapedAndSurvivesTheParser() throws Exception {
         String title = "loss <&> \"curves\" 'quoted'";
         String name = "val <b>&amp;</b> \u0001 \uD83D\uDE00 \uD800 ü";
-        String svg = LossCurvePlot.svg(title, "y < 1 & y > 0", List.of(new Series(name, new double[] {1, 2}, true)));
+        String svg = SvgLineChart.svg(title, "y < 1 & y > 0", List.of(new Series(name, new double[] {1, 2}, true)));
         assertFalse(svg.contains("<b>") || svg.contains("<&>") || svg.contains("\u0001"), svg);
         Element root = parse(svg).getDocumentElement();
         assertEquals(title, elements(root, "title").get(0).getTextContent());
@@ -190,7 +190,7 @@ class LossCurvePlotTest {
                 Series.of("validation loss (no dropout)", VAL));
         assertFalse(series.get(0).dashed());
         assertTrue(series.get(1).dashed());
-        Element root = parse(LossCurvePlot.svg("t", "loss", series)).getDocumentElement();
+        Element root = parse(SvgLineChart.svg("t", "loss", series)).getDocumentElement();
         String[] stroke = new String[4];
         String[] dash = new String[4];
         for (int s = 0; s < 4; s++) {
@@ -217,10 +217,10 @@ class LossCurvePlotTest {
 
     @Test
     void stylesStayDistinctWhateverTheNames() {
-        assertEquals(LossCurvePlot.runKey("training loss, dropout 0.5"), LossCurvePlot.runKey("validation loss, "
+        assertEquals(SvgLineChart.runKey("training loss, dropout 0.5"), SvgLineChart.runKey("validation loss, "
                 + "dropout 0.5"));
-        assertEquals(LossCurvePlot.runKey("Train (Adam)"), LossCurvePlot.runKey("val (adam)"));
-        assertNotEquals(LossCurvePlot.runKey("interval loss"), LossCurvePlot.runKey("loss"),
+        assertEquals(SvgLineChart.runKey("Train (Adam)"), SvgLineChart.runKey("val (adam)"));
+        assertNotEquals(SvgLineChart.runKey("interval loss"), SvgLineChart.runKey("loss"),
                 "only whole words mark a role");
         assertFalse(Series.of("interval", new double[0]).dashed());
         assertTrue(Series.of("test accuracy", new double[0]).dashed());
@@ -233,7 +233,7 @@ class LossCurvePlotTest {
             series.add(new Series("val " + run, VAL, true));
             series.add(new Series(run, VAL, false));
         }
-        String[][] styles = LossCurvePlot.styles(series);
+        String[][] styles = SvgLineChart.styles(series);
         Set<String> seen = new HashSet<>();
         for (String[] s : styles) {
             assertTrue(seen.add(s[0] + " " + s[1]), "colour and dash " + s[0] + " " + s[1] + " used twice");
@@ -248,33 +248,33 @@ class LossCurvePlotTest {
 
     @Test
     void epochAndValueTicksAreRound() throws Exception {
-        assertEquals(List.of(1), LossCurvePlot.epochTicks(1));
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), LossCurvePlot.epochTicks(10));
-        assertEquals(List.of(1, 5, 10, 15, 20, 25), LossCurvePlot.epochTicks(25));
-        assertEquals(List.of(1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100), LossCurvePlot.epochTicks(100));
-        assertEquals(List.of(1, 200, 400, 600, 800, 1000, 1200), LossCurvePlot.epochTicks(1234));
+        assertEquals(List.of(1), SvgLineChart.epochTicks(1));
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), SvgLineChart.epochTicks(10));
+        assertEquals(List.of(1, 5, 10, 15, 20, 25), SvgLineChart.epochTicks(25));
+        assertEquals(List.of(1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100), SvgLineChart.epochTicks(100));
+        assertEquals(List.of(1, 200, 400, 600, 800, 1000, 1200), SvgLineChart.epochTicks(1234));
 
-        double[] t = LossCurvePlot.niceTicks(0.23, 2.31);
+        double[] t = SvgLineChart.niceTicks(0.23, 2.31);
         assertTrue(t[0] <= 0.23 && t[t.length - 1] >= 2.31);
         assertEquals(0.5, t[1] - t[0], 1e-12);
-        double[] flat = LossCurvePlot.niceTicks(1, 1);
+        double[] flat = SvgLineChart.niceTicks(1, 1);
         assertTrue(flat[0] < 1 && flat[flat.length - 1] > 1, "a flat series still gets a range");
-        double[] bigFlat = LossCurvePlot.niceTicks(1e6, 1e6);
+        double[] bigFlat = SvgLineChart.niceTicks(1e6, 1e6);
         assertTrue(bigFlat[0] < 1e6 && bigFlat[bigFlat.length - 1] > 1e6);
 
-        Element root = parse(LossCurvePlot.svg("t", "y", List.of(new Series("s", new double[] {-0.3, 0.1, 0.3},
+        Element root = parse(SvgLineChart.svg("t", "y", List.of(new Series("s", new double[] {-0.3, 0.1, 0.3},
                 false)))).getDocumentElement();
         List<String> labels = elements(root, "text").stream().filter(e -> e.getAttribute("text-anchor").equals("end"))
                 .map(Element::getTextContent).toList();
         assertEquals(List.of("-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2", "0.3"), labels,
                 "one decimal for steps of 0.1, and zero is not -0.0");
-        double[] huge = LossCurvePlot.niceTicks(-1e308, 1e308);
+        double[] huge = SvgLineChart.niceTicks(-1e308, 1e308);
         assertTrue(huge.length >= 2, "values at the ends of the double range do not break the ticks");
     }
 
     @Test
     void aSingleEpochIsADotInTheMiddle() throws Exception {
-        Element root = parse(LossCurvePlot.svg("t", "loss", List.of(new Series("s", new double[] {0.7}, false))))
+        Element root = parse(SvgLineChart.svg("t", "loss", List.of(new Series("s", new double[] {0.7}, false))))
                 .getDocumentElement();
         assertEquals(1, points(lines(root, 0).get(0)).length);
         Element dot = elements(root, "circle").get(0);
@@ -287,7 +287,7 @@ class LossCurvePlotTest {
     void lossAndAccuracyPanelsSitSideBySide() throws Exception {
         double[] acc = {0.6, 0.7, 0.8, 0.85, 0.87, 0.88};
         double[] valAcc = {0.62, 0.71, 0.78, 0.8, 0.81, 0.8};
-        String svg = LossCurvePlot.svg("dropout 0.5", List.of(
+        String svg = SvgLineChart.svg("dropout 0.5", List.of(
                 new Panel("loss", List.of(Series.of("train loss", TRAIN), Series.of("validation loss", VAL))),
                 new Panel("accuracy", List.of(Series.of("train accuracy", acc), Series.of("validation accuracy",
                         valAcc)))));
@@ -312,19 +312,19 @@ class LossCurvePlotTest {
                 lines(panels.get(1), 0).get(0).getAttribute("stroke"), "a run keeps its colour across panels");
         String text = root.getTextContent();
         assertTrue(text.contains("loss") && text.contains("accuracy") && text.contains("validation accuracy"));
-        assertThrows(IllegalArgumentException.class, () -> LossCurvePlot.svg("t", List.of()));
+        assertThrows(IllegalArgumentException.class, () -> SvgLineChart.svg("t", List.of()));
     }
 
     @Test
     void writeSavesTheSameSvgAsUtf8(@TempDir Path dir) throws Exception {
         List<Series> series = List.of(new Series("Verlust – ü", TRAIN, false));
         Path one = dir.resolve("one.svg");
-        LossCurvePlot.write(one, "Titel", "Verlust", series);
-        assertEquals(LossCurvePlot.svg("Titel", "Verlust", series), Files.readString(one, StandardCharsets.UTF_8));
+        SvgLineChart.write(one, "Titel", "Verlust", series);
+        assertEquals(SvgLineChart.svg("Titel", "Verlust", series), Files.readString(one, StandardCharsets.UTF_8));
         Path two = dir.resolve("two.svg");
         List<Panel> panels = List.of(new Panel("a", series), new Panel("b", series));
-        LossCurvePlot.write(two, "Titel", panels);
-        assertArrayEquals(LossCurvePlot.svg("Titel", panels).getBytes(StandardCharsets.UTF_8), Files.readAllBytes(two));
+        SvgLineChart.write(two, "Titel", panels);
+        assertArrayEquals(SvgLineChart.svg("Titel", panels).getBytes(StandardCharsets.UTF_8), Files.readAllBytes(two));
         assertTrue(parse(Files.readString(two)).getDocumentElement().getTextContent().contains("Verlust – ü"));
     }
 

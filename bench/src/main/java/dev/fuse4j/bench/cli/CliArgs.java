@@ -1,4 +1,4 @@
-package dev.fuse4j.bench;
+package dev.fuse4j.bench.cli;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;

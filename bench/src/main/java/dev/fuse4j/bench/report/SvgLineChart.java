@@ -1,6 +1,4 @@
-package dev.fuse4j.bench.train;
-
-import dev.fuse4j.bench.Xml;
+package dev.fuse4j.bench.report;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +14,7 @@ import java.util.function.DoubleUnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * A self-contained SVG line chart of per-epoch curves: epochs on x (from 1), the values on y, axis ticks and
+ * A self-contained SVG line chart of per-epoch series: epochs on x (from 1), the values on y, axis ticks and
  * labels, a title and a legend. One panel, or several side by side (loss and accuracy, say).
  *
  * <p>Styles: series whose names differ only in the words "train", "training", "validation", "val" or "test"
@@ -26,7 +24,7 @@ import java.util.regex.Pattern;
  * (training solid, validation dashed by convention; {@link Series#of} infers it from the name). A non-finite
  * value breaks its line; a point with no finite neighbour is drawn as a dot.
  */
-public final class LossCurvePlot {
+public final class SvgLineChart {
     private static final int LEFT = 70;
     private static final int PLOT_W = 460;
     private static final int PLOT_H = 340;
@@ -43,7 +41,7 @@ public final class LossCurvePlot {
     private static final Pattern ROLE_WORDS = Pattern.compile("(?i)\\b(training|train|validation|val|test)\\b");
     private static final Pattern HELD_OUT = Pattern.compile("(?i)\\b(validation|val|test|eval)\\b");
 
-    private LossCurvePlot() {
+    private SvgLineChart() {
     }
 
     /** One curve: {@code values[i]} belongs to epoch {@code i + 1}; the array is copied. */

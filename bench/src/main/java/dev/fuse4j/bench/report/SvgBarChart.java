@@ -1,7 +1,5 @@
-package dev.fuse4j.bench.compare;
+package dev.fuse4j.bench.report;
 
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -11,13 +9,14 @@ import java.util.Map;
  * proportional to the values on a linear axis from zero, the value printed above each bar so the small ones stay
  * readable. Nothing external: the report must open from a file on a machine with no network.
  */
-final class SvgBarChart {
+public final class SvgBarChart {
     /** Values the chart shows: {@code value(series, group)}, NaN where there is no bar. */
-    interface Values {
+    public interface Values {
         double value(int series, int group);
     }
 
-    static final int PLOT_HEIGHT = 260;
+    /** Height of the plot area in pixels: a bar at the axis's top value is this tall. */
+    public static final int PLOT_HEIGHT = 260;
     private static final int TOP = 28;
     private static final int LEFT = 64;
     private static final int BAR = 22;
@@ -37,7 +36,7 @@ final class SvgBarChart {
      * @param unit      the axis label
      * @param reference a value to draw a dashed line at (1 for speed-ups), or NaN for none
      */
-    static String render(List<String> groups, List<String> series, Map<String, String> colours, Values values,
+    public static String render(List<String> groups, List<String> series, Map<String, String> colours, Values values,
                          String unit, double reference) {
         double max = Double.isFinite(reference) ? reference : 0;
         for (int s = 0; s < series.size(); s++) {
@@ -67,7 +66,7 @@ final class SvgBarChart {
             double y = base - PLOT_HEIGHT * i / 5.0;
             sb.append(fmt("<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
                             + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>%n", LEFT,
-                    plotRight, y, y, i == 0 ? "#888" : "#e4e4e4", LEFT - 6, y + 4, tick(v)));
+                    plotRight, y, y, i == 0 ? "#888" : "#e4e4e4", LEFT - 6, y + 4, Numbers.plain(v)));
         }
         for (int g = 0; g < groups.size(); g++) {
             int gx = LEFT + g * groupWidth + 2 * GAP;
@@ -82,11 +81,11 @@ final class SvgBarChart {
                 String name = series.get(s);
                 sb.append(fmt("<rect class=\"bar\" data-series=\"%s\" data-group=\"%s\" data-value=\"%s\" x=\"%d\" "
                                 + "y=\"%.2f\" width=\"%d\" height=\"%.2f\" fill=\"%s\"><title>%s at %s: %s %s</title>"
-                                + "</rect>%n", esc(name), esc(groups.get(g)), JsonWriter.num(v), x, base - h, BAR, h,
-                        colours.getOrDefault(name, "#888"), esc(name), esc(groups.get(g)), TableFormatter.fixed(v),
+                                + "</rect>%n", esc(name), esc(groups.get(g)), Json.number(v), x, base - h, BAR, h,
+                        colours.getOrDefault(name, "#888"), esc(name), esc(groups.get(g)), Numbers.fixed(v),
                         esc(unit)));
                 sb.append(fmt("<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\" fill=\"#222\">%s"
-                        + "</text>%n", x + BAR / 2, base - h - 3, TableFormatter.fixed(v)));
+                        + "</text>%n", x + BAR / 2, base - h - 3, Numbers.fixed(v)));
                 drawn++;
             }
             int labelX = LEFT + g * groupWidth + groupWidth / 2;
@@ -101,7 +100,7 @@ final class SvgBarChart {
             double y = base - PLOT_HEIGHT * reference / axisMax;
             sb.append(fmt("<line class=\"reference\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
                     + "stroke-dasharray=\"5,4\"/><text x=\"%d\" y=\"%.1f\" fill=\"#c00\">%s</text>%n", LEFT, plotRight,
-                    y, y, plotRight + 2, y + 4, tick(reference) + "\u00d7"));
+                    y, y, plotRight + 2, y + 4, Numbers.plain(reference) + "\u00d7"));
         }
         for (int s = 0; s < series.size(); s++) {
             int y = TOP + 18 * s;
@@ -127,13 +126,8 @@ final class SvgBarChart {
         return 10 * p;
     }
 
-    /** An axis label without trailing zeros: 40, 0.5, 2.5. */
-    static String tick(double v) {
-        return BigDecimal.valueOf(v).round(new MathContext(6)).stripTrailingZeros().toPlainString();
-    }
-
-    static String esc(String s) {
-        return dev.fuse4j.bench.Xml.escape(s);
+    private static String esc(String s) {
+        return Xml.escape(s);
     }
 
     private static String fmt(String format, Object... args) {

@@ -1,4 +1,4 @@
-package dev.fuse4j.bench;
+package dev.fuse4j.bench.report;
 
 /** Text for XML, HTML and SVG documents. */
 public final class Xml {

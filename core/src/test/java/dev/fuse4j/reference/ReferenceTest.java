@@ -1,0 +1,129 @@
+package dev.fuse4j.reference;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import dev.fuse4j.Philox;
+import dev.fuse4j.PhiloxMask;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The reference on cases worked by hand, and the contract code of core judged by it. */
+class ReferenceTest {
+
+    @Test
+    void scaleAndThresholdComeFromP() {
+        assertEquals(4.0 / 3, Reference.scale(Dropout.train(0.25f, 0, 0)));
+        assertEquals(9.999997615814777, Reference.scale(Dropout.train(0.9f, 0, 0)), 1e-12); // 0.9f < 0.9
+        assertEquals(0.0, Reference.scale(Dropout.train(1f, 0, 0)));
+        assertEquals(1.0, Reference.scale(Dropout.eval()));
+        assertEquals(15099494L << 8, Reference.threshold(Dropout.train(0.9f, 0, 0)));
+        assertEquals(1L << 32, Reference.threshold(Dropout.train(1f, 0, 0)));
+    }
+
+    @Test
+    void maskDrawsTheWordsOfTheContractCounter() {
+        Dropout d = Dropout.train(0.5f, 0x1122334455667788L, 0x99AABBCCDDEEFF00L).withElementBase(17);
+        boolean[] keep = Reference.mask(2, 3, d);
+        for (int e = 0; e < keep.length; e++) {
+            long element = 17 + e;
+            int[] words = Philox.philox4x32_10(new int[] {(int) (element >>> 2), 0, 0xDDEEFF00, 0x99AABBCC},
+                    new int[] {0x55667788, 0x11223344});
+            assertEquals(Integer.toUnsignedLong(words[(int) (element & 3)]) >= 1L << 31, keep[e], "element " + e);
+        }
+        for (boolean k : Reference.mask(3, 3, Dropout.eval())) {
+            assertTrue(k);
+        }
+        for (boolean k : Reference.mask(3, 3, Dropout.train(1f, 5, 6))) {
+            assertFalse(k);
+        }
+    }
+
+    /** Philox.keep and PhiloxMask, which the scalar paths use, draw the reference's mask at p away from 0.5. */
+    @Test
+    void theHostMaskCodeDrawsTheReferenceMask() {
+        for (float p : new float[] {0.1f, 0.25f, 0.5f, 0.9f}) {
+            Dropout d = Dropout.train(p, -3L, 1L << 35).withElementBase(5);
+            boolean[] keep = Reference.mask(13, 11, d);
+            PhiloxMask m = new PhiloxMask(d);
+            for (int e = 0; e < keep.length; e++) {
+                assertEquals(keep[e], Philox.keep(e, d), "Philox.keep, element " + e + ", p " + p);
+                assertEquals(keep[e], m.keep(e), "PhiloxMask, element " + e + ", p " + p);
+            }
+        }
+    }
+
+    @Test
+    void forwardOfASmallLayer() {
+        float[] x = {1, 2};
+        float[] w = {3, 4, -5, 6};
+        float[] b = {0.5f, -8};
+        Reference.Forward f = Reference.forward(x, w, b, 1, 2, 2, Activation.relu(), Dropout.eval());
+        assertArrayEquals(new double[] {11.5, -1}, f.z().value());
+        assertArrayEquals(new double[] {11.5, 0}, f.y().value());
+        // magnitudes 0.5 + 3 + 8 and 8 + 5 + 12, three terms each
+        assertArrayEquals(new double[] {2 * 3 * Reference.U * 11.5, 2 * 3 * Reference.U * 25}, f.z().bound());
+        Reference.Forward none = Reference.forward(x, w, b, 1, 2, 2, Activation.relu(), Dropout.train(1f, 1, 1));
+        assertArrayEquals(new double[] {0, 0}, none.y().value());
+        assertArrayEquals(new double[] {0, 0}, none.y().bound(), "dropped elements must be exactly 0");
+    }
+
+    @Test
+    void activationsAndTheirSlopes() {
+        assertEquals(0.8411919906082768, Reference.activation(Activation.gelu(), 1.0), 1e-15); // gelu(1), tanh form
+        assertEquals(-0.2, Reference.activation(Activation.leakyRelu(0.1f), -2.0), 1e-7);
+        assertEquals(0.0, Reference.activation(Activation.relu(), -2.0));
+        for (Activation act : new Activation[] {Activation.gelu(), Activation.leakyRelu(0.1f), Activation.relu(),
+            Activation.identity()}) {
+            for (double z : new double[] {-2.5, -0.3, 0.7, 1.4, 3}) {
+                double h = 1e-6;
+                double slope = (Reference.activation(act, z + h) - Reference.activation(act, z - h)) / (2 * h);
+                assertEquals(slope, Reference.derivative(act, z), 1e-6, act + " at " + z);
+            }
+        }
+    }
+
+    @Test
+    void backwardOfASmallLayer() {
+        float[] x = {1, 2, 3, 4};
+        float[] w = {1, 1};
+        float[] y = {3, 7};
+        float[] dy = {1, 2};
+        boolean[] keep = {true, true};
+        Reference.Backward g = Reference.backward(dy, x, w, y, null, keep, 2, 2, 1, Activation.relu(),
+                Dropout.eval());
+        assertArrayEquals(new double[] {1, 1, 2, 2}, g.dx().value());
+        assertArrayEquals(new double[] {7, 10}, g.dw().value());
+        assertArrayEquals(new double[] {3}, g.db().value());
+        assertArrayEquals(new double[] {2 * 3 * Reference.U * 7, 2 * 3 * Reference.U * 10}, g.dw().bound());
+    }
+
+    @Test
+    void expectedJudgesErrorsAgainstTheirBounds() {
+        Expected e = new Expected(new double[] {1, 0, 2}, new double[] {0.5, 0, 1});
+        assertEquals(0.0, e.worstRatio(new float[] {1, 0, 2}));
+        assertEquals(0.5, e.worstRatio(new float[] {1.25f, 0, 2.5f}));
+        assertEquals(Double.POSITIVE_INFINITY, e.worstRatio(new float[] {1, 1e-30f, 2}));
+        assertTrue(Double.isNaN(e.worstRatio(new float[] {Float.NaN, 0, 2})));
+        assertEquals(-1, e.firstViolation(new float[] {1.5f, 0, 1}));
+        assertEquals(2, e.firstViolation(new float[] {1, 0, 3.5f}));
+        assertEquals(0, e.firstViolation(new float[] {Float.NaN, 0, 2}));
+    }
+
+    @Test
+    void nanAndInfinitiesMustBeMatchedExactly() {
+        double inf = Double.POSITIVE_INFINITY;
+        // NaN, -Inf, and relu(-Inf) = 0, whose bound is infinite because an infinity was among its terms
+        Expected e = new Expected(new double[] {Double.NaN, -inf, 0}, new double[] {Double.NaN, inf, inf});
+        assertEquals(-1, e.firstViolation(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 0}));
+        assertEquals(0.0, e.worstRatio(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 0}));
+        assertEquals(0, e.firstViolation(new float[] {0, Float.NEGATIVE_INFINITY, 0}), "NaN became 0");
+        assertEquals(1, e.firstViolation(new float[] {Float.NaN, -3e38f, 0}), "-Inf became finite");
+        assertEquals(2, e.firstViolation(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 1e-3f}),
+                "an infinite bound does not excuse a wrong value");
+        assertEquals(Double.POSITIVE_INFINITY, e.worstRatio(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 5}));
+    }
+}

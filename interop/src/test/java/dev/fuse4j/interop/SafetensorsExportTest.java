@@ -1,0 +1,140 @@
+package dev.fuse4j.interop;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.fuse4j.Backends;
+import dev.fuse4j.Tensor;
+import dev.fuse4j.nn.Parameter;
+import dev.fuse4j.nn.Sequential;
+import dev.fuse4j.nn.export.ModelExport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The safetensors file read back by a parser of its own (Gson for the header, the raw bytes for the data), as a
+ * loader in another framework would: every parameter by its name, with its shape, bit for bit.
+ */
+class SafetensorsExportTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyParameterComesBackBitForBitUnderItsName() throws IOException {
+        try (Sequential model = TrainedModels.everyActivation(Backends.get("cpu"))) {
+            Path file = dir.resolve("model.safetensors");
+            long live = Tensor.liveCount();
+            ModelExport.safetensors(model, file);
+            assertEquals(live, Tensor.liveCount(), "export must not leave tensors behind");
+
+            byte[] all = Files.readAllBytes(file);
+            ByteBuffer le = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+            long headerLength = le.getLong(0);
+            assertTrue(headerLength > 0 && 8 + headerLength <= all.length, "header length " + headerLength);
+            assertEquals(0, headerLength % 8, "the data should start 8-byte aligned");
+            int dataStart = (int) (8 + headerLength);
+            JsonObject header = JsonParser.parseString(
+                    new String(all, 8, (int) headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
+
+            JsonObject meta = header.getAsJsonObject("__metadata__");
+            assertEquals("pt", meta.get("format").getAsString());
+            assertEquals(model.describe(), meta.get("fuse4j.architecture").getAsString());
+            assertEquals("torch.nn.Sequential(collections.OrderedDict(["
+                    + "('layer0', torch.nn.Linear(20, 16)), ('layer0_act', torch.nn.ReLU()), "
+                    + "('layer0_dropout', torch.nn.Dropout(p=0.2)), "
+                    + "('layer1', torch.nn.Linear(16, 16)), ('layer1_act', torch.nn.LeakyReLU(negative_slope=0.2)), "
+                    + "('layer1_dropout', torch.nn.Dropout(p=0.2)), "
+                    + "('layer2', torch.nn.Linear(16, 16)), ('layer2_act', torch.nn.GELU(approximate='tanh')), "
+                    + "('layer2_dropout', torch.nn.Dropout(p=0.2)), "
+                    + "('layer3', torch.nn.Linear(16, 16)), ('layer3_dropout', torch.nn.Dropout(p=0.1)), "
+                    + "('layer4', torch.nn.Linear(16, 5))]))", meta.get("pytorch.module").getAsString());
+
+            Map<String, Parameter> params = model.parameters().stream()
+                    .collect(Collectors.toMap(Parameter::name, p -> p));
+            Set<String> names = new TreeSet<>(header.keySet());
+            names.remove("__metadata__");
+            assertEquals(new TreeSet<>(params.keySet()), names, "the tensors must be the model's parameters");
+            assertTrue(names.containsAll(List.of("layer0.weight", "layer0.bias", "layer4.weight", "layer4.bias")));
+
+            List<long[]> ranges = new ArrayList<>();
+            for (String name : names) {
+                JsonObject t = header.getAsJsonObject(name);
+                Parameter p = params.get(name);
+                assertEquals("F32", t.get("dtype").getAsString(), name);
+                assertArrayEquals(p.shape(), ints(t.getAsJsonArray("shape")), name + " shape");
+                long[] range = Arrays.stream(ints(t.getAsJsonArray("data_offsets"))).asLongStream().toArray();
+                float[] expected = p.value().toArray();
+                assertEquals((long) expected.length * Float.BYTES, range[1] - range[0], name + " byte range");
+                for (int i = 0; i < expected.length; i++) {
+                    int bits = le.getInt(dataStart + (int) range[0] + i * Float.BYTES);
+                    if (bits != Float.floatToRawIntBits(expected[i])) {
+                        throw new AssertionError(name + "[" + i + "] reads back as " + Float.intBitsToFloat(bits)
+                                + " but the model holds " + expected[i]);
+                    }
+                }
+                ranges.add(range);
+            }
+            // The byte ranges tile the data exactly: no gaps, no overlaps, nothing after the last one.
+            ranges.sort(Comparator.comparingLong(r -> r[0]));
+            long end = 0;
+            for (long[] r : ranges) {
+                assertEquals(end, r[0], "byte ranges must be contiguous");
+                end = r[1];
+            }
+            assertEquals(all.length - dataStart, end, "the data must end with the last tensor");
+        }
+    }
+
+    @Test
+    void aSingleLinearLayerExportsIntoNewDirectoriesAsAnOrdinaryFile() throws IOException {
+        try (Sequential model = Sequential.builder(Backends.get("cpu-scalar"), 3, 1).linear(2).build()) {
+            Path file = dir.resolve("sub/dir/linear.safetensors");
+            ModelExport.safetensors(model, file);
+            byte[] all = Files.readAllBytes(file);
+            long headerLength = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            JsonObject header = JsonParser.parseString(
+                    new String(all, 8, (int) headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
+            assertEquals("torch.nn.Sequential(collections.OrderedDict([('layer0', torch.nn.Linear(3, 2))]))",
+                    header.getAsJsonObject("__metadata__").get("pytorch.module").getAsString());
+            assertEquals(8 + headerLength + 4 * (3 * 2 + 2), all.length);
+            // Readable by whoever may read any new file here (the umask decides), not private to the writer.
+            Path plain = Files.writeString(file.resolveSibling("plain.txt"), "");
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
+            try (Stream<Path> left = Files.list(file.getParent())) {
+                assertEquals(List.of("linear.safetensors", "plain.txt"),
+                        left.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary file may remain");
+            }
+        }
+    }
+
+    private static int[] ints(JsonArray a) {
+        int[] v = new int[a.size()];
+        int i = 0;
+        for (JsonElement e : a) {
+            v[i++] = e.getAsInt();
+        }
+        return v;
+    }
+}
