@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Backward of a batch tall enough, with outputs small enough, that the dw launch splits K even on a 2-compute-unit
- * CPU device (a 3×4 dw is one 4×4 tile; PoCL then gets 4 slices of 1252 rows), so the split and the slice sums
+ * CPU device (a 3×4 dw is one tile; PoCL then gets 4 slices of 1280 rows), so the split and the slice sums
  * are tested wherever the suite runs.
  */
 class SplitKBackwardTest {

@@ -27,8 +27,8 @@ class PtxIsCurrentTest {
     @Test
     void recordedSourceHashMatchesTheSources() throws Exception {
         String recorded = Files.readString(RES.resolve("fuse4j.ptx.sources.sha256")).trim();
-        assertEquals(recorded, sourcesHash(), "fuse4j.ptx is stale against fuse4j.cu, fuse4j_common.h, the nvcc "
-                + "flags or make-ptx: " + FIX);
+        assertEquals(recorded, sourcesHash(), "fuse4j.ptx is stale against fuse4j.cu, fused_linear.cu, "
+                + "fuse4j_common.h, elementwise.h, the nvcc flags or make-ptx: " + FIX);
     }
 
     @Test
@@ -64,7 +64,9 @@ class PtxIsCurrentTest {
     static String sourcesHash() throws IOException, NoSuchAlgorithmException {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         sha.update(Files.readAllBytes(CUDA.resolve("fuse4j.cu")));
+        sha.update(Files.readAllBytes(CUDA.resolve("fused_linear.cu")));
         sha.update(Files.readAllBytes(RES.resolve("fuse4j_common.h")));
+        sha.update(Files.readAllBytes(RES.resolve("elementwise.h")));
         sha.update(Files.readAllBytes(CUDA.resolve("nvcc-flags")));
         sha.update(Files.readAllBytes(MAKE_PTX));
         return HexFormat.of().formatHex(sha.digest());
