@@ -4,9 +4,9 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.contract.Required;
 import org.jocl.cl_event;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +44,7 @@ class QueuedWorkTest {
     @BeforeAll
     static void openOwnDevice() {
         ClDiscovery d = ClDiscovery.run();
-        Assumptions.assumeTrue(d.unavailableReason() == null, () -> "no OpenCL device: " + d.unavailableReason());
+        Required.assume("opencl", d.unavailableReason() == null, "no OpenCL device: " + d.unavailableReason());
         // A device of its own: holding its queue must not stall other tests.
         dev = new ClDevice(d.devices().get(0));
         backend = new OpenClBackend("opencl:0 (queue test)", dev);
