@@ -1,13 +1,15 @@
 /*
  * Runs fuse4j.cu's kernels on the host (through cuda_host_shim.h) against a float64 reference of DESIGN.md's
  * formulas, on shapes that break naive tiling: sizes of 1, odd sizes, one past a tile, widths not divisible by 4
- * (the scalar load, store and two-Philox-block paths), K split across slices. Exit status 0 when all pass; every
- * failure is printed with its case and element. Built and run by CudaKernelsOnHostTest wherever g++ exists.
+ * (the scalar load, store and two-Philox-block paths), K split across slices. The mask and dz it expects are its
+ * own, not the header's (a wrong counter word or slope in fuse4j_common.h must fail here). Exit status 0 when all
+ * pass; every failure is printed with its case and element. Built and run by CudaKernelsOnHostTest.
  */
 #include "cuda_host_shim.h"
 
 #include "fuse4j.cu"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -79,29 +81,75 @@ void expect(bool ok, const std::string &what) {
     }
 }
 
-/* |got - ref| within the contract's bound 2*K*2^-24*magnitude, plus room for the activation's own rounding. */
+/*
+ * |got - ref| within the contract's bound 2*K*2^-24*magnitude, plus room for the activation's own rounding; a NaN
+ * or infinite reference must come out as the same NaN or infinity, and a finite one whose terms were not all
+ * finite (relu(-Inf) = 0, a dropped element) exactly.
+ */
 void near(double got, double ref, int k, double magnitude, const std::string &what) {
     double bound = 2.0 * std::max(k, 1) * std::ldexp(1.0, -24) * magnitude + 4e-7 * std::fabs(ref) + 1e-30;
+    if (!std::isfinite(ref) || !std::isfinite(bound)) {
+        expect(std::isnan(ref) ? std::isnan(got) : got == ref, what + ": got " + std::to_string(got) + ", want "
+                + std::to_string(ref));
+        return;
+    }
     expect(std::fabs(got - ref) <= bound, what + ": got " + std::to_string(got) + ", want " + std::to_string(ref)
             + " (bound " + std::to_string(bound) + ")");
+}
+
+/* Philox4x32-10 on counter c under key (k0, k1), from Random123's published round constants and key increments. */
+void philox_reference(uint32_t c[4], uint32_t k0, uint32_t k1) {
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = uint64_t(0xD2511F53u) * c[0];
+        uint64_t p1 = uint64_t(0xCD9E8D57u) * c[2];
+        uint32_t next[4] = {uint32_t(p1 >> 32) ^ c[1] ^ k0, uint32_t(p1), uint32_t(p0 >> 32) ^ c[3] ^ k1, uint32_t(p0)};
+        std::copy(next, next + 4, c);
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+}
+
+/*
+ * DESIGN.md's keep(e): word e mod 4 of Philox on counter (lo32(e/4), hi32(e/4), lo32(offset), hi32(offset)) under
+ * key (lo32(seed), hi32(seed)), kept when at least floor(p * 2^32).
+ */
+bool keep_reference(unsigned long long e, unsigned long long seed, unsigned long long offset,
+                    unsigned long long threshold) {
+    uint32_t c[4] = {uint32_t(e >> 2), uint32_t(e >> 34), uint32_t(offset), uint32_t(offset >> 32)};
+    philox_reference(c, uint32_t(seed), uint32_t(seed >> 32));
+    return c[e & 3] >= threshold;
+}
+
+double gelu_grad_reference(double z) {
+    double t = std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z));
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3 * 0.044715 * z * z);
+}
+
+/* dz of DESIGN.md in double: ReLU and leaky ReLU read the mask and slope off the sign of y, the others the mask. */
+double dz_reference(int act, double alpha, double s, double dy, double y, double z, bool kept) {
+    switch (act) {
+    case F4J_RELU: return y > 0 ? dy * s : 0.0;
+    case F4J_LEAKY_RELU: return y > 0 ? dy * s : y < 0 ? alpha * dy * s : 0.0;
+    case F4J_GELU: return kept ? dy * s * gelu_grad_reference(z) : 0.0;
+    default: return kept ? dy * s : 0.0;
+    }
 }
 
 struct Drop {
     int training;
     float p;
     unsigned long long seed, offset;
+    unsigned long long base = 0; /* element base: the call is a slice of a larger batch */
     unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
     float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
-    unsigned s0() const { return (unsigned)seed; }
-    unsigned s1() const { return (unsigned)(seed >> 32); }
-    unsigned o0() const { return (unsigned)offset; }
-    unsigned o1() const { return (unsigned)(offset >> 32); }
-    int keep(unsigned long long e) const { return f4j_keep(e, training, threshold(), s0(), s1(), o0(), o1()); }
+    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase}; }
+    /* Whether element e of the call (element base not yet added) is kept. */
+    int keep(unsigned long long e) const { return !training || keep_reference(base + e, seed, offset, threshold()); }
 };
 
 double activate(int act, double alpha, double z) {
     switch (act) {
-    case F4J_RELU: return std::max(z, 0.0);
+    case F4J_RELU: return std::isnan(z) ? z : std::max(z, 0.0);
     case F4J_LEAKY_RELU: return z > 0 ? z : alpha * z;
     case F4J_GELU: return 0.5 * z * (1.0 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z)));
     default: return z;
@@ -113,19 +161,29 @@ std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
             + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
 }
 
-/* Forward then backward of one case; the backward GEMMs with K split into `slices` when > 1. */
-void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng) {
-    const std::string name = label(n, in, out, act, d, slices);
+/*
+ * Forward then backward of one case; the backward GEMMs with K split into `slices` when > 1. With `nonFinite`,
+ * NaN and infinities are planted in x, w, b and dy (n >= 7, in >= 5, out >= 9): they must come out as in float64.
+ */
+void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng,
+                 bool nonFinite = false) {
+    const std::string name = label(n, in, out, act, d, slices) + (nonFinite ? " non-finite" : "");
     Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out);
     fill(x, rng, 1.0f);
     fill(w, rng, 1.0f / std::sqrt((float)in));
     fill(b, rng, 0.5f);
+    if (nonFinite) {
+        x[size_t(1) * in + 2] = NAN;
+        x[size_t(3) * in] = INFINITY;
+        w[size_t(5) * in + 4] = -INFINITY;
+        b[7] = -INFINITY;
+        b[8] = INFINITY;
+    }
     const unsigned long long thr = d.threshold();
     const float s = d.scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, in, x.p, w.p, y.p, b.p, z.p, 1, nullptr, nullptr, nullptr, out, act, alpha, s,
-                     d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
     });
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
@@ -142,17 +200,27 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         }
     }
 
-    /* Backward from dy, with dz formed the kernels' way in float: what the GEMMs must sum. */
+    /*
+     * Backward from dy against dz in double. The kernels form dz in float32 in one or two roundings, which the sums'
+     * bounds cover with K + 2 terms; GELU's float32 derivative is good to about 1e-6 * |dy * s|, carried into the
+     * magnitude as 9 * |dy * s| per kept element (2 * 9 * 2^-24 is about 1.07e-6).
+     */
     Buf dy(size_t(n) * out), dx(size_t(n) * in), dw(size_t(out) * in), db(out);
     fill(dy, rng, 1.0f);
-    std::vector<float> dz(size_t(n) * out);
+    if (nonFinite) {
+        dy[0] = NAN;
+        dy[size_t(2) * out + 3] = INFINITY;
+        dy[size_t(6) * out + 8] = -INFINITY;
+    }
+    std::vector<double> dz(size_t(n) * out), slack(size_t(n) * out);
     for (size_t e = 0; e < dz.size(); e++) {
-        dz[e] = f4j_dz(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+        dz[e] = dz_reference(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+        slack[e] = act == F4J_GELU && d.keep(e) ? 9.0 * std::fabs(dy[e] * s) : 0.0;
     }
     const float *zp = act == F4J_GELU ? z.p : nullptr;
-    auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, float *, const float *,
-                                      float *, int, const float *, const float *, const float *, int, int, float,
-                                      float, int, unsigned long long, unsigned, unsigned, unsigned, unsigned),
+    auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
+                                      float *, int, float, float, int, unsigned long long, unsigned long long,
+                                      unsigned long long, unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
         int count = (k + chunk - 1) / chunk;
@@ -160,12 +228,12 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         float *target = count > 1 ? partial.p : dst.p;
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
-            kernel(m, nn, k, chunk, nullptr, src, target, nullptr, nullptr, 0, dy.p, y.p, zp, out, act, alpha, s,
-                   d.training, thr, d.s0(), d.s1(), d.o0(), d.o1());
+            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, s, d.training, thr, d.seed, d.offset,
+                   d.base);
         });
         if (count > 1) {
             long long len = (long long)m * nn;
-            launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { reduce_slices(count, len, partial.p, dst.p); });
+            launch(dim3{unsigned((len + 255) / 256), 1, 1}, 256, [&] { sum_slices(count, len, partial.p, dst.p); });
         }
     };
     product(gemm_dx, n, in, out, w.p, dx);
@@ -174,50 +242,71 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     int chunks = (n + rows - 1) / rows;
     Buf partial(size_t(chunks) * out);
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
-        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.s0(), d.s1(), d.o0(),
-                  d.o1());
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
     });
-    launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { reduce_slices(chunks, out, partial.p, db.p); });
+    launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
 
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < in; k++) {
             double r = 0, mag = 0;
             for (int j = 0; j < out; j++) {
-                double t = (double)dz[size_t(i) * out + j] * w[size_t(j) * in + k];
+                double t = dz[size_t(i) * out + j] * w[size_t(j) * in + k];
                 r += t;
-                mag += std::fabs(t);
+                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(w[size_t(j) * in + k]);
             }
-            near(dx[size_t(i) * in + k], r, out, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
+            near(dx[size_t(i) * in + k], r, out + 2, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
         }
     }
     for (int j = 0; j < out; j++) {
         for (int k = 0; k < in; k++) {
             double r = 0, mag = 0;
             for (int i = 0; i < n; i++) {
-                double t = (double)dz[size_t(i) * out + j] * x[size_t(i) * in + k];
+                double t = dz[size_t(i) * out + j] * x[size_t(i) * in + k];
                 r += t;
-                mag += std::fabs(t);
+                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(x[size_t(i) * in + k]);
             }
-            near(dw[size_t(j) * in + k], r, n, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
+            near(dw[size_t(j) * in + k], r, n + 2, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
         }
         double r = 0, mag = 0;
         for (int i = 0; i < n; i++) {
             r += dz[size_t(i) * out + j];
-            mag += std::fabs(dz[size_t(i) * out + j]);
+            mag += std::fabs(dz[size_t(i) * out + j]) + slack[size_t(i) * out + j];
         }
-        near(db[j], r, n, mag, name + " db[" + std::to_string(j) + "]");
+        near(db[j], r, n + 2, mag, name + " db[" + std::to_string(j) + "]");
+    }
+}
+
+/* Forward without a z output (zout null) writes the same y as forward that stores z. */
+void check_forward_without_z(int n, int in, int out, const Drop &d, std::mt19937 &rng) {
+    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out), y2(size_t(n) * out);
+    fill(x, rng, 1.0f);
+    fill(w, rng, 1.0f);
+    fill(b, rng, 0.5f);
+    dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(), d.seed,
+                     d.offset, d.base);
+    });
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(),
+                     d.seed, d.offset, d.base);
+    });
+    for (size_t e = 0; e < y.n; e++) {
+        expect(y2[e] == y[e], "forward without z at " + std::to_string(e));
     }
 }
 
 void check_mask(long long total, const Drop &d) {
     Buf m(total);
-    launch(dim3{unsigned((total + 4 * 256 - 1) / (4 * 256)), 1, 1}, 256, [&] {
-        dropout_mask(total, m.p, d.training, d.threshold(), d.s0(), d.s1(), d.o0(), d.o1());
+    long long blocks = ((long long)(d.base & 3) + total + 3) / 4; /* Philox blocks the elements touch */
+    launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
+        dropout_mask(total, m.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base);
     });
+    const std::string name = "mask of " + std::to_string(total) + " from " + std::to_string(d.base);
     for (long long e = 0; e < total; e++) {
-        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), "mask of " + std::to_string(total) + " at " + std::to_string(e));
+        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), name + " at " + std::to_string(e));
     }
-    expect(m[total] == -12345.0f || (total & 3) == 0, "mask of " + std::to_string(total) + " wrote past its end");
+    expect(m[total] == -12345.0f || (total & 3) == 0, name + " wrote past its end");
 }
 
 void check_philox_known_answers() {
@@ -226,6 +315,15 @@ void check_philox_known_answers() {
     uint4 c = f4j_philox4x32_10(make_uint4(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u), 0xa4093822u,
                                 0x299f31d0u);
     expect(c.x == 0xd16cfe09u && c.y == 0x94fdccebu && c.z == 0x5001e420u && c.w == 0x24126ea1u, "philox pi");
+    /* The check's own Philox, which the masks are judged by, on the same answers. */
+    uint32_t zeros[4] = {0, 0, 0, 0};
+    philox_reference(zeros, 0, 0);
+    expect(zeros[0] == 0x6627e8d5u && zeros[1] == 0xe169c58du && zeros[2] == 0xbc57ac4cu && zeros[3] == 0x9b00dbd8u,
+           "reference philox zeros");
+    uint32_t pi[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u};
+    philox_reference(pi, 0xa4093822u, 0x299f31d0u);
+    expect(pi[0] == 0xd16cfe09u && pi[1] == 0x94fdccebu && pi[2] == 0x5001e420u && pi[3] == 0x24126ea1u,
+           "reference philox pi");
 }
 
 void check_cross_entropy(std::mt19937 &rng) {
@@ -305,6 +403,20 @@ int main() {
     check_layer(600, 20, 12, F4J_GELU, 0.0f, half, 3, rng);
     check_layer(300, 36, 140, F4J_IDENTITY, 0.0f, half, 4, rng);
     check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, eval, 5, rng);
+    /* Slices of a larger batch: an element base that is and is not a multiple of 4, and one past 2^32. */
+    for (unsigned long long base : {7ULL * 9, 12ULL * 9, (1ULL << 32) + 5}) {
+        for (int act = 0; act < 4; act++) {
+            check_layer(5, 13, 9, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half.at(base), 1, rng);
+        }
+        check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
+        check_mask(1029, half.at(base));
+    }
+    check_forward_without_z(9, 21, 130, half, rng);
+    for (int act = 0; act < 4; act++) {
+        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half, 1, rng, true);
+        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, eval, 1, rng, true);
+    }
+    check_layer(600, 13, 11, F4J_RELU, 0.0f, half, 3, rng, true);
     for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {
         check_mask(total, half);
     }

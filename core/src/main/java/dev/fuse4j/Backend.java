@@ -83,4 +83,12 @@ public interface Backend {
      */
     void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                   float weightDecay, long step);
+
+    /**
+     * Waits until all work this backend has queued is done, and throws for the first call whose queued work
+     * failed. Calls of a GPU backend return once their work is queued and only reads to the host wait, so code
+     * that times calls waits here; a backend that runs each call to its end returns at once.
+     */
+    default void synchronize() {
+    }
 }

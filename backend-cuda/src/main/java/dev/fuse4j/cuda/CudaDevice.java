@@ -1,100 +1,94 @@
 package dev.fuse4j.cuda;
 
+import dev.fuse4j.kernels.GpuDevice;
+import dev.fuse4j.kernels.QueuedCalls;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.Arrays;
-import java.util.HashMap;
+import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
+import static jcuda.driver.CUevent_flags.CU_EVENT_DISABLE_TIMING;
+import static jcuda.driver.CUstream_flags.CU_STREAM_NON_BLOCKING;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventQuery;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-import static jcuda.driver.JCudaDriver.cuMemsetD32;
-import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
-import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
 
 /**
- * One CUDA device in use: its primary context (made current on whichever thread calls), the PTX module loaded
- * once through the driver's JIT, and the kernels. Every driver call goes through {@link #check}, which turns a
- * CUresult into a message naming the call and the device.
+ * One CUDA device in use: its primary context (made current on whichever thread calls), its one stream, the record
+ * of the work queued on it, buffers and transfers, and the kernels loaded for it. A call queues its work under
+ * {@code calls.queue(...)} and returns; the stream runs it in order, so work sees the results of all work queued
+ * before it, and a buffer handed back to the pool while queued work still uses it is safe to hand out again: its
+ * next user is queued behind that work. Only a read to the host waits. Every driver call goes through a check
+ * that turns a CUresult into a message naming the call and the device.
  */
-final class CudaDevice {
-    static final String PTX = "/dev/fuse4j/kernels/fuse4j.ptx";
-    private static final String[] KERNELS = {"gemm_forward", "gemm_dx", "gemm_dw", "bias_grad", "reduce_slices",
-        "dropout_mask", "softmax_xent_rows", "sum2", "sgd_step", "adam_step"};
+final class CudaDevice implements GpuDevice<CUdeviceptr> {
+    /** Idle events kept for reuse: one is recorded per queued command. */
+    private static final int IDLE_EVENTS = 256;
 
     final String name;
     final CudaDriver.DeviceInfo info;
     final String description;
+    final CUstream stream = new CUstream();
+    final QueuedCalls<CUevent> calls;
+    final CudaModuleCache modules;
     private final CUcontext context = new CUcontext();
-    private final Map<String, CUfunction> functions = new HashMap<>();
     /** Up to a quarter of the device's memory (at most 4 GiB) of freed buffers is kept for reuse. */
     private final DeviceMemoryPool pool;
-    /** Bound to kernel arguments a call does not use. */
-    final CUdeviceptr unused;
     /** Rounded size of every live or pooled buffer, for returning it to the right bucket. */
-    private final Map<CUdeviceptr, Long> sizes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<CUdeviceptr, Long> sizes = new ConcurrentHashMap<>();
+    private final ArrayDeque<CUevent> idleEvents = new ArrayDeque<>();
 
     CudaDevice(String name, CudaDriver.DeviceInfo info, int driverVersion) {
         this.name = name;
         this.info = info;
         this.description = info.describe(driverVersion);
         this.pool = new DeviceMemoryPool(Math.min(info.memoryBytes() / 4, 4L << 30));
+        this.calls = new QueuedCalls<>(name + " (" + info.name() + ")", new EventMarkers(), () -> { });
+        this.modules = new CudaModuleCache(this);
         check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(context, info.device()));
         try {
             makeCurrent();
-            CUmodule module = new CUmodule();
-            int rc = cuModuleLoadData(module, ptx());
-            if (rc != CUresult.CUDA_SUCCESS) {
-                throw new IllegalStateException("cuModuleLoadData of " + PTX + " failed on " + name + " ("
-                        + description + "): " + CUresult.stringFor(rc)
-                        + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-                        ? "; the PTX is ISA 8.0 (CUDA 12.0), which needs an NVIDIA driver R525 or newer" : ""));
-            }
-            for (String k : KERNELS) {
-                CUfunction f = new CUfunction();
-                check("cuModuleGetFunction(" + k + ")", cuModuleGetFunction(f, module, k));
-                functions.put(k, f);
-            }
-            unused = allocate(1);
+            // Non-blocking: the legacy default stream's copies of finished results do not wait for queued work.
+            check("cuStreamCreate", cuStreamCreate(stream, CU_STREAM_NON_BLOCKING));
         } catch (RuntimeException e) {
-            // The device stays unused: hand its primary context back (the module goes with it).
-            cuDevicePrimaryCtxRelease(info.device());
+            abandon();
             throw e;
         }
     }
 
-    private static byte[] ptx() {
-        try (InputStream in = CudaDevice.class.getResourceAsStream(PTX)) {
-            if (in == null) {
-                throw new IllegalStateException(PTX + " is not on the class path (the fuse4j-kernels jar is missing)");
-            }
-            byte[] text = in.readAllBytes();
-            return Arrays.copyOf(text, text.length + 1); // the driver reads a NUL-terminated string
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + PTX, e);
-        }
+    /** For a device that will not be used after all: hands its primary context back (stream and modules go too). */
+    void abandon() {
+        cuDevicePrimaryCtxRelease(info.device());
+    }
+
+    @Override
+    public QueuedCalls<CUevent> calls() {
+        return calls;
     }
 
     void makeCurrent() {
         check("cuCtxSetCurrent", cuCtxSetCurrent(context));
     }
 
+    /** Throws for a driver call that failed by itself (creating, loading, allocating). */
     void check(String call, int rc) {
         if (rc != CUresult.CUDA_SUCCESS) {
             throw new IllegalStateException(call + " failed on " + name + " (" + info.name() + "): "
@@ -102,8 +96,20 @@ final class CudaDevice {
         }
     }
 
+    /**
+     * Throws for a call that queues or waits: CUDA reports an error of earlier queued work at the next such call,
+     * so the failure names the queued call to blame, and {@code what} only when nothing was outstanding.
+     */
+    void checkQueued(String what, int rc) {
+        if (rc != CUresult.CUDA_SUCCESS) {
+            throw calls.failure(what, CUresult.stringFor(rc) + " (CUDA reports the error of any queued work "
+                    + "at a later call: the first call not seen to finish is named)");
+        }
+    }
+
     /** A buffer of {@code floats} floats, from the pool when one of the size is cached. */
-    CUdeviceptr allocate(long floats) {
+    @Override
+    public CUdeviceptr allocate(long floats) {
         long bytes = DeviceMemoryPool.roundUp(Math.max(1, floats) * Sizeof.FLOAT);
         CUdeviceptr p = pool.take(bytes);
         if (p != null) {
@@ -122,7 +128,8 @@ final class CudaDevice {
     }
 
     /** Returns a buffer from any thread (the Cleaner's included) to the pool, or to the driver when it is full. */
-    void free(CUdeviceptr p) {
+    @Override
+    public void free(CUdeviceptr p) {
         Long bytes = sizes.get(p);
         if (bytes != null && pool.give(p, bytes)) {
             return;
@@ -130,61 +137,94 @@ final class CudaDevice {
         release(p);
     }
 
+    /** cuMemFree waits for the work queued on the device, so a buffer queued work still uses is freed after it. */
     private void release(CUdeviceptr p) {
         sizes.remove(p);
         makeCurrent();
         check("cuMemFree", cuMemFree(p));
     }
 
-    void write(CUdeviceptr p, float[] data) {
+    /**
+     * Queues a copy of {@code data} into {@code p}, in the open call. CUDA copies pageable host memory to a staging
+     * buffer before the call returns, so the array is free to change at once.
+     */
+    void upload(CUdeviceptr p, float[] data) {
         makeCurrent();
-        check("cuMemcpyHtoD", cuMemcpyHtoD(p, Pointer.to(data), (long) data.length * Sizeof.FLOAT));
+        checkQueued("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(p, Pointer.to(data), (long) data.length * Sizeof.FLOAT,
+                stream));
+        calls.queued("copy from the host", recordEvent());
     }
 
-    void read(CUdeviceptr p, float[] into) {
+    /** Queues zeros into the first {@code floats} floats of {@code p}, in the open call. */
+    @Override
+    public void fillZero(CUdeviceptr p, long floats) {
         makeCurrent();
-        check("cuMemcpyDtoH", cuMemcpyDtoH(Pointer.to(into), p, (long) into.length * Sizeof.FLOAT));
-    }
-
-    void zero(CUdeviceptr p, long floats) {
-        makeCurrent();
-        check("cuMemsetD32", cuMemsetD32(p, 0, floats));
-        synchronize();
+        checkQueued("cuMemsetD32Async", cuMemsetD32Async(p, 0, floats, stream));
+        calls.queued("fill with zeros", recordEvent());
     }
 
     /**
-     * Launches {@code kernel}; arguments: {@link CUdeviceptr}, Integer (int, unsigned int), Long (unsigned long long),
-     * Float. The caller synchronises when its sequence of launches is done.
+     * Waits for the work queued so far, throwing for the first call whose work failed, then copies the first
+     * {@code count} floats of {@code p} to the host. {@code what} names the read in messages.
      */
-    void launch(String kernel, int gridX, int gridY, int blockX, Object... args) {
-        launchGrid3(kernel, gridX, gridY, 1, blockX, args);
+    @Override
+    public float[] read(CUdeviceptr p, int count, Object what) {
+        finish(what);
+        float[] out = new float[count];
+        // On the legacy stream, which this device's non-blocking stream does not wait for: the data is final.
+        checkQueued(what.toString(), cuMemcpyDtoH(Pointer.to(out), p, (long) count * Sizeof.FLOAT));
+        return out;
     }
 
-    /** {@link #launch} with a third grid dimension. */
-    void launchGrid3(String kernel, int gridX, int gridY, int gridZ, int blockX, Object... args) {
-        Pointer[] params = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            if (a instanceof CUdeviceptr p) {
-                params[i] = Pointer.to(p);
-            } else if (a instanceof Integer v) {
-                params[i] = Pointer.to(new int[] {v});
-            } else if (a instanceof Long v) {
-                params[i] = Pointer.to(new long[] {v});
-            } else if (a instanceof Float v) {
-                params[i] = Pointer.to(new float[] {v});
-            } else {
-                throw new IllegalArgumentException("kernel " + kernel + " argument " + i + " has unsupported type "
-                        + (a == null ? "null" : a.getClass().getName()));
+    @Override
+    public void finish(Object what) {
+        makeCurrent();
+        CUevent queuedBefore = calls.queueAndGet(what, this::recordEvent);
+        int rc = cuEventSynchronize(queuedBefore); // without the lock: other threads keep queueing
+        recycle(queuedBefore);
+        checkQueued("the wait of " + what, rc);
+        calls.afterWait();
+    }
+
+    /** An event recorded on the stream now, from the idle ones when there is one; under an open call. */
+    CUevent recordEvent() {
+        CUevent e;
+        synchronized (idleEvents) {
+            e = idleEvents.pollLast();
+        }
+        if (e == null) {
+            e = new CUevent();
+            check("cuEventCreate", cuEventCreate(e, CU_EVENT_DISABLE_TIMING));
+        }
+        checkQueued("cuEventRecord", cuEventRecord(e, stream));
+        return e;
+    }
+
+    private void recycle(CUevent e) {
+        synchronized (idleEvents) {
+            if (idleEvents.size() < IDLE_EVENTS) {
+                idleEvents.addLast(e);
+                return;
             }
         }
-        makeCurrent();
-        check("cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + ")",
-                cuLaunchKernel(functions.get(kernel), gridX, gridY, gridZ, blockX, 1, 1, 0, null, Pointer.to(params),
-                        null));
+        cuEventDestroy(e);
     }
 
-    void synchronize() {
-        check("cuCtxSynchronize", cuCtxSynchronize());
+    /** CUDA events as markers: an event query answers done, not ready, or the error of the work before it. */
+    private final class EventMarkers implements QueuedCalls.Markers<CUevent> {
+        @Override
+        public QueuedCalls.Outcome outcome(CUevent event) {
+            int rc = cuEventQuery(event);
+            if (rc == CUresult.CUDA_SUCCESS) {
+                return QueuedCalls.Outcome.DONE;
+            }
+            return rc == CUresult.CUDA_ERROR_NOT_READY ? QueuedCalls.Outcome.RUNNING
+                    : QueuedCalls.Outcome.failed(CUresult.stringFor(rc));
+        }
+
+        @Override
+        public void release(CUevent event) {
+            recycle(event);
+        }
     }
 }

@@ -55,15 +55,19 @@ public final class CudaProvider implements BackendProvider {
         }
         CudaDriver.DeviceInfo info = d.devices().get(index);
         String name = NAME + ":" + index;
-        CudaDevice device;
+        CudaDevice device = null;
+        CudaBackend b;
         try {
             device = new CudaDevice(name, info, d.driverVersion());
+            b = new CudaBackend(name, device);
         } catch (IllegalStateException e) {
             // The device exists but cannot be used here (driver too old for the PTX, no memory, exclusive
             // mode): unavailable, so that select() moves on to the next backend.
+            if (device != null) {
+                device.abandon();
+            }
             throw new BackendUnavailableException(name + " could not be opened: " + e.getMessage(), e);
         }
-        CudaBackend b = new CudaBackend(name, device);
         LOG.log(System.Logger.Level.INFO, "Fuse4J opened {0}: {1}", name, info.describe(d.driverVersion()));
         return b;
     }

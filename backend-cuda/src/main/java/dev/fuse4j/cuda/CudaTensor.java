@@ -1,10 +1,14 @@
 package dev.fuse4j.cuda;
 
 import dev.fuse4j.Backend;
+import dev.fuse4j.kernels.CallName;
 import dev.fuse4j.spi.TensorBase;
 import jcuda.driver.CUdeviceptr;
 
-/** A tensor in device memory; {@code close()} frees it. */
+/**
+ * A tensor in device memory; {@code close()} (or the Cleaner, as a safety net) returns it to the device's pool,
+ * which hands it out again only to work queued behind any work that still uses it.
+ */
 final class CudaTensor extends TensorBase {
     final CUdeviceptr ptr;
     private final CudaDevice device;
@@ -17,8 +21,6 @@ final class CudaTensor extends TensorBase {
 
     @Override
     protected float[] read() {
-        float[] out = new float[(int) size()];
-        device.read(ptr, out);
-        return out;
+        return device.read(ptr, (int) size(), new CallName("toArray", shapeView()));
     }
 }

@@ -1,41 +1,50 @@
 package dev.fuse4j.opencl;
 
+import dev.fuse4j.kernels.GpuDevice;
+import dev.fuse4j.kernels.QueuedCalls;
+import org.jocl.CL;
+import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 import org.jocl.cl_mem;
 import org.jocl.cl_queue_properties;
 
-import java.util.concurrent.locks.ReentrantLock;
-
+import static org.jocl.CL.CL_COMPLETE;
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_EVENT_COMMAND_EXECUTION_STATUS;
+import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueueWithProperties;
 import static org.jocl.CL.clCreateContext;
 import static org.jocl.CL.clEnqueueFillBuffer;
+import static org.jocl.CL.clEnqueueMarkerWithWaitList;
 import static org.jocl.CL.clEnqueueReadBuffer;
-import static org.jocl.CL.clEnqueueWriteBuffer;
-import static org.jocl.CL.clFinish;
+import static org.jocl.CL.clFlush;
+import static org.jocl.CL.clGetEventInfo;
+import static org.jocl.CL.clReleaseEvent;
+import static org.jocl.CL.clReleaseMemObject;
+import static org.jocl.CL.clWaitForEvents;
 
 /**
- * One OpenCL device in use: its context, one in-order queue, the lock that orders work on that queue, buffer
- * transfers and the programs built for it. Every enqueue sequence (arguments, launches, the final wait) runs under
- * {@link #lock}: kernel arguments are shared state, and holding the lock until {@code clFinish} means a call's
- * outputs are complete when it returns, whichever threads call at once.
+ * One OpenCL device in use: its context, its one in-order queue, the record of the work queued on it, buffers and
+ * transfers, and the programs built for it. A call queues its commands through {@code calls.queue(...)} and returns;
+ * the queue runs them in order, so a command sees the results of every command queued before it, and a buffer
+ * released while commands still use it lives until they finish (OpenCL keeps it for them). Only a read to the host
+ * waits.
  */
-final class ClDevice {
+final class ClDevice implements GpuDevice<cl_mem> {
     final ClDeviceInfo info;
     final cl_context context;
     final cl_command_queue queue;
-    final ReentrantLock lock = new ReentrantLock();
+    final QueuedCalls<cl_event> calls;
     final ClProgramCache programs;
-    /** Bound to kernel arguments a call does not use (OpenCL needs a valid buffer there). */
-    final cl_mem unused;
 
     ClDevice(ClDeviceInfo info) {
         this.info = info;
@@ -43,48 +52,89 @@ final class ClDevice {
         props.addProperty(CL_CONTEXT_PLATFORM, info.platform());
         this.context = clCreateContext(props, 1, new cl_device_id[] {info.device()}, null, null, null);
         this.queue = clCreateCommandQueueWithProperties(context, info.device(), new cl_queue_properties(), null);
+        this.calls = new QueuedCalls<>("OpenCL device " + info.name(), new EventMarkers(), () -> clFlush(queue));
         this.programs = new ClProgramCache(this);
-        this.unused = allocate(1);
     }
 
-    /** A new buffer of {@code floats} floats; creating buffers is thread-safe in OpenCL and needs no lock. */
-    cl_mem allocate(long floats) {
+    @Override
+    public QueuedCalls<cl_event> calls() {
+        return calls;
+    }
+
+    /** A new buffer of {@code floats} floats with unspecified contents; thread-safe in OpenCL, queues nothing. */
+    @Override
+    public cl_mem allocate(long floats) {
         return clCreateBuffer(context, CL_MEM_READ_WRITE, floats * Sizeof.cl_float, null, null);
     }
 
-    void write(cl_mem mem, float[] data) {
-        lock.lock();
-        try {
-            clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, (long) data.length * Sizeof.cl_float, Pointer.to(data), 0,
-                    null, null);
-        } finally {
-            lock.unlock();
-        }
+    /** A new buffer holding a copy of {@code data}, copied before this returns: nothing is queued. */
+    cl_mem upload(float[] data) {
+        return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                (long) data.length * Sizeof.cl_float, Pointer.to(data), null);
     }
 
-    void read(cl_mem mem, float[] into) {
-        lock.lock();
-        try {
-            clEnqueueReadBuffer(queue, mem, CL_TRUE, 0, (long) into.length * Sizeof.cl_float, Pointer.to(into), 0,
-                    null, null);
-        } finally {
-            lock.unlock();
-        }
+    /** Releases {@code mem}; OpenCL keeps it until the commands queued with it have finished. */
+    @Override
+    public void free(cl_mem mem) {
+        clReleaseMemObject(mem);
     }
 
-    void fillZero(cl_mem mem, long floats) {
-        lock.lock();
-        try {
-            clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {0f}), Sizeof.cl_float, 0,
-                    floats * Sizeof.cl_float, 0, null, null);
-            clFinish(queue);
-        } finally {
-            lock.unlock();
-        }
+    /** Queues zeros into the first {@code floats} floats of {@code mem}, in the open call. */
+    @Override
+    public void fillZero(cl_mem mem, long floats) {
+        cl_event done = new cl_event();
+        clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {0f}), Sizeof.cl_float, 0, floats * Sizeof.cl_float,
+                0, null, done);
+        calls.queued("fill with zeros", done);
     }
 
-    /** Waits for everything enqueued so far; the caller holds {@link #lock}. */
-    void finish() {
-        clFinish(queue);
+    /**
+     * Waits for the work queued so far, throwing for the first command of it that failed, then copies the first
+     * {@code count} floats of {@code mem} to the host. {@code what} names the read in messages.
+     */
+    @Override
+    public float[] read(cl_mem mem, int count, Object what) {
+        finish(what);
+        float[] out = new float[count];
+        try {
+            clEnqueueReadBuffer(queue, mem, CL_TRUE, 0, (long) count * Sizeof.cl_float, Pointer.to(out), 0, null,
+                    null);
+        } catch (CLException e) {
+            throw calls.failure(what.toString(), e.getMessage());
+        }
+        return out;
+    }
+
+    @Override
+    public void finish(Object what) {
+        cl_event queuedBefore = new cl_event();
+        calls.queue(what, () -> clEnqueueMarkerWithWaitList(queue, 0, null, queuedBefore));
+        try {
+            clWaitForEvents(1, new cl_event[] {queuedBefore}); // without the lock: other threads keep queueing
+        } catch (CLException e) {
+            throw calls.failure("the wait of " + what, e.getMessage());
+        } finally {
+            clReleaseEvent(queuedBefore);
+        }
+        calls.afterWait();
+    }
+
+    /** OpenCL events as markers: a command's execution status is complete, running, or a negative error code. */
+    private static final class EventMarkers implements QueuedCalls.Markers<cl_event> {
+        @Override
+        public QueuedCalls.Outcome outcome(cl_event event) {
+            int[] status = new int[1];
+            clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int, Pointer.to(status), null);
+            if (status[0] == CL_COMPLETE) {
+                return QueuedCalls.Outcome.DONE;
+            }
+            return status[0] > 0 ? QueuedCalls.Outcome.RUNNING
+                    : QueuedCalls.Outcome.failed(CL.stringFor_errorCode(status[0]) + " (" + status[0] + ")");
+        }
+
+        @Override
+        public void release(cl_event event) {
+            clReleaseEvent(event);
+        }
     }
 }

@@ -2,69 +2,126 @@ package dev.fuse4j.opencl;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
-import org.jocl.cl_kernel;
+import dev.fuse4j.kernels.ElementwiseKernels;
+import dev.fuse4j.kernels.GpuGemm;
+import dev.fuse4j.kernels.KernelResources;
+import dev.fuse4j.kernels.Scratch;
+import dev.fuse4j.kernels.SplitK;
+import dev.fuse4j.spi.LinearShape;
 import org.jocl.cl_mem;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The GEMM kernel of {@code fused_linear.cl} built once per tile tier for one device, and the choice of tier per
- * launch: the largest tier that still gives every compute unit a work-group, else the smallest (a 128×784→512
- * layer is 4 tiles of 128×128 on a GPU with over a hundred compute units). Backward launches whose output has too
- * few tiles for the device and a long K (dw of a tall batch: 256×256 outputs summed over 65536 rows) split K
- * across work-groups into a scratch buffer and add the slices up after.
+ * The GEMM kernel of {@code fused_linear.cl}, built once per tile tier for one device, and the launch policy: the
+ * largest tier that still gives every compute unit a work-group, else the smallest (a 128×784→512 layer is 4 tiles
+ * of 128×128 on a GPU with over a hundred compute units); backward products of few tiles over a long K split K
+ * ({@link SplitK}) into scratch buffers that {@code sum_slices} adds up. Each method queues its work in the open
+ * call.
  */
-final class ClGemm {
-    static final String SOURCE = "fused_linear.cl";
-    static final int MODE_FORWARD = 0;
-    static final int MODE_DX = 1;
-    static final int MODE_DW = 2;
+final class ClGemm implements GpuGemm<cl_mem> {
+    /** The kernel's {@code mode}: which product it computes. */
+    private static final int MODE_FORWARD = 0;
+    private static final int MODE_DX = 1;
+    private static final int MODE_DW = 2;
     private static final System.Logger LOG = System.getLogger("dev.fuse4j");
 
-    /** A slice of K gets at least this many BK steps, so the partial sums are worth their traffic. */
-    private static final int MIN_STEPS_PER_SLICE = 8;
-    private static final int MAX_SLICES = 64;
-
-    private record Tier(TileConfig tiles, cl_kernel kernel, cl_kernel sumSlices) {
+    /** A tile tier and its program. */
+    private record Tier(TileConfig tiles, ClProgramCache.Built program) {
     }
 
     private final ClDevice dev;
+    private final ElementwiseKernels<cl_mem> elementwise;
     private final List<Tier> tiers;
-    /** Partial outputs of split-K launches; grown (never shrunk) under the device lock. */
-    private final ClScratch partialC;
-    private final ClScratch partialDb;
+    /** Partial outputs of split-K launches. */
+    private final Scratch<cl_mem> partialC;
+    private final Scratch<cl_mem> partialDb;
 
-    ClGemm(ClDevice dev) {
+    /**
+     * Builds the first two of {@code candidates} (largest first) whose kernels allow their work-group size here: a
+     * large tier and a small one cover big and small layers. A single candidate forces that tier.
+     */
+    ClGemm(ClDevice dev, List<TileConfig> candidates, ElementwiseKernels<cl_mem> elementwise) {
         this.dev = dev;
+        this.elementwise = elementwise;
         List<Tier> built = new ArrayList<>();
-        for (TileConfig t : TileConfig.tiersFor(dev.info)) {
-            ClProgramCache.Built program = dev.programs.get(SOURCE, t.buildOptions(), List.of("gemm", "sum_slices"));
-            cl_kernel k = program.kernel("gemm");
-            long limit = dev.programs.workGroupLimit(k);
+        for (TileConfig t : candidates) {
+            ClProgramCache.Built program = dev.programs.get(KernelResources.FUSED_LINEAR_CL, t.buildOptions(),
+                    List.of("gemm"));
+            long limit = dev.programs.workGroupLimit(program.kernel("gemm"));
             if (limit < t.workGroupSize()) {
                 // The compiler may allow fewer work-items than the device (register pressure): skip that tier.
                 LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles {0} skipped on {1}: the kernel allows {2} "
                         + "work-items per group", t, dev.info.name(), limit);
                 continue;
             }
-            built.add(new Tier(t, k, program.kernel("sum_slices")));
+            built.add(new Tier(t, program));
             if (built.size() == 2) {
-                break; // a large tier and a small one are enough to cover big and small layers
+                break;
             }
         }
         if (built.isEmpty()) {
-            throw new IllegalStateException("no GEMM tile tier builds with a usable work-group size on "
-                    + dev.info.name());
+            throw new IllegalStateException("no GEMM tile tier of " + candidates + " builds with a usable "
+                    + "work-group size on " + dev.info.name());
         }
         this.tiers = List.copyOf(built);
-        this.partialC = new ClScratch(dev);
-        this.partialDb = new ClScratch(dev);
+        this.partialC = new Scratch<>(dev::allocate, dev::free);
+        this.partialDb = new Scratch<>(dev::allocate, dev::free);
         LOG.log(System.Logger.Level.DEBUG, "OpenCL GEMM tiles on {0}: {1}", dev.info.name(), describe());
     }
 
-    String describe() {
+    @Override
+    public String describe() {
         return String.join(" / ", tiers.stream().map(t -> t.tiles().toString()).toList());
+    }
+
+    @Override
+    public void forward(LinearShape s, cl_mem x, cl_mem w, cl_mem b, cl_mem y, cl_mem zOut, Activation act, Dropout d) {
+        Tier tier = pick(s.n(), s.out());
+        gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(y).buffer(b).buffer(zOut)
+                .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
+                .activation(act).dropout(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
+    }
+
+    @Override
+    public void dx(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem w, cl_mem dx, Activation act, Dropout d) {
+        int m = s.n(), n = s.in(), k = s.out();
+        Tier tier = pick(m, n);
+        SplitK split = split(tier, m, n, k);
+        cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dx;
+        gemm(tier, MODE_DX, m, n, k, split.chunk()).buffer(null).buffer(w).buffer(c) // a: dz, formed from dy, y, z
+                .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(null) // no bias, z output or db
+                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
+        if (split.split()) {
+            elementwise.sumSlices(split.slices(), (long) m * n, c, dx);
+        }
+    }
+
+    /** dw and db in one product: db as the row sums of dzᵀ, summed in the A tiles of the first column of groups. */
+    @Override
+    public void dw(LinearShape s, cl_mem dy, cl_mem y, cl_mem z, cl_mem x, cl_mem dw, cl_mem db, Activation act,
+            Dropout d) {
+        int m = s.out(), n = s.in(), k = s.n();
+        Tier tier = pick(m, n);
+        SplitK split = split(tier, m, n, k);
+        cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dw;
+        cl_mem rowSums = split.split() ? partialDb.atLeast((long) split.slices() * m) : db;
+        gemm(tier, MODE_DW, m, n, k, split.chunk()).buffer(null).buffer(x).buffer(c) // a: dzᵀ, formed from dy, y, z
+                .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(rowSums) // no bias or z output
+                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
+        if (split.split()) {
+            elementwise.sumSlices(split.slices(), (long) m * n, c, dw);
+            elementwise.sumSlices(split.slices(), m, rowSums, db);
+        }
+    }
+
+    /**
+     * A launch of {@code gemm} computing {@code C[m × n]} over {@code k} in {@code mode}, each work-group slice
+     * covering {@code kChunk} of K; its buffers follow: a, b, c, bias, zout, dy, y, z, db (null where unused).
+     */
+    private ClLaunch gemm(Tier tier, int mode, int m, int n, int k, int kChunk) {
+        return new ClLaunch(dev, tier.program().kernel("gemm")).i32(mode).i32(m).i32(n).i32(k).i32(kChunk);
     }
 
     /** The tier for an {@code m × n} output. */
@@ -77,50 +134,15 @@ final class ClGemm {
         return tiers.get(tiers.size() - 1);
     }
 
-    /**
-     * Enqueues {@code C[m × n] = A[m × k]·B[k × n]} in {@code mode}; the caller holds the device lock. Unused
-     * buffers may be {@code dev.unused}.
-     */
-    void enqueue(int mode, int m, int n, int k, cl_mem a, cl_mem b, cl_mem c, cl_mem bias, cl_mem zOut,
-                 boolean storeZ, cl_mem dy, cl_mem y, cl_mem z, cl_mem db, Activation act, Dropout d) {
-        Tier tier = pick(m, n);
-        TileConfig t = tier.tiles();
-        int slices = mode == MODE_FORWARD ? 1 : slices(t, m, n, k);
-        int kChunk = (k + slices - 1) / slices;
-        kChunk = (kChunk + t.bk() - 1) / t.bk() * t.bk(); // whole BK steps, so no tile straddles two slices
-        slices = (k + kChunk - 1) / kChunk;
-        cl_mem cOut = c;
-        cl_mem dbOut = db;
-        if (slices > 1) {
-            cOut = partialC.atLeast((long) slices * m * n);
-            dbOut = mode == MODE_DW ? partialDb.atLeast((long) slices * m) : db;
-        }
-        long[] local = {t.wx(), t.wy(), 1};
-        long[] global = {(long) ((n + t.bn() - 1) / t.bn()) * t.wx(), (long) ((m + t.bm() - 1) / t.bm()) * t.wy(),
-            slices};
-        ClLaunch.run(dev.queue, tier.kernel(), "gemm", global, local, mode, m, n, k, a, b, cOut, bias, zOut,
-                storeZ ? 1 : 0, dy, y, z, dbOut, act.kind().ordinal(), act.alpha(), d.scale(), d.training() ? 1 : 0,
-                d.threshold(), (int) d.seed(), (int) (d.seed() >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
-                kChunk);
-        if (slices > 1) {
-            sumSlices(tier, m * n, slices, cOut, c);
-            if (mode == MODE_DW) {
-                sumSlices(tier, m, slices, dbOut, db);
-            }
-        }
+    private SplitK split(Tier tier, int m, int n, int k) {
+        return SplitK.plan(tier.tiles().tiles(m, n), dev.info.computeUnits(), k, tier.tiles().bk());
     }
 
-    /** How many K slices a backward launch gets: enough to give each compute unit about two work-groups. */
-    private int slices(TileConfig t, int m, int n, int k) {
-        long tiles = t.tiles(m, n);
-        long wanted = (2L * dev.info.computeUnits() + tiles - 1) / tiles;
-        long byK = Math.max(1, k / ((long) MIN_STEPS_PER_SLICE * t.bk()));
-        return (int) Math.max(1, Math.min(Math.min(wanted, byK), MAX_SLICES));
+    private static long[] global(TileConfig t, int m, int n, int slices) {
+        return new long[] {(long) Math.ceilDiv(n, t.bn()) * t.wx(), (long) Math.ceilDiv(m, t.bm()) * t.wy(), slices};
     }
 
-    private void sumSlices(Tier tier, int len, int slices, cl_mem parts, cl_mem out) {
-        long group = Math.min(64, dev.info.maxWorkGroupSize());
-        ClLaunch.run(dev.queue, tier.sumSlices(), "sum_slices", new long[] {(len + group - 1) / group * group},
-                new long[] {group}, len, slices, parts, out);
+    private static long[] local(TileConfig t) {
+        return new long[] {t.wx(), t.wy(), 1};
     }
 }

@@ -1,5 +1,6 @@
 package dev.fuse4j.opencl;
 
+import dev.fuse4j.kernels.KernelResources;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -7,38 +8,46 @@ import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import static org.jocl.CL.CL_KERNEL_NUM_ARGS;
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateKernel;
 import static org.jocl.CL.clCreateProgramWithSource;
+import static org.jocl.CL.clGetKernelInfo;
 import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
 import static org.jocl.CL.clReleaseProgram;
 
 /**
- * Programs built for one device, once per (sources, options) pair, with their kernels. Sources are resources of the
- * fuse4j-kernels jar; the shared header {@code fuse4j_common.h} is prepended to each, so no include path is needed.
- * A failed build throws with the device, the options and the compiler's build log.
+ * Programs built for one device, once per (source, options) pair, with their kernels. Sources are files of the
+ * fuse4j-kernels jar; their {@code #include "name"} lines are replaced by the named file (once per program), as
+ * nvcc's include path does for the CUDA build of the same files. A failed build throws with the device, the
+ * options and the compiler's build log.
  */
 final class ClProgramCache {
-    static final String KERNEL_DIR = "/dev/fuse4j/kernels/";
-    static final String COMMON_HEADER = "fuse4j_common.h";
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^\\s*#include\\s+\"([^\"]+)\"\\s*$");
 
-    /** A built program and its kernels, created once: a kernel's arguments are set under the device lock. */
-    record Built(cl_program program, Map<String, cl_kernel> kernels) {
-        cl_kernel kernel(String name) {
-            cl_kernel k = kernels.get(name);
+    /** A kernel of a built program with the number of arguments it takes. */
+    record Kernel(String name, cl_kernel handle, int argCount) {
+    }
+
+    /** A built program and its kernels, created once: a kernel's arguments are set while its call is open. */
+    record Built(cl_program program, Map<String, Kernel> kernels) {
+        Kernel kernel(String name) {
+            Kernel k = kernels.get(name);
             if (k == null) {
-                throw new IllegalArgumentException("no kernel '" + name + "' in this program; it has " + kernels.keySet());
+                throw new IllegalArgumentException("no kernel '" + name + "' in this program; it has "
+                        + kernels.keySet());
             }
             return k;
         }
@@ -53,15 +62,16 @@ final class ClProgramCache {
         this.device = owner.info;
     }
 
-    /** The program made of {@code source} (a resource name) built with {@code options}, with kernels {@code names}. */
+    /** The program of kernel file {@code source} built with {@code options}, with kernels {@code names}. */
     synchronized Built get(String source, String options, List<String> names) {
         String key = source + '\u0000' + options;
         Built b = built.get(key);
         if (b == null) {
-            cl_program program = build(source, resource(COMMON_HEADER) + "\n" + resource(source), options);
-            Map<String, cl_kernel> kernels = new HashMap<>();
+            cl_program program = build(source, withIncludes(source, new HashSet<>()), options);
+            Map<String, Kernel> kernels = new HashMap<>();
             for (String name : names) {
-                kernels.put(name, clCreateKernel(program, name, null));
+                cl_kernel k = clCreateKernel(program, name, null);
+                kernels.put(name, new Kernel(name, k, argCount(k)));
             }
             b = new Built(program, Map.copyOf(kernels));
             built.put(key, b);
@@ -84,6 +94,21 @@ final class ClProgramCache {
         return program;
     }
 
+    /** The text of kernel file {@code name} with its includes expanded; a file already included expands to nothing. */
+    static String withIncludes(String name, Set<String> included) {
+        if (!included.add(name)) {
+            return "";
+        }
+        String text = new String(KernelResources.read(name), StandardCharsets.UTF_8);
+        Matcher m = INCLUDE.matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(withIncludes(m.group(1), included)));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
     private String buildLog(cl_program program) {
         try {
             long[] size = new long[1];
@@ -98,22 +123,16 @@ final class ClProgramCache {
     }
 
     /** How many work-items the compiled kernel allows per group (may be fewer than the device's maximum). */
-    long workGroupLimit(cl_kernel kernel) {
+    long workGroupLimit(Kernel kernel) {
         long[] v = new long[1];
-        clGetKernelWorkGroupInfo(kernel, device.device(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(v),
-                null);
+        clGetKernelWorkGroupInfo(kernel.handle(), device.device(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+                Pointer.to(v), null);
         return Sizeof.size_t == Sizeof.cl_int ? v[0] & 0xFFFFFFFFL : v[0];
     }
 
-    static String resource(String name) {
-        try (InputStream in = ClProgramCache.class.getResourceAsStream(KERNEL_DIR + name)) {
-            if (in == null) {
-                throw new IllegalStateException("kernel source " + KERNEL_DIR + name + " is not on the class path "
-                        + "(the fuse4j-kernels jar is missing)");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading kernel source " + KERNEL_DIR + name, e);
-        }
+    private static int argCount(cl_kernel k) {
+        int[] n = new int[1];
+        clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(n), null);
+        return n[0];
     }
 }

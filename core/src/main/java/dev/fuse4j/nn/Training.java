@@ -46,7 +46,12 @@ public final class Training {
         return order;
     }
 
-    /** One pass of training over {@code order}, one optimizer step per batch of {@code batchSize} examples. */
+    /**
+     * One pass of training over {@code order}, one optimizer step per batch of {@code batchSize} examples.
+     *
+     * @throws ArithmeticException at the first batch whose loss is NaN or infinite (the run diverged), before that
+     *                             batch's step; the message names the batch and the loss
+     */
     public static EpochResult trainEpoch(Sequential model, Optimizer optimizer, float[] x, float[] labels,
                                          int[] order, int batchSize, BatchListener listener) {
         int features = checkData(model, x, labels, batchSize);

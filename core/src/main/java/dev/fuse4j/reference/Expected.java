@@ -2,7 +2,8 @@ package dev.fuse4j.reference;
 
 /**
  * A float64 result and, element by element, how far a float32 result may stray from it. A bound of 0 demands the
- * exact value (a dropped element must be 0).
+ * exact value (a dropped element must be 0). A NaN or an infinity must be matched by the same; so must a finite
+ * value whose bound is not finite (an infinity among its terms, as in relu(-Inf) = 0).
  *
  * @param value the float64 result, row-major
  * @param bound the largest error allowed at each element, {@code >= 0}
@@ -19,7 +20,7 @@ public record Expected(double[] value, double[] bound) {
     public int firstViolation(float[] got) {
         checkLength(got);
         for (int e = 0; e < got.length; e++) {
-            if (!(Math.abs(got[e] - value[e]) <= bound[e])) {
+            if (exact(e) ? !same(got[e], value[e]) : !(Math.abs(got[e] - value[e]) <= bound[e])) {
                 return e;
             }
         }
@@ -35,13 +36,25 @@ public record Expected(double[] value, double[] bound) {
         double worst = 0;
         for (int e = 0; e < got.length; e++) {
             double err = got[e] - value[e];
-            double r = err == 0 ? 0 : bound[e] == 0 ? Double.POSITIVE_INFINITY : Math.abs(err) / bound[e];
+            double r = exact(e) ? (same(got[e], value[e]) ? 0 : Float.isNaN(got[e]) ? Double.NaN
+                    : Double.POSITIVE_INFINITY)
+                    : err == 0 ? 0 : bound[e] == 0 ? Double.POSITIVE_INFINITY : Math.abs(err) / bound[e];
             if (Double.isNaN(r)) {
                 return r;
             }
             worst = Math.max(worst, r);
         }
         return worst;
+    }
+
+    /** Whether element {@code e} must be matched exactly: a non-finite value or bound. */
+    private boolean exact(int e) {
+        return !Double.isFinite(value[e]) || !Double.isFinite(bound[e]);
+    }
+
+    /** The same value, NaN matching NaN. */
+    private static boolean same(float got, double want) {
+        return Double.isNaN(want) ? Float.isNaN(got) : got == want;
     }
 
     private void checkLength(float[] got) {

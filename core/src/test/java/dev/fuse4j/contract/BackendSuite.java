@@ -5,7 +5,6 @@ import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Tensor;
 import dev.fuse4j.TensorCounts;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
 
@@ -15,12 +14,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * What every suite run against one backend shares: the backend is opened before each test (a backend that cannot
- * run here skips the test with its reason, never passes it) and every tensor a test makes must be closed by it.
+ * run here skips the test with its reason, never passes it, and fails it where {@link Required} says it must run)
+ * and every tensor a test makes must be closed by it.
  */
 public abstract class BackendSuite {
 
     /** The backend under test; throw {@link BackendUnavailableException} when it cannot run here. */
     protected abstract Backend createBackend();
+
+    /**
+     * The {@link Required} name of the backend under test: by default the last part of the suite's package
+     * ({@code dev.fuse4j.opencl} requires {@code opencl}), or null where that is not a known name.
+     */
+    protected String requirement() {
+        String pkg = getClass().getPackageName();
+        String last = pkg.substring(pkg.lastIndexOf('.') + 1);
+        return Required.NAMES.contains(last) ? last : null;
+    }
 
     protected Backend backend;
     private TensorCounts before;
@@ -30,7 +40,7 @@ public abstract class BackendSuite {
         try {
             backend = createBackend();
         } catch (BackendUnavailableException e) {
-            Assumptions.abort("backend unavailable here: " + e.getMessage());
+            Required.missing(requirement(), "backend unavailable here: " + e.getMessage());
         }
         before = Tensor.counts();
     }

@@ -400,6 +400,41 @@ public abstract class NnContract extends BackendSuite {
         }
     }
 
+    // ---- divergence ------------------------------------------------------------------------------------------
+
+    /**
+     * A run whose loss leaves the finite numbers stops there with an ArithmeticException naming the batch, rather than
+     * training on NaN weights: here a learning rate so large that the weights overflow within a few steps.
+     */
+    @Test
+    void aDivergingRunStopsWithArithmeticException() {
+        Blobs train = new Blobs(640, 41);
+        try (Sequential m = smallModel(3); Optimizer o = new Sgd(m.parameters(), 1e30f, 0.9f, 0f)) {
+            ArithmeticException e = assertThrows(ArithmeticException.class, () -> Training.trainEpoch(m, o, train.x,
+                    train.labels, Training.shuffledOrder(train.size(), 1, 0), 32, null));
+            assertTrue(e.getMessage().startsWith("training diverged: the loss of batch ")
+                    && e.getMessage().contains("lower the learning rate"), e.getMessage());
+        }
+    }
+
+    /** One NaN input reaches the loss through GELU and the linear layer (DESIGN.md's NaN rule), at its own batch. */
+    @Test
+    void aNaNInputStopsTrainingAtItsBatch() {
+        Blobs train = new Blobs(200, 42);
+        int[] inOrder = new int[train.size()];
+        for (int i = 0; i < inOrder.length; i++) {
+            inOrder[i] = i;
+        }
+        train.x[(2 * 32 + 5) * Blobs.FEATURES + 3] = Float.NaN; // example 5 of batch 2
+        try (Sequential m = Sequential.builder(backend, Blobs.FEATURES, 4).dense(16, Activation.gelu(), 0.1f)
+                .linear(Blobs.CLASSES).build();
+             Optimizer o = optimizer("adam", m)) {
+            ArithmeticException e = assertThrows(ArithmeticException.class,
+                    () -> Training.trainEpoch(m, o, train.x, train.labels, inOrder, 32, null));
+            assertTrue(e.getMessage().startsWith("training diverged: the loss of batch 2 is NaN"), e.getMessage());
+        }
+    }
+
     @Test
     void misuseIsReportedWithTheOffendingValues() {
         try (Sequential m = smallModel(1); Optimizer o = optimizer("sgd", m)) {

@@ -112,4 +112,18 @@ class ReferenceTest {
         assertEquals(2, e.firstViolation(new float[] {1, 0, 3.5f}));
         assertEquals(0, e.firstViolation(new float[] {Float.NaN, 0, 2}));
     }
+
+    @Test
+    void nanAndInfinitiesMustBeMatchedExactly() {
+        double inf = Double.POSITIVE_INFINITY;
+        // NaN, -Inf, and relu(-Inf) = 0, whose bound is infinite because an infinity was among its terms
+        Expected e = new Expected(new double[] {Double.NaN, -inf, 0}, new double[] {Double.NaN, inf, inf});
+        assertEquals(-1, e.firstViolation(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 0}));
+        assertEquals(0.0, e.worstRatio(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 0}));
+        assertEquals(0, e.firstViolation(new float[] {0, Float.NEGATIVE_INFINITY, 0}), "NaN became 0");
+        assertEquals(1, e.firstViolation(new float[] {Float.NaN, -3e38f, 0}), "-Inf became finite");
+        assertEquals(2, e.firstViolation(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 1e-3f}),
+                "an infinite bound does not excuse a wrong value");
+        assertEquals(Double.POSITIVE_INFINITY, e.worstRatio(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 5}));
+    }
 }

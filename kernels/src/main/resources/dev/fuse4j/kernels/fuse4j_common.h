@@ -1,18 +1,26 @@
 /*
- * Fuse4J device code shared by OpenCL C and CUDA C: Philox4x32-10, the dropout keep test of DESIGN.md and the
- * fused epilogue (activation, mask, scale) with its derivative. The OpenCL backend (tested on PoCL in CI) and
- * the CUDA backend compile this same text, so the mask code CI checks is the mask code the GPU runs.
+ * Fuse4J device code shared by OpenCL C and CUDA C: the dialect macros, Philox4x32-10, the dropout keep test of
+ * DESIGN.md and the fused epilogue (activation, mask, scale) with its derivative. The OpenCL backend (tested on
+ * PoCL in CI) and the CUDA backend compile this same text, so the mask code CI checks is the mask code the GPU
+ * runs; elementwise.h writes its kernels once on these macros.
  *
- * Host-side parameter conventions every kernel follows:
- *   seed, offset  passed as two 32-bit halves each (lo, hi), as the Philox key and counter words take them;
- *   threshold     64-bit: floor(p * 2^32); 0 keeps everything, 2^32 (p = 1) keeps nothing;
+ * Every kernel that draws a mask takes the dropout words of its call as its last parameters, F4J_DROPOUT_PARAMS,
+ * in the order the host packs them (dev.fuse4j.kernels.DropoutWords):
  *   scale         1f / (1f - p) in training, 1 in eval, 0 when p = 1;
- *   training      0 in eval: no Philox work at all.
- *   act           0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity: Activation.Kind ordinals.
+ *   training      0 in eval: no Philox work at all;
+ *   threshold     floor(p * 2^32); 0 keeps everything, 2^32 (p = 1) keeps nothing;
+ *   seed, offset  the Philox key and the counter's high half;
+ *   element_base  the mask index of the call's first output element in a larger batch (0 for a whole batch):
+ *                 element (i, j) of an [n x out] output draws the mask of element element_base + i * out + j.
+ * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity: Activation.Kind ordinals.
  */
 #ifndef FUSE4J_COMMON_H
 #define FUSE4J_COMMON_H
 
+/*
+ * The dialects. A kernel's work-items (threads) are numbered in one dimension by F4J_GLOBAL_ID within the launch
+ * and F4J_LOCAL_ID within their work-group (block); F4J_BARRIER synchronises a work-group over local memory.
+ */
 #ifdef __OPENCL_VERSION__
   #define F4J_FN inline
   #define F4J_KERNEL __kernel
@@ -20,6 +28,13 @@
   #define F4J_LOCAL __local
   typedef uint f4j_u32;
   typedef ulong f4j_u64;
+  typedef long f4j_i64;
+  #define F4J_GLOBAL_ID ((f4j_i64)get_global_id(0))
+  #define F4J_LOCAL_ID ((int)get_local_id(0))
+  #define F4J_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
+  #define F4J_EXP(x) exp(x)
+  #define F4J_LOG(x) log(x)
+  #define F4J_SQRT(x) sqrt(x)
   #define F4J_MULHI(a, b) mul_hi((uint)(a), (uint)(b))
   #define F4J_TANH(x) f4j_tanh_exp(x)
   #define F4J_UINT4(a, b, c, d) ((uint4)((a), (b), (c), (d)))
@@ -30,6 +45,13 @@
   #define F4J_LOCAL __shared__
   typedef unsigned int f4j_u32;
   typedef unsigned long long f4j_u64;
+  typedef long long f4j_i64;
+  #define F4J_GLOBAL_ID ((f4j_i64)blockIdx.x * blockDim.x + threadIdx.x)
+  #define F4J_LOCAL_ID ((int)threadIdx.x)
+  #define F4J_BARRIER() __syncthreads()
+  #define F4J_EXP(x) expf(x)
+  #define F4J_LOG(x) logf(x)
+  #define F4J_SQRT(x) sqrtf(x)
   #define F4J_MULHI(a, b) __umulhi((unsigned int)(a), (unsigned int)(b))
   #define F4J_TANH(x) tanhf(x)
   #define F4J_UINT4(a, b, c, d) make_uint4((a), (b), (c), (d))
@@ -72,7 +94,33 @@ F4J_FN uint4 f4j_philox4x32_10(uint4 c, f4j_u32 k0, f4j_u32 k1) {
     return c;
 }
 
-/* The four Philox words that decide flat elements 4q .. 4q+3 (DESIGN.md counter layout). */
+#define F4J_DROPOUT_PARAMS float scale, int training, f4j_u64 threshold, f4j_u64 seed, f4j_u64 offset, \
+                           f4j_u64 element_base
+/* The dropout words of F4J_DROPOUT_PARAMS in one value, as kernels pass them on: F4J_DROPOUT builds it. */
+typedef struct {
+    float scale;
+    int training;
+    f4j_u64 threshold;
+    f4j_u32 s0, s1, o0, o1;
+    f4j_u64 base;
+} f4j_dropout;
+
+F4J_FN f4j_dropout f4j_dropout_of(float scale, int training, f4j_u64 threshold, f4j_u64 seed, f4j_u64 offset,
+                                  f4j_u64 element_base) {
+    f4j_dropout d;
+    d.scale = scale;
+    d.training = training;
+    d.threshold = threshold;
+    d.s0 = (f4j_u32)seed;
+    d.s1 = (f4j_u32)(seed >> 32);
+    d.o0 = (f4j_u32)offset;
+    d.o1 = (f4j_u32)(offset >> 32);
+    d.base = element_base;
+    return d;
+}
+#define F4J_DROPOUT f4j_dropout_of(scale, training, threshold, seed, offset, element_base)
+
+/* The four Philox words that decide mask elements 4q .. 4q+3 (DESIGN.md counter layout). */
 F4J_FN uint4 f4j_mask_block(f4j_u64 q, f4j_u32 seed_lo, f4j_u32 seed_hi, f4j_u32 off_lo, f4j_u32 off_hi) {
     return f4j_philox4x32_10(F4J_UINT4((f4j_u32)q, (f4j_u32)(q >> 32), off_lo, off_hi), seed_lo, seed_hi);
 }
@@ -87,22 +135,22 @@ F4J_FN int f4j_keep_word(f4j_u32 word, f4j_u64 threshold) {
     return (f4j_u64)word >= threshold;
 }
 
-/* Whether flat element e is kept: one Philox block per call (use f4j_mask_block to serve four elements). */
-F4J_FN int f4j_keep(f4j_u64 e, int training, f4j_u64 threshold, f4j_u32 seed_lo, f4j_u32 seed_hi,
-                    f4j_u32 off_lo, f4j_u32 off_hi) {
-    if (!training) {
+/* Whether mask element m (element base already added) is kept: one Philox block per call. */
+F4J_FN int f4j_keep(f4j_u64 m, f4j_dropout d) {
+    if (!d.training) {
         return 1;
     }
-    uint4 b = f4j_mask_block(e >> 2, seed_lo, seed_hi, off_lo, off_hi);
-    return f4j_keep_word(f4j_word(b, (int)(e & 3)), threshold);
+    uint4 b = f4j_mask_block(m >> 2, d.s0, d.s1, d.o0, d.o1);
+    return f4j_keep_word(f4j_word(b, (int)(m & 3)), d.threshold);
 }
 
 #define F4J_GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
 #define F4J_GELU_A 0.044715f
 
+/* NaN propagates through every activation, as in PyTorch: relu(NaN) = NaN, relu(+Inf) = +Inf, relu(-Inf) = 0. */
 F4J_FN float f4j_activate(int act, float alpha, float z) {
     if (act == F4J_RELU) {
-        return z > 0.0f ? z : 0.0f;
+        return z > 0.0f || z != z ? z : 0.0f;
     }
     if (act == F4J_LEAKY_RELU) {
         return z > 0.0f ? z : alpha * z;
@@ -125,8 +173,9 @@ F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) 
 }
 
 /*
- * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work); GELU and
- * IDENTITY use `kept` (the regenerated mask) and GELU the pre-activation z.
+ * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work), so a NaN y passes
+ * no gradient, as PyTorch's threshold backward; GELU and IDENTITY use `kept` (the regenerated mask) and GELU the
+ * pre-activation z.
  */
 F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
     if (act == F4J_RELU) {

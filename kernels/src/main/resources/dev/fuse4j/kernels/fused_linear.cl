@@ -1,6 +1,8 @@
 /*
- * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward. The host prepends fuse4j_common.h
- * (Philox, keep test, epilogue, dz) and passes the tile geometry as -D options chosen from the device's limits:
+ * Fuse4J OpenCL: the tiled GEMM behind the fused layer, forward and backward (fused_linear.cu is its CUDA
+ * counterpart). One kernel, gemm, computes the three products, chosen by its mode argument: PoCL builds every
+ * kernel of a program on its own, and three entry points (as CUDA has) tripled its build time. The host passes
+ * the tile geometry as -D options chosen from the device's limits:
  *   WX x WY   work-items per work-group,
  *   RM        rows of the output per work-item,
  *   VN        vector width of a work-item's columns (4 on GPUs; the preferred float width, e.g. 16, on CPUs),
@@ -14,6 +16,9 @@
 #ifndef WX
 #error "WX, WY, RM, VN, NV, BK, PAD must be defined by the host"
 #endif
+
+#include "fuse4j_common.h"
+
 #define BM (WY * RM)
 #define BN (WX * VN * NV)
 #define CSTRIDE (BN / NV)
@@ -54,26 +59,25 @@ inline float4 f4j_load4(__global const float *s, int rows, int cols, int r, int 
  * activation needs them); zero past the edges. Four consecutive elements span at most two Philox blocks.
  */
 inline float4 f4j_dz4(__global const float *dy, __global const float *y, __global const float *z, int n, int out,
-                      int i, int j, int act, float alpha, float scale, int training, ulong threshold, uint s0,
-                      uint s1, uint o0, uint o1) {
+                      int i, int j, int act, float alpha, f4j_dropout d) {
     float4 g = f4j_load4(dy, n, out, i, j);
     float4 yy = f4j_load4(y, n, out, i, j);
     float4 zz = act == F4J_GELU ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
     int kept[4] = {1, 1, 1, 1};
-    if (training && f4j_dz_needs_mask(act) && i < n) {
-        ulong e = (ulong)i * (ulong)out + (ulong)j;
+    if (d.training && f4j_dz_needs_mask(act) && i < n) {
+        ulong e = d.base + (ulong)i * (ulong)out + (ulong)j;
         ulong q0 = e >> 2;
-        uint4 b0 = f4j_mask_block(q0, s0, s1, o0, o1);
-        uint4 b1 = ((e + 3) >> 2) != q0 ? f4j_mask_block(q0 + 1, s0, s1, o0, o1) : b0;
+        uint4 b0 = f4j_mask_block(q0, d.s0, d.s1, d.o0, d.o1);
+        uint4 b1 = ((e + 3) >> 2) != q0 ? f4j_mask_block(q0 + 1, d.s0, d.s1, d.o0, d.o1) : b0;
         for (int c = 0; c < 4; c++) {
             ulong ec = e + c;
-            kept[c] = f4j_keep_word(f4j_word((ec >> 2) == q0 ? b0 : b1, (int)(ec & 3)), threshold);
+            kept[c] = f4j_keep_word(f4j_word((ec >> 2) == q0 ? b0 : b1, (int)(ec & 3)), d.threshold);
         }
     }
-    return (float4)(f4j_dz(act, alpha, scale, g.x, yy.x, zz.x, kept[0]),
-                    f4j_dz(act, alpha, scale, g.y, yy.y, zz.y, kept[1]),
-                    f4j_dz(act, alpha, scale, g.z, yy.z, zz.z, kept[2]),
-                    f4j_dz(act, alpha, scale, g.w, yy.w, zz.w, kept[3]));
+    return (float4)(f4j_dz(act, alpha, d.scale, g.x, yy.x, zz.x, kept[0]),
+                    f4j_dz(act, alpha, d.scale, g.y, yy.y, zz.y, kept[1]),
+                    f4j_dz(act, alpha, d.scale, g.z, yy.z, zz.z, kept[2]),
+                    f4j_dz(act, alpha, d.scale, g.w, yy.w, zz.w, kept[3]));
 }
 
 #if VN >= 8
@@ -101,17 +105,17 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
 
 /*
  * words[j][l]: word j of the Philox block of lane l, where lane l covers the four columns starting at
- * colBase0 + (l / (VN / 4)) * CSTRIDE + (l % (VN / 4)) * 4 of row `row` (colBase0 and N multiples of 4).
+ * colBase0 + (l / (VN / 4)) * CSTRIDE + (l % (VN / 4)) * 4 of row `row` (colBase0, N and the element base
+ * multiples of 4, so every lane's four columns are one whole block).
  */
-inline void f4j_row_words(ulong row, int N, int colBase0, uint s0, uint s1, uint o0, uint o1,
-                          uint words[4][LANES]) {
-    ulong q0 = (row * (ulong)N + (ulong)colBase0) >> 2;
+inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint words[4][LANES]) {
+    ulong q0 = (d.base + row * (ulong)N + (ulong)colBase0) >> 2;
     uintL ids = F4J_LANE_IDS;
     uintL off = (ids % (uint)(VN / 4)) + (ids / (uint)(VN / 4)) * (uint)(CSTRIDE / 4);
     uintL lo = (uintL)((uint)q0) + off;
     uintL hi = (uintL)((uint)(q0 >> 32)) + (uintL)(select((uintL)(0u), (uintL)(1u), lo < off));
-    uintL c0 = lo, c1 = hi, c2 = (uintL)(o0), c3 = (uintL)(o1);
-    uint k0 = s0, k1 = s1;
+    uintL c0 = lo, c1 = hi, c2 = (uintL)(d.o0), c3 = (uintL)(d.o1);
+    uint k0 = d.s0, k1 = d.s1;
     for (int round = 0; round < 10; round++) {
         uintL hi0 = mul_hi((uintL)(F4J_PHILOX_M0), c0);
         uintL lo0 = (uintL)(F4J_PHILOX_M0) * c0;
@@ -133,25 +137,25 @@ inline void f4j_row_words(ulong row, int N, int colBase0, uint s0, uint s1, uint
 
 /*
  * C[M x N] = A[M x K] . B[K x N]; what A and B are depends on the mode (MODE_*). Out-of-range elements load as 0,
- * so any shape works; only whole tiles are stored with vector stores.
+ * so any shape works; only whole tiles are stored with vector stores. Buffers a mode does not read are null.
  *
- * Forward: a = x, b = w, and the epilogue (bias, optional z, activation, Philox mask, scale) runs on the
- * accumulators before the single store of y. Backward: dy, y, z give dz in the loaders, so dz never exists in
- * global memory; in MODE_DW the work-groups of the first column tile also sum their dz^T rows into db.
+ * Forward: a = x, b = w, and the epilogue (bias, z when zout is not null, activation, Philox mask, scale) runs on
+ * the accumulators before the single store of y. Backward (a is null): dy, y, z give dz in the loaders, so dz
+ * never exists in global memory; b is w (dx) or x (dw); in MODE_DW the work-groups of the first column tile also
+ * sum their dz^T rows into db.
  *
  * Split K (backward only, for outputs of few tiles and a long K such as dw of a 65536-row batch): work-group z
  * covers K from z * kChunk (a multiple of BK) for kChunk, and writes its partial C and db at offsets z * M * N and
  * z * M; sum_slices adds the slices up. With one slice (kChunk >= K) c and db are the final outputs.
  */
 __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
-void gemm(int mode, int M, int N, int K,
-          __global const float *a, __global const float *b, __global float *c,
-          __global const float *bias, __global float *zout, int storeZ,
-          __global const float *dy, __global const float *y, __global const float *z, __global float *db,
-          int act, float alpha, float scale, int training, ulong threshold, uint s0, uint s1, uint o0, uint o1,
-          int kChunk) {
+void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
+          __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
+          __global const float *y, __global const float *z, __global float *db, int act, float alpha,
+          F4J_DROPOUT_PARAMS) {
     __local float As[BK][BM + PAD];
     __local float Bs[BK][BN + PAD];
+    const f4j_dropout d = F4J_DROPOUT;
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
     const int tid = ty * WX + tx;
@@ -162,7 +166,9 @@ void gemm(int mode, int M, int N, int K,
     const int kBegin = slice * kChunk;
     const int kEnd = min(K, kBegin + kChunk);
     c += (long)slice * M * N;
-    db += (long)slice * M;
+    if (sumRows) {
+        db += (long)slice * M;
+    }
 
     floatV acc[RM][NV];
 #pragma unroll
@@ -183,8 +189,7 @@ void gemm(int mode, int M, int N, int K,
             /* A(m, k) = dz[k][m]: dz rows run along m. */
             for (int g = tid; g < BK * (BM / 4); g += THREADS) {
                 int kk = g / (BM / 4), m = (g % (BM / 4)) * 4;
-                float4 v = f4j_dz4(dy, y, z, K, M, k0 + kk, row0 + m, act, alpha, scale, training, threshold,
-                                   s0, s1, o0, o1);
+                float4 v = f4j_dz4(dy, y, z, K, M, k0 + kk, row0 + m, act, alpha, d);
                 vstore4(v, 0, &As[kk][m]);
             }
         } else {
@@ -193,8 +198,7 @@ void gemm(int mode, int M, int N, int K,
                 int m = g / (BK / 4), kk = (g % (BK / 4)) * 4;
                 float4 v = mode == MODE_FORWARD
                         ? f4j_load4(a, M, K, row0 + m, k0 + kk)
-                        : f4j_dz4(dy, y, z, M, K, row0 + m, k0 + kk, act, alpha, scale, training, threshold,
-                                  s0, s1, o0, o1);
+                        : f4j_dz4(dy, y, z, M, K, row0 + m, k0 + kk, act, alpha, d);
                 As[kk][m] = v.x;
                 As[kk + 1][m] = v.y;
                 As[kk + 2][m] = v.z;
@@ -257,9 +261,9 @@ void gemm(int mode, int M, int N, int K,
         }
 #if VN >= 8
         uint words[4][LANES];
-        const int laneMask = mode == MODE_FORWARD && training && (N & 3) == 0;
+        const int laneMask = mode == MODE_FORWARD && d.training && (N & 3) == 0 && (d.base & 3) == 0;
         if (laneMask) {
-            f4j_row_words((ulong)row, N, col0 + tx * VN, s0, s1, o0, o1, words);
+            f4j_row_words((ulong)row, N, col0 + tx * VN, d, words);
         }
 #endif
         for (int v = 0; v < NV; v++) {
@@ -290,38 +294,26 @@ void gemm(int mode, int M, int N, int K,
                 int col = colBase + cc;
                 ulong e = (ulong)row * (ulong)N + (ulong)col;
                 float zz = vals[cc] + bias[col];
-                if (storeZ) {
+                if (zout != 0) {
                     zout[e] = zz;
                 }
                 int kept = 1;
 #if VN >= 8
                 if (laneMask) {
-                    kept = f4j_keep_word(words[cc & 3][v * (VN / 4) + (cc >> 2)], threshold);
+                    kept = f4j_keep_word(words[cc & 3][v * (VN / 4) + (cc >> 2)], d.threshold);
                 } else
 #endif
-                if (training) {
-                    ulong q = e >> 2;
+                if (d.training) {
+                    ulong me = d.base + e;
+                    ulong q = me >> 2;
                     if (q != cachedQ) {
-                        blk = f4j_mask_block(q, s0, s1, o0, o1);
+                        blk = f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1);
                         cachedQ = q;
                     }
-                    kept = f4j_keep_word(f4j_word(blk, (int)(e & 3)), threshold);
+                    kept = f4j_keep_word(f4j_word(blk, (int)(me & 3)), d.threshold);
                 }
-                dst[cc] = f4j_epilogue(act, alpha, zz, kept, scale);
+                dst[cc] = f4j_epilogue(act, alpha, zz, kept, d.scale);
             }
         }
     }
-}
-
-/* out[i] = sum over s < slices of part[s * len + i]: the reduction after a split-K launch. */
-__kernel void sum_slices(int len, int slices, __global const float *part, __global float *out) {
-    int i = get_global_id(0);
-    if (i >= len) {
-        return;
-    }
-    float sum = 0.0f;
-    for (int s = 0; s < slices; s++) {
-        sum += part[(long)s * len + i];
-    }
-    out[i] = sum;
 }

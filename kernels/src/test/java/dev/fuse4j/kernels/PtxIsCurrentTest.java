@@ -1,6 +1,6 @@
 package dev.fuse4j.kernels;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.fuse4j.contract.Required;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -27,13 +27,13 @@ class PtxIsCurrentTest {
     @Test
     void recordedSourceHashMatchesTheSources() throws Exception {
         String recorded = Files.readString(RES.resolve("fuse4j.ptx.sources.sha256")).trim();
-        assertEquals(recorded, sourcesHash(), "fuse4j.ptx is stale against fuse4j.cu, fuse4j_common.h, the nvcc "
-                + "flags or make-ptx: " + FIX);
+        assertEquals(recorded, sourcesHash(), "fuse4j.ptx is stale against fuse4j.cu, fused_linear.cu, "
+                + "fuse4j_common.h, elementwise.h, the nvcc flags or make-ptx: " + FIX);
     }
 
     @Test
     void nvccReproducesTheCommittedPtx() throws Exception {
-        Assumptions.assumeTrue(Tools.onPath("nvcc") != null,
+        Required.assume("nvcc", Tools.onPath("nvcc") != null,
                 "nvcc is not on the PATH: the PTX is checked by its sources' hash only");
         Path dir = Files.createTempDirectory("fuse4j-ptx");
         Path out = dir.resolve("fuse4j.ptx");
@@ -43,7 +43,7 @@ class PtxIsCurrentTest {
             String committed = Files.readString(RES.resolve("fuse4j.ptx"));
             String made = Files.readString(out);
             // Another nvcc release writes other (equally valid) PTX: only the same release can judge staleness.
-            Assumptions.assumeTrue(compiler(committed).equals(compiler(made)), "nvcc here is '" + compiler(made)
+            Required.assume("nvcc", compiler(committed).equals(compiler(made)), "nvcc here is '" + compiler(made)
                     + "' but the committed PTX was made by '" + compiler(committed)
                     + "': the PTX is checked by its sources' hash only");
             assertTrue(made.equals(committed),
@@ -64,7 +64,9 @@ class PtxIsCurrentTest {
     static String sourcesHash() throws IOException, NoSuchAlgorithmException {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         sha.update(Files.readAllBytes(CUDA.resolve("fuse4j.cu")));
+        sha.update(Files.readAllBytes(CUDA.resolve("fused_linear.cu")));
         sha.update(Files.readAllBytes(RES.resolve("fuse4j_common.h")));
+        sha.update(Files.readAllBytes(RES.resolve("elementwise.h")));
         sha.update(Files.readAllBytes(CUDA.resolve("nvcc-flags")));
         sha.update(Files.readAllBytes(MAKE_PTX));
         return HexFormat.of().formatHex(sha.digest());

@@ -48,6 +48,7 @@ public final class BackendLayer implements PreparedLayer {
             y.close();
         }
         y = next;
+        backend.synchronize(); // a GPU backend's call returns once queued: the time is the work's
     }
 
     @Override
@@ -56,6 +57,7 @@ public final class BackendLayer implements PreparedLayer {
             forward();
         }
         backend.linearReluDropoutBackward(dy, x, w, y, d).close();
+        backend.synchronize();
     }
 
     @Override

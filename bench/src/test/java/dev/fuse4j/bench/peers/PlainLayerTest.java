@@ -2,9 +2,9 @@ package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
+import dev.fuse4j.contract.Required;
 import dev.fuse4j.reference.Reference;
 import dev.fuse4j.spi.LinearShape;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,7 +36,7 @@ class PlainLayerTest {
     @Test
     void theOpenBlasPeerMatchesTheReference() {
         OpenBlasPeer blas = new OpenBlasPeer();
-        Assumptions.assumeTrue(blas.unavailableReason() == null, () -> "OpenBLAS peer: " + blas.unavailableReason());
+        Required.assume("openblas", blas.unavailableReason() == null, "OpenBLAS peer: " + blas.unavailableReason());
         LayerInputs in = LayerInputs.random(SHAPE, 4L);
         float[] y;
         try (PreparedLayer layer = blas.prepare(in, D)) {

@@ -1,6 +1,6 @@
 package dev.fuse4j.bench.train;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.fuse4j.contract.Required;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -243,7 +243,7 @@ class IdxDatasetTest {
     @Test
     void readsDebiansFashionMnist() throws IOException {
         Path dir = TrainOptions.DEBIAN_FASHION_MNIST;
-        Assumptions.assumeTrue(Files.isDirectory(dir), "Fashion-MNIST is not installed (apt-get install "
+        Required.assume("fashion-mnist", Files.isDirectory(dir), "Fashion-MNIST is not installed (apt-get install "
                 + "dataset-fashion-mnist)");
         Path trainImages = dir.resolve("train-images-idx3-ubyte.gz");
         Path trainLabels = dir.resolve("train-labels-idx1-ubyte.gz");

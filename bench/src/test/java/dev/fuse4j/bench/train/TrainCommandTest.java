@@ -1,6 +1,6 @@
 package dev.fuse4j.bench.train;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.fuse4j.contract.Required;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,10 +152,21 @@ class TrainCommandTest {
         assertTrue(help.out.contains("--compare-no-dropout"));
     }
 
+    /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
+    @Test
+    void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 300, 1);
+        writeBars(dir, "t10k", 50, 2);
+        Run r = train("--data", dir.toString(), "--hidden", "32", "--batch", "32", "--backend", "cpu", "--epochs", "2",
+                "--optimizer", "sgd", "--lr", "1e30", "--out", dir.resolve("out").toString());
+        assertEquals(1, r.code, r.err);
+        assertTrue(r.err.startsWith("train: training diverged: the loss of batch "), r.err);
+    }
+
     /** The stated bar on real data: 6000 Fashion-MNIST images, 3 epochs, at least 80 % on the 10000 held out. */
     @Test
     void fashionMnistSliceReachesEightyPercent(@TempDir Path dir) throws IOException {
-        Assumptions.assumeTrue(Files.isDirectory(TrainOptions.DEBIAN_FASHION_MNIST),
+        Required.assume("fashion-mnist", Files.isDirectory(TrainOptions.DEBIAN_FASHION_MNIST),
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
         Path out = dir.resolve("out");
         Run r = train("--limit", "6000", "--epochs", "3", "--hidden", "256,256", "--dropout", "0.2", "--backend",

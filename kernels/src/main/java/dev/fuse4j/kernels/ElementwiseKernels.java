@@ -1,0 +1,75 @@
+package dev.fuse4j.kernels;
+
+import dev.fuse4j.Dropout;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The kernels of {@code elementwise.h}, launched by name with their arguments: one text of the kernels, and one
+ * of the launches, for both GPU backends. Each method queues its kernel and returns.
+ *
+ * @param <B> the backend's buffer handle
+ */
+public final class ElementwiseKernels<B> {
+    /** The kernels {@code elementwise.h} defines. */
+    public static final List<String> NAMES = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sum_slices",
+            "sgd_step", "adam_step");
+
+    private final Function<String, ? extends Launch<B, ?>> launcher;
+    private final int group;
+    private final int reduceSize;
+
+    /**
+     * @param launcher   a launch of the named kernel, under the call being queued
+     * @param group      work-items per group of the one-dimensional kernels
+     * @param reduceSize the work-items of {@code sum2}'s single group: {@code RED} as the kernels were built with it
+     */
+    public ElementwiseKernels(Function<String, ? extends Launch<B, ?>> launcher, int group, int reduceSize) {
+        this.launcher = launcher;
+        this.group = group;
+        this.reduceSize = reduceSize;
+    }
+
+    /** {@code out[i]} = 1 where mask element {@code d.elementBase() + i} is kept, else 0, for {@code i < total}. */
+    public void dropoutMask(long total, B out, Dropout d) {
+        launcher.apply("dropout_mask").i64(total).buffer(out).dropout(d).over(maskBlocks(total, d), group);
+    }
+
+    /** Philox blocks the mask elements {@code [base, base + total)} touch: one work-item each. */
+    static long maskBlocks(long total, Dropout d) {
+        return ((d.elementBase() & 3) + total + 3) / 4;
+    }
+
+    /** Per row: the softmax gradient into {@code grad}, the loss and whether the arg-max hit the label. */
+    public void softmaxCrossEntropyRows(int n, int classes, B logits, B labels, B grad, B rowLoss, B rowCorrect) {
+        launcher.apply("softmax_xent_rows").i32(n).i32(classes).buffer(logits).buffer(labels).buffer(grad)
+                .buffer(rowLoss).buffer(rowCorrect).over(n, group);
+    }
+
+    /** {@code out[0..1]} = the sums of {@code a[0..n)} and {@code b[0..n)}, in one group. */
+    public void sum2(int n, B a, B b, B out) {
+        launcher.apply("sum2").i32(n).buffer(a).buffer(b).buffer(out).run(1, reduceSize);
+    }
+
+    /** {@code out[i]} = the sum over {@code s < slices} of {@code parts[s·len + i]}, in order of {@code s}. */
+    public void sumSlices(int slices, long len, B parts, B out) {
+        launcher.apply("sum_slices").i32(slices).i64(len).buffer(parts).buffer(out).over(len, group);
+    }
+
+    /** PyTorch's SGD step with momentum and L2 weight decay, in place on {@code p} and {@code v}. */
+    public void sgd(int len, B p, B g, B v, float lr, float momentum, float weightDecay) {
+        launcher.apply("sgd_step").i32(len).buffer(p).buffer(g).buffer(v).f32(lr).f32(momentum).f32(weightDecay)
+                .over(len, group);
+    }
+
+    /** PyTorch's Adam step number {@code step} (from 1) with L2 weight decay, in place on {@code p, m, v}. */
+    public void adam(int len, B p, B g, B m, B v, float lr, float beta1, float beta2, float eps, float weightDecay,
+                     long step) {
+        // The bias corrections in double on the host, as the CPU backend computes them.
+        float c1 = (float) (1 - Math.pow(beta1, step));
+        float c2 = (float) (1 - Math.pow(beta2, step));
+        launcher.apply("adam_step").i32(len).buffer(p).buffer(g).buffer(m).buffer(v).f32(lr).f32(beta1).f32(beta2)
+                .f32(eps).f32(weightDecay).f32(c1).f32(c2).over(len, group);
+    }
+}

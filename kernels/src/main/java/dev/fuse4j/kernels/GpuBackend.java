@@ -1,0 +1,119 @@
+package dev.fuse4j.kernels;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+import dev.fuse4j.spi.AbstractBackend;
+import dev.fuse4j.spi.LinearShape;
+import dev.fuse4j.spi.TensorBase;
+
+/**
+ * The operations of a GPU backend, written once for OpenCL and CUDA: each queues its kernels in a call of the
+ * device's record and returns; only {@code crossEntropy} waits, for the two numbers it returns (see
+ * docs/gpu-execution.md). A backend supplies its device, its GEMM, the elementwise launches and its tensors.
+ *
+ * @param <T> the backend's tensor class
+ * @param <B> the device's buffer handle
+ */
+public abstract class GpuBackend<T extends TensorBase, B> extends AbstractBackend<T> {
+
+    /** The launchers a backend builds for its device. */
+    public record Kernels<B>(GpuGemm<B> gemm, ElementwiseKernels<B> elementwise) {
+    }
+
+    private final GpuDevice<B> dev;
+    private final GpuGemm<B> gemm;
+    private final ElementwiseKernels<B> elementwise;
+
+    protected GpuBackend(String name, Class<T> tensorClass, GpuDevice<B> dev, Kernels<B> kernels) {
+        super(name, tensorClass);
+        this.dev = dev;
+        this.gemm = kernels.gemm();
+        this.elementwise = kernels.elementwise();
+    }
+
+    /** The device buffer of {@code t}. */
+    protected abstract B buffer(T t);
+
+    /** The GEMM's geometry in words, for {@link #device()}. */
+    protected final String gemmDescription() {
+        return gemm.describe();
+    }
+
+    @Override
+    protected final T allocateZeros(int[] shape) {
+        T t = allocate(shape);
+        try {
+            dev.calls().queue(new CallName("zeros", shape), () -> dev.fillZero(buffer(t), t.size()));
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    @Override
+    protected final void forward(LinearShape s, T x, T w, T b, Activation act, Dropout d, T y, T z) {
+        dev.calls().queue(new CallName("linear", s, act, d),
+                () -> gemm.forward(s, buffer(x), buffer(w), buffer(b), buffer(y), orNull(z), act, d));
+    }
+
+    @Override
+    protected final void backward(LinearShape s, T dy, T x, T w, T y, T z, Activation act, Dropout d, T dx, T dw,
+                                  T db) {
+        dev.calls().queue(new CallName("linearBackward", s, act, d), () -> {
+            if (dx != null) {
+                gemm.dx(s, buffer(dy), buffer(y), orNull(z), buffer(w), buffer(dx), act, d);
+            }
+            gemm.dw(s, buffer(dy), buffer(y), orNull(z), buffer(x), buffer(dw), buffer(db), act, d);
+        });
+    }
+
+    @Override
+    protected final void mask(int rows, int cols, Dropout d, T out) {
+        dev.calls().queue(new CallName("dropoutMask", rows + "x" + cols, d),
+                () -> elementwise.dropoutMask((long) rows * cols, buffer(out), d));
+    }
+
+    @Override
+    protected final double[] crossEntropy(int n, int classes, T logits, T labels, T grad) {
+        CallName call = new CallName("softmaxCrossEntropy", n + "x" + classes);
+        B rowLoss = dev.allocate(n);
+        B rowCorrect = dev.allocate(n);
+        B sums = dev.allocate(2);
+        try {
+            dev.calls().queue(call, () -> {
+                elementwise.softmaxCrossEntropyRows(n, classes, buffer(logits), buffer(labels), buffer(grad),
+                        rowLoss, rowCorrect);
+                elementwise.sum2(n, rowLoss, rowCorrect, sums);
+            });
+            float[] two = dev.read(sums, 2, call); // only the two sums cross to the host
+            return new double[] {two[0] / n, Math.round(two[1])};
+        } finally {
+            dev.free(rowLoss);
+            dev.free(rowCorrect);
+            dev.free(sums);
+        }
+    }
+
+    @Override
+    protected final void sgd(T param, T grad, T velocity, float lr, float momentum, float weightDecay) {
+        dev.calls().queue(new CallName("sgdStep", param.shapeView()), () -> elementwise.sgd((int) param.size(),
+                buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay));
+    }
+
+    @Override
+    protected final void adam(T param, T grad, T m, T v, float lr, float beta1, float beta2, float eps,
+                              float weightDecay, long step) {
+        dev.calls().queue(new CallName("adamStep", param.shapeView()), () -> elementwise.adam((int) param.size(),
+                buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step));
+    }
+
+    @Override
+    public final void synchronize() {
+        dev.finish(new CallName("synchronize"));
+    }
+
+    private B orNull(T t) {
+        return t == null ? null : buffer(t);
+    }
+}

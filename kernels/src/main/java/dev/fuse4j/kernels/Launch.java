@@ -1,0 +1,47 @@
+package dev.fuse4j.kernels;
+
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
+
+/**
+ * One kernel launch being prepared: arguments appended in the order of the kernel's parameters, then queued. Each
+ * GPU backend supplies the four kinds of value and the enqueue; the argument groups every fused kernel shares (the
+ * activation, the dropout words) are appended here, in the order {@code fuse4j_common.h} declares them.
+ *
+ * @param <B> the backend's buffer handle
+ * @param <L> the backend's launch class, so that chained calls keep its own methods
+ */
+public abstract class Launch<B, L extends Launch<B, L>> {
+
+    /** A device buffer; {@code null} passes a null pointer (a kernel's optional output). */
+    public abstract L buffer(B buffer);
+
+    public abstract L i32(int value);
+
+    /** A 64-bit integer, for {@code long} and {@code ulong} parameters alike. */
+    public abstract L i64(long value);
+
+    public abstract L f32(float value);
+
+    /** Queues the kernel over {@code groups} one-dimensional work-groups (blocks) of {@code size} work-items. */
+    public abstract void run(long groups, int size);
+
+    /** Queues one work-item per item in groups of {@code size}; the kernel ignores the last group's surplus. */
+    public final void over(long items, int size) {
+        run(Math.ceilDiv(items, size), size);
+    }
+
+    /** {@code int act, float alpha}: the activation's kind and slope. */
+    public final L activation(Activation act) {
+        return i32(act.kind().ordinal()).f32(act.alpha());
+    }
+
+    /**
+     * {@code F4J_DROPOUT_PARAMS}: scale, training flag, keep threshold, seed, offset and element base of
+     * {@code d}, the words every kernel that draws a mask takes last.
+     */
+    public final L dropout(Dropout d) {
+        return f32(d.scale()).i32(d.training() ? 1 : 0).i64(d.threshold()).i64(d.seed()).i64(d.offset())
+                .i64(d.elementBase());
+    }
+}
