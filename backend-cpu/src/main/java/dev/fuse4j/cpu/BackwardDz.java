@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
-import static dev.fuse4j.cpu.PackedGemm.L;
-import static dev.fuse4j.cpu.PackedGemm.S;
+import static dev.fuse4j.cpu.Tuning.L;
+import static dev.fuse4j.cpu.Tuning.S;
 
 /**
  * Forms {@code dz = dy · s · act'(z)} where the element was kept (else 0) for a whole backward call, in one

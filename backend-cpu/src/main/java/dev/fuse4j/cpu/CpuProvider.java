@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * {@code cpu}: the Vector API path where {@code jdk.incubator.vector} is present, else the scalar path with one log
- * line saying why. Always available: it is the fallback every machine has.
+ * line saying why. Available on every machine, the fallback they all have, unless a {@code fuse4j.cpu} option asks
+ * for what this one cannot do (a vector width wider than the JVM's own, an unknown kernel, a bad thread count).
  */
 public final class CpuProvider implements BackendProvider {
 
@@ -30,7 +31,11 @@ public final class CpuProvider implements BackendProvider {
 
     @Override
     public List<BackendStatus> probe() {
-        return List.of(BackendStatus.available(NAME, backend().device()));
+        try {
+            return List.of(BackendStatus.available(NAME, backend().device()));
+        } catch (BackendUnavailableException e) {
+            return List.of(BackendStatus.unavailable(NAME, e.getMessage()));
+        }
     }
 
     @Override

@@ -3,91 +3,58 @@ package dev.fuse4j.cpu;
 import java.util.Arrays;
 
 /**
- * Packers for the three products of the fused layer (see {@link PackedGemm.Packer} for the layouts). The two that
- * transpose walk several source rows side by side, so each packed k step is written as one contiguous run while
- * every source row is still read in order: about twice as fast as one row at a time.
+ * The two ways an operand of the fused layer's products sits in memory (see {@link PackedGemm.Packer} for the packed
+ * layout, where each k step holds a run of consecutive A rows or B columns). Forward: {@code y = x·wᵀ} packs x and w
+ * with {@link #rowsOf}; backward: {@code dx = dz·w} packs dz with {@link #rowsOf} and w with {@link #columnsOf},
+ * {@code dw = dzᵀ·x} packs both with {@link #columnsOf}.
  */
 final class Operands {
     private Operands() {
     }
 
-    /** A side from a row-major matrix: {@code A(i, k) = src[i·ld + k]}. */
+    /**
+     * Packed index {@code p} (an A row or a B column) is row {@code p} of {@code src}: element {@code (p, k)} is
+     * {@code src[p·ld + k]}. A transpose: several source rows are walked side by side, so each packed k step is
+     * written as one run while every source row is still read in order (about twice as fast as a row at a time).
+     */
     static PackedGemm.Packer rowsOf(float[] src, int ld) {
-        return (dst, at, i0, rows, k0, kc) -> {
-            int mr = PackedGemm.MR;
-            if (rows == mr) {
-                int f0 = i0 * ld + k0, f1 = f0 + ld, f2 = f1 + ld, f3 = f2 + ld, f4 = f3 + ld, f5 = f4 + ld;
+        return (dst, at, width, first, count, k0, kc) -> {
+            int r = 0;
+            for (; r + 3 < count; r += 4) {
+                int f0 = (first + r) * ld + k0, f1 = f0 + ld, f2 = f1 + ld, f3 = f2 + ld;
                 for (int kk = 0; kk < kc; kk++) {
-                    int o = at + kk * mr;
-                    dst[o] = src[f0 + kk];
-                    dst[o + 1] = src[f1 + kk];
-                    dst[o + 2] = src[f2 + kk];
-                    dst[o + 3] = src[f3 + kk];
-                    dst[o + 4] = src[f4 + kk];
-                    dst[o + 5] = src[f5 + kk];
-                }
-                return;
-            }
-            for (int r = 0; r < mr; r++) {
-                int from = (i0 + r) * ld + k0;
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * mr + r] = r < rows ? src[from + kk] : 0f;
-                }
-            }
-        };
-    }
-
-    /** A side from a matrix stored transposed: {@code A(i, k) = src[k·ld + i]} (dzᵀ for {@code dw = dzᵀ·X}). */
-    static PackedGemm.Packer rowsOfTransposed(float[] src, int ld) {
-        return (dst, at, i0, rows, k0, kc) -> {
-            int mr = PackedGemm.MR;
-            for (int kk = 0; kk < kc; kk++) {
-                int o = at + kk * mr;
-                System.arraycopy(src, (k0 + kk) * ld + i0, dst, o, rows);
-                if (rows < mr) {
-                    Arrays.fill(dst, o + rows, o + mr, 0f);
-                }
-            }
-        };
-    }
-
-    /** B side from a matrix stored transposed, the nn.Linear weight layout: {@code B(k, j) = src[j·ld + k]}. */
-    static PackedGemm.Packer columnsOfTransposed(float[] src, int ld) {
-        return (dst, at, j0, cols, k0, kc) -> {
-            int nr = PackedGemm.NR;
-            int c = 0;
-            for (; c + 4 <= cols; c += 4) {
-                int f0 = (j0 + c) * ld + k0, f1 = f0 + ld, f2 = f1 + ld, f3 = f2 + ld;
-                for (int kk = 0; kk < kc; kk++) {
-                    int o = at + kk * nr + c;
+                    int o = at + kk * width + r;
                     dst[o] = src[f0 + kk];
                     dst[o + 1] = src[f1 + kk];
                     dst[o + 2] = src[f2 + kk];
                     dst[o + 3] = src[f3 + kk];
                 }
             }
-            for (; c < cols; c++) {
-                int from = (j0 + c) * ld + k0;
+            for (; r < count; r++) {
+                int from = (first + r) * ld + k0;
                 for (int kk = 0; kk < kc; kk++) {
-                    dst[at + kk * nr + c] = src[from + kk];
+                    dst[at + kk * width + r] = src[from + kk];
                 }
             }
-            if (cols < nr) {
+            if (count < width) {
                 for (int kk = 0; kk < kc; kk++) {
-                    Arrays.fill(dst, at + kk * nr + cols, at + (kk + 1) * nr, 0f);
+                    Arrays.fill(dst, at + kk * width + count, at + (kk + 1) * width, 0f);
                 }
             }
         };
     }
 
-    /** B side from a row-major matrix: {@code B(k, j) = src[k·ld + j]}. */
+    /**
+     * Packed index {@code p} is column {@code p} of {@code src}: element {@code (p, k)} is {@code src[k·ld + p]}, so
+     * each packed k step is a copy of part of a source row.
+     */
     static PackedGemm.Packer columnsOf(float[] src, int ld) {
-        return (dst, at, j0, cols, k0, kc) -> {
-            int nr = PackedGemm.NR;
+        return (dst, at, width, first, count, k0, kc) -> {
             for (int kk = 0; kk < kc; kk++) {
-                System.arraycopy(src, (k0 + kk) * ld + j0, dst, at + kk * nr, cols);
-                if (cols < nr) {
-                    Arrays.fill(dst, at + kk * nr + cols, at + (kk + 1) * nr, 0f);
+                int o = at + kk * width;
+                System.arraycopy(src, (k0 + kk) * ld + first, dst, o, count);
+                if (count < width) {
+                    Arrays.fill(dst, o + count, o + width, 0f);
                 }
             }
         };

@@ -6,9 +6,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
-import static dev.fuse4j.cpu.PackedGemm.L;
-import static dev.fuse4j.cpu.PackedGemm.NR;
-import static dev.fuse4j.cpu.PackedGemm.S;
+import static dev.fuse4j.cpu.Tuning.L;
+import static dev.fuse4j.cpu.Tuning.S;
 
 /**
  * The forward's epilogue on accumulator vectors: {@code z = acc + b}, optionally stored, then the activation,
@@ -36,20 +35,20 @@ final class TileEpilogue {
     }
 
     /**
-     * Applies the epilogue in place to one tile row: {@code tile[t .. t+NR)} holds row {@code i}'s sums for
-     * columns {@code j0 .. j0+cols-1}.
+     * Applies the epilogue in place to one tile row: {@code tile[t .. t+cols)} holds row {@code i}'s sums for
+     * columns {@code j0 .. j0+cols-1} ({@code cols} ≤ 64).
      */
     void apply(float[] tile, int t, int i, int j0, int cols) {
         long e0 = (long) i * ldc + j0;
         long keep = training ? philox.keepBits(e0, cols) : 0L;
-        boolean full = cols == NR;
-        for (int half = 0; half < NR; half += L) {
-            VectorMask<Float> m = S.indexInRange(half, cols);
-            int j = j0 + half;
-            FloatVector zz = FloatVector.fromArray(S, tile, t + half)
-                    .add(full ? FloatVector.fromArray(S, bias, j) : FloatVector.fromArray(S, bias, j, m));
+        for (int c = 0; c < cols; c += L) {
+            boolean whole = c + L <= cols;
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            int j = j0 + c;
+            FloatVector zz = FloatVector.fromArray(S, tile, t + c)
+                    .add(whole ? FloatVector.fromArray(S, bias, j) : FloatVector.fromArray(S, bias, j, m));
             if (z != null) {
-                if (full) {
+                if (whole) {
                     zz.intoArray(z, i * ldc + j);
                 } else {
                     zz.intoArray(z, i * ldc + j, m);
@@ -57,9 +56,9 @@ final class TileEpilogue {
             }
             FloatVector y = activate(zz);
             if (training) {
-                y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromLong(S, keep >>> half));
+                y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromLong(S, keep >>> c));
             }
-            y.intoArray(tile, t + half);
+            y.intoArray(tile, t + c);
         }
     }
 

@@ -9,14 +9,15 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
-import static dev.fuse4j.cpu.PackedGemm.L;
-import static dev.fuse4j.cpu.PackedGemm.S;
+import static dev.fuse4j.cpu.Tuning.L;
+import static dev.fuse4j.cpu.Tuning.S;
 
 /**
  * The fast CPU path: packed, register-blocked GEMMs on the Vector API ({@link PackedGemm}) with the epilogue fused
  * into the forward's stores ({@link TileEpilogue}), the backward's {@code dz} formed once per call with db
  * ({@link BackwardDz}), and Philox in vector lanes ({@link VectorPhilox}), across all cores ({@link WorkerPool}).
- * W's packed forms are kept on the tensor between calls ({@link PackedCache}).
+ * W's packed forms are kept on the tensor between calls ({@link PackedCache}). The microkernel and blocking come
+ * from {@link Tuning}; the threads from a {@link WorkerPool} that every backend of the process shares.
  */
 final class VectorCpuBackend extends CpuBackend {
 
@@ -24,29 +25,51 @@ final class VectorCpuBackend extends CpuBackend {
     private static final int MASK_CHUNK = 1 << 14;
 
     private final WorkerPool pool;
+    private final Tuning.Blocking blocking;
     private final PackedGemm gemm;
+    private final KernelWarmup warmup;
     /** The backward's dz, formed once per call and read by both products. */
     private final ReusableBuffer dzBuffer = new ReusableBuffer();
 
-    VectorCpuBackend(String name, int threads) {
+    /** Large calls wait for {@code warmup} to finish ({@link KernelWarmup#awaitBefore}). */
+    VectorCpuBackend(String name, WorkerPool pool, Tuning.Blocking blocking, KernelWarmup warmup) {
         super(name);
-        this.pool = new WorkerPool(threads);
-        this.gemm = new PackedGemm(pool);
+        this.pool = pool;
+        this.blocking = blocking;
+        this.gemm = new PackedGemm(pool, blocking);
+        this.warmup = warmup;
     }
 
     @Override
     public String device() {
-        return "Java Vector API, " + S.vectorBitSize() + "-bit (" + L + " floats), " + pool.threads() + " threads, "
+        return "Java Vector API, " + Tuning.describe(blocking) + ", " + pool.threads() + " threads, "
                 + System.getProperty("os.arch");
     }
 
     @Override
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
-        TileEpilogue ep = new TileEpilogue(b.data, act, d, z == null ? null : z.data, s.out());
-        float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(),
-                Operands.columnsOfTransposed(w.data, s.in()));
-        gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x.data, s.in()), wp, y.data, ep);
+        warmup.awaitBefore(s.flops());
+        float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(), Operands.rowsOf(w.data, s.in()));
+        forward(s, x.data, wp, b.data, act, d, y.data, z == null ? null : z.data);
+    }
+
+    /** The forward on arrays, with w already packed by {@link #packWeights}{@code (forward = true)}. */
+    void forward(LinearShape s, float[] x, float[] wPacked, float[] b, Activation act, Dropout d, float[] y,
+                 float[] z) {
+        TileEpilogue ep = new TileEpilogue(b, act, d, z, s.out());
+        gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x, s.in()), wPacked, y, ep);
+    }
+
+    /** W {@code [out×in]} packed as the B operand of the forward ({@code wᵀ}) or of the backward's dx ({@code w}). */
+    float[] packWeights(LinearShape s, float[] w, boolean forward) {
+        float[] bp = new float[forward ? gemm.packedSize(s.out(), s.in()) : gemm.packedSize(s.in(), s.out())];
+        if (forward) {
+            gemm.pack(s.out(), s.in(), Operands.rowsOf(w, s.in()), bp);
+        } else {
+            gemm.pack(s.in(), s.out(), Operands.columnsOf(w, s.in()), bp);
+        }
+        return bp;
     }
 
     /**
@@ -54,7 +77,7 @@ final class VectorCpuBackend extends CpuBackend {
      * tensor when there is one, else packed now (into a copy to keep from the second use at the same version on).
      */
     private float[] packedWeights(CpuTensor w, int layout, int n, int k, PackedGemm.Packer packer) {
-        int size = PackedGemm.packedSize(n, k);
+        int size = gemm.packedSize(n, k);
         float[] kept = w.packs.lookup(layout, size);
         if (kept != null) {
             return kept;
@@ -72,14 +95,26 @@ final class VectorCpuBackend extends CpuBackend {
     @Override
     protected void backward(LinearShape s, CpuTensor dy, CpuTensor x, CpuTensor w, CpuTensor y, CpuTensor z,
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
+        warmup.awaitBefore(2 * s.flops());
+        float[] wp = dx == null ? null
+                : packedWeights(w, PackedCache.BACKWARD, s.in(), s.out(), Operands.columnsOf(w.data, s.in()));
+        backward(s, dy.data, x.data, wp, y.data, z == null ? null : z.data, act, d, dx == null ? null : dx.data,
+                dw.data, db.data);
+    }
+
+    /**
+     * The backward on arrays, with w packed by {@link #packWeights}{@code (forward = false)}; {@code dx} and
+     * {@code wPacked} are null when dx is not wanted.
+     */
+    void backward(LinearShape s, float[] dy, float[] x, float[] wPacked, float[] y, float[] z, Activation act,
+                  Dropout d, float[] dx, float[] dw, float[] db) {
         int n = s.n(), in = s.in(), out = s.out();
         float[] dz = dzBuffer.get(n * out);
-        new BackwardDz(dy.data, y.data, z == null ? null : z.data, out, act, d).formInto(dz, db.data, n, pool);
+        new BackwardDz(dy, y, z, out, act, d).formInto(dz, db, n, pool);
         if (dx != null) {
-            float[] wp = packedWeights(w, PackedCache.BACKWARD, in, out, Operands.columnsOf(w.data, in));
-            gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wp, dx.data, null);
+            gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wPacked, dx, null);
         }
-        gemm.multiply(out, in, n, Operands.rowsOfTransposed(dz, out), Operands.columnsOf(x.data, in), dw.data, null);
+        gemm.multiply(out, in, n, Operands.columnsOf(dz, out), Operands.columnsOf(x, in), dw, null);
     }
 
     @Override

@@ -20,7 +20,8 @@ class ArrayRecyclerTest {
     private static final int ROWS = 64;
     private static final int COLS = 128;
 
-    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", 2);
+    private final VectorCpuBackend backend =
+            new VectorCpuBackend("cpu-test", new WorkerPool(2), Tuning.BLOCKING, KernelWarmup.none());
     private final long liveBefore = TensorBase.liveCount();
 
     @AfterEach

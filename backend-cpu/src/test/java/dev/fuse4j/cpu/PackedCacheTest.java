@@ -27,7 +27,8 @@ class PackedCacheTest {
     private static final int OUT = 37;
     private static final Dropout D = Dropout.train(0.5f, 5L, 2L);
 
-    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", 2);
+    private final VectorCpuBackend backend =
+            new VectorCpuBackend("cpu-test", new WorkerPool(2), Tuning.BLOCKING, KernelWarmup.none());
     private final long liveBefore = TensorBase.liveCount();
     private final Random r = new Random(7);
     private final float[] x = randn(N * IN);
@@ -127,7 +128,7 @@ class PackedCacheTest {
             float[] w2 = randn(OUT * IN);
             try (Tensor tw2 = backend.tensor(w2, OUT, IN); Tensor ref = backend.tensor(w2, OUT, IN)) {
                 assertNull(((CpuTensor) tw2).packs.lookup(PackedCache.FORWARD,
-                        PackedGemm.packedSize(OUT, IN)));
+                        new PackedGemm(new WorkerPool(1), Tuning.BLOCKING).packedSize(OUT, IN)));
                 float[] expected = forward(tx, ref, tb);
                 assertArrayEquals(expected, forward(tx, tw2, tb));
                 assertArrayEquals(expected, forward(tx, tw2, tb));

@@ -7,7 +7,12 @@ import dev.fuse4j.Tensor;
 import dev.fuse4j.reference.Reference;
 import dev.fuse4j.spi.TensorBase;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
 
@@ -15,21 +20,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Paths of {@link PackedGemm} that the contract's shapes reach only in part: full 6 × 2L tiles whose sums span
- * several K blocks (the kernel adds the previous blocks' sums and the epilogue then runs in place on C), work split
- * over columns as well as rows, outputs whose rows are not a multiple of 4 long (Philox runs that start mid-block),
- * and the backward's products at the same sizes. Judged against the float64 {@link Reference} within the DESIGN.md
- * bound, on a backend with several workers even on a one-core machine.
+ * Paths of {@link PackedGemm} that the contract's shapes reach only in part, with each microkernel: full tiles whose
+ * sums span several K blocks (the kernel adds the previous blocks' sums and the epilogue then runs in place on C),
+ * work split over columns as well as rows, outputs whose rows are not a multiple of 4 long (Philox runs that start
+ * mid-block), and the backward's products at the same sizes. Judged against the float64 {@link Reference} within
+ * the DESIGN.md bound, on a backend with several workers even on a one-core machine.
  */
+@ParameterizedClass(name = "kernel {0}")
+@EnumSource(Microkernel.class)
 class VectorBlockingTest {
-    /** {n, in, out}: K past two blocks with full tiles; few rows and many columns; odd everything. */
+    /**
+     * {n, in, out}: K past two blocks with full tiles (of every kernel: at most 8 rows, 64 columns); few rows and many
+     * columns; odd everything.
+     */
     private static final int[][] SHAPES = {{13, 600, 70}, {4, 300, 200}, {31, 517, 37}};
     private static final Activation[] ACTIVATIONS = {
         Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity()};
+    private static final WorkerPool THREE_WORKERS = new WorkerPool(3);
 
-    private final VectorCpuBackend backend = new VectorCpuBackend("cpu-test", 3);
+    @Parameter
+    Microkernel kernel;
+
+    private VectorCpuBackend backend;
 
     private final long liveBefore = TensorBase.liveCount();
+
+    @BeforeEach
+    void openBackend() {
+        Assumptions.assumeTrue(Tuning.OPTION_PROBLEM == null, () -> "cannot run here: " + Tuning.OPTION_PROBLEM);
+        backend = new VectorCpuBackend("cpu-test", THREE_WORKERS, Tuning.BLOCKING.with(kernel), KernelWarmup.none());
+    }
 
     @AfterEach
     void nothingLeaked() {
@@ -49,7 +69,7 @@ class VectorBlockingTest {
     private void check(int n, int in, int out, Activation act, Dropout d) {
         Random r = new Random(n * 1_000_003L + in * 1_009L + out);
         float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
-        String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
+        String where = "kernel " + kernel.shape() + ", " + act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
         boolean[] keep = Reference.mask(n, out, d);
         double[] zRef = Reference.preActivation(x, w, b, n, in, out);
         double[] mag = Reference.magnitude(x, w, b, n, in, out);

@@ -1,0 +1,158 @@
+package dev.fuse4j.cpu;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+
+/**
+ * The vector shape this JVM computes with and the GEMM blocking chosen for it; every width-dependent constant of the
+ * backend lives here. The float species comes from the Vector API; the register file C2 allocates from does not, so
+ * it is read from HotSpot's {@code UseAVX} / {@code UseSVE} flags, else inferred from the species width. The
+ * microkernel and its cache blocking come from a table measured per width and register count
+ * ({@link #blockingFor}).
+ *
+ * <p>Two system properties override the choice so that every variant can be tested and timed on any machine:
+ * {@value #VECTOR_BITS} (128, 256 or 512, at most this JVM's own width) narrows the species and picks that width's
+ * blocking; {@value #KERNEL} ({@code 4x2}, {@code 6x2}, ...) forces a microkernel.
+ */
+final class Tuning {
+    static final String VECTOR_BITS = "fuse4j.cpu.vectorBits";
+    static final String KERNEL = "fuse4j.cpu.kernel";
+
+    /** The ISA C2 emits vector code for and the count of vector registers it allocates from. */
+    record RegisterFile(String isa, int count) {
+    }
+
+    /**
+     * A microkernel and its cache blocking: {@code kc} k steps per block (one B panel slice of {@code kc × NR}
+     * floats stays in L1 while A micro-panels stream past it) and {@code mc} rows per packed A block (in L2).
+     */
+    record Blocking(Microkernel kernel, int kc, int mc) {
+        Blocking {
+            if (kc < 1 || mc < kernel.rows() || mc % kernel.rows() != 0) {
+                throw new IllegalArgumentException("blocking KC " + kc + ", MC " + mc + " does not fit kernel "
+                        + kernel.shape() + ": KC must be positive and MC a positive multiple of " + kernel.rows());
+            }
+        }
+
+        Blocking with(Microkernel other) {
+            return new Blocking(other, kc, Math.max(1, mc / other.rows()) * other.rows());
+        }
+    }
+
+    static final VectorSpecies<Float> S;
+    /** Floats per vector. */
+    static final int L;
+    static final RegisterFile REGISTERS;
+    static final Blocking BLOCKING;
+    /** What was wrong with the {@code fuse4j.cpu} options, or null when they were honoured. */
+    static final String OPTION_PROBLEM;
+
+    static {
+        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        String problem = null;
+        int bits = preferred;
+        try {
+            bits = vectorBits(System.getProperty(VECTOR_BITS), preferred);
+        } catch (IllegalArgumentException e) {
+            problem = e.getMessage();
+        }
+        S = bits == preferred ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        L = S.length();
+        REGISTERS = registerFile(System.getProperty("os.arch"), vmOption("UseAVX"), vmOption("UseSVE"), preferred);
+        Blocking blocking = blockingFor(bits, REGISTERS.count());
+        String forced = System.getProperty(KERNEL);
+        if (forced != null) {
+            try {
+                blocking = blocking.with(Microkernel.named(forced));
+            } catch (IllegalArgumentException e) {
+                String why = KERNEL + ": " + e.getMessage();
+                problem = problem == null ? why : problem + "; " + why;
+            }
+        }
+        BLOCKING = blocking;
+        OPTION_PROBLEM = problem;
+    }
+
+    private Tuning() {
+    }
+
+    /**
+     * The microkernel and cache blocking for {@code bits}-wide vectors and {@code registers} vector registers: the
+     * measured table. With 16 registers {@code 4x2} (8 accumulators) is the largest tile C2 compiles without a spill
+     * in the k loop, and a longer KC makes up for its narrower panel; with 32, {@code 8x2} led {@code 6x2},
+     * {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256 is common, and a shorter
+     * KC adds a pass over C). The B panel slice ({@code KC × NR} floats) is at most 32 KiB, the A block
+     * ({@code MC × KC}) 144 KiB: an L1 and an L2 of the machines measured.
+     */
+    static Blocking blockingFor(int bits, int registers) {
+        if (registers >= 32) {
+            return new Blocking(Microkernel.K8X2, 256, 144);
+        }
+        return new Blocking(Microkernel.K4X2, 384, 96);
+    }
+
+    /** The vector width {@code property} asks for (null: the JVM's own), checked against {@code preferred}. */
+    static int vectorBits(String property, int preferred) {
+        if (property == null || property.isBlank()) {
+            return preferred;
+        }
+        int bits;
+        try {
+            bits = Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            bits = -1;
+        }
+        if (bits != 128 && bits != 256 && bits != 512) {
+            throw new IllegalArgumentException(VECTOR_BITS + " is '" + property + "' but must be 128, 256 or 512");
+        }
+        if (bits > preferred) {
+            throw new IllegalArgumentException(VECTOR_BITS + " is " + bits + " but this JVM's widest float vector is "
+                    + preferred + " bits: only narrower widths can be forced");
+        }
+        return bits;
+    }
+
+    /**
+     * The register file C2 compiles vectors for. {@code useAvx} and {@code useSve} are HotSpot's flags (null when
+     * unknown); without them it is inferred from the JVM's own vector width {@code preferredBits}.
+     */
+    static RegisterFile registerFile(String arch, String useAvx, String useSve, int preferredBits) {
+        String a = arch == null ? "" : arch.toLowerCase(Locale.ROOT);
+        if (a.equals("amd64") || a.equals("x86_64") || a.equals("x86") || a.equals("i386")) {
+            int level = useAvx != null ? Integer.parseInt(useAvx.trim()) : preferredBits >= 512 ? 3
+                    : preferredBits >= 256 ? 2 : 0;
+            return switch (level) {
+                case 0 -> new RegisterFile("SSE", 16);
+                case 1 -> new RegisterFile("AVX", 16);
+                case 2 -> new RegisterFile("AVX2", 16);
+                default -> new RegisterFile("AVX-512", 32); // EVEX encoding reaches 32 registers at every width
+            };
+        }
+        if (a.equals("aarch64") || a.equals("arm64")) {
+            boolean sve = useSve != null ? Integer.parseInt(useSve.trim()) > 0 : preferredBits > 128;
+            return new RegisterFile(sve ? "SVE" : "NEON", 32);
+        }
+        return new RegisterFile(arch, preferredBits >= 512 ? 32 : 16);
+    }
+
+    /** HotSpot's flag {@code name}, or null where it does not exist or the management module is absent. */
+    private static String vmOption(String name) {
+        try {
+            return ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
+        } catch (IllegalArgumentException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** The choice in one line, such as {@code AVX2, 256-bit, kernel 4x2L, KC 256}. */
+    static String describe(Blocking blocking) {
+        return REGISTERS.isa() + ", " + S.vectorBitSize() + "-bit, kernel " + blocking.kernel().shape() + "L, KC "
+                + blocking.kc();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.fuse4j.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The choices {@link Tuning} and {@link WorkerPool} make from what they read, and the errors for bad settings. */
+class TuningTest {
+
+    @Test
+    void registerFileComesFromUseAvxElseFromTheWidth() {
+        assertEquals(new Tuning.RegisterFile("AVX2", 16), Tuning.registerFile("amd64", "2", null, 256));
+        assertEquals(new Tuning.RegisterFile("AVX-512", 32), Tuning.registerFile("amd64", "3", null, 512));
+        // AVX-512 hardware held to 256-bit vectors (MaxVectorSize=32) still has 32 registers.
+        assertEquals(new Tuning.RegisterFile("AVX-512", 32), Tuning.registerFile("amd64", "3", null, 256));
+        assertEquals(new Tuning.RegisterFile("SSE", 16), Tuning.registerFile("amd64", "0", null, 128));
+        assertEquals(new Tuning.RegisterFile("AVX-512", 32), Tuning.registerFile("amd64", null, null, 512));
+        assertEquals(new Tuning.RegisterFile("AVX2", 16), Tuning.registerFile("x86_64", null, null, 256));
+        assertEquals(new Tuning.RegisterFile("NEON", 32), Tuning.registerFile("aarch64", null, "0", 128));
+        assertEquals(new Tuning.RegisterFile("SVE", 32), Tuning.registerFile("aarch64", null, "2", 256));
+    }
+
+    @Test
+    void sixteenRegistersGetAKernelThatFitsThem() {
+        for (int bits : new int[] {128, 256}) {
+            Microkernel k = Tuning.blockingFor(bits, 16).kernel();
+            // Accumulators, B vectors and the broadcasts C2 keeps live must fit 16 registers.
+            assertTrue(k.rows() * k.vectors() + k.vectors() + 3 <= 16, k.shape() + " at " + bits + " bits");
+        }
+    }
+
+    @Test
+    void everyBlockingOfTheTableLeavesRoomInL1() {
+        // {bits, registers} as machines have them: 512-bit vectors come with AVX-512's 32 registers.
+        for (int[] machine : new int[][] {{128, 16}, {256, 16}, {128, 32}, {256, 32}, {512, 32}}) {
+            Tuning.Blocking b = Tuning.blockingFor(machine[0], machine[1]);
+            int nr = b.kernel().vectors() * machine[0] / Float.SIZE;
+            assertTrue(b.kc() * nr * Float.BYTES <= 32 * 1024, "B slice of " + b + " at " + machine[0] + " bits");
+        }
+    }
+
+    @Test
+    void forcingAKernelKeepsTheBlockAWholeNumberOfMicroPanels() {
+        Tuning.Blocking b = new Tuning.Blocking(Microkernel.K4X2, 256, 96);
+        for (Microkernel k : Microkernel.values()) {
+            Tuning.Blocking forced = b.with(k);
+            assertEquals(k, forced.kernel());
+            assertEquals(0, forced.mc() % k.rows(), forced.toString());
+            assertEquals(256, forced.kc());
+        }
+    }
+
+    @Test
+    void vectorBitsNarrowsAndRefusesWhatTheMachineCannotDo() {
+        assertEquals(512, Tuning.vectorBits(null, 512));
+        assertEquals(256, Tuning.vectorBits(" 256 ", 512));
+        assertEquals(128, Tuning.vectorBits("128", 128));
+        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class,
+                () -> Tuning.vectorBits("512", 256));
+        assertEquals("fuse4j.cpu.vectorBits is 512 but this JVM's widest float vector is 256 bits: only narrower "
+                + "widths can be forced", wide.getMessage());
+        IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
+                () -> Tuning.vectorBits("300", 512));
+        assertEquals("fuse4j.cpu.vectorBits is '300' but must be 128, 256 or 512", odd.getMessage());
+    }
+
+    @Test
+    void kernelsAreFoundByTheirShape() {
+        for (Microkernel k : Microkernel.values()) {
+            assertEquals(k, Microkernel.named(k.shape()));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Microkernel.named("5x5"));
+        assertTrue(e.getMessage().startsWith("no microkernel is called '5x5'; there are 4x2, "), e.getMessage());
+    }
+
+    @Test
+    void threadsComeFromThePropertyElseTheEnvironmentElseTheProcessors() {
+        assertEquals(3, WorkerPool.configuredThreads("3", "5", 8));
+        assertEquals(5, WorkerPool.configuredThreads(null, "5", 8));
+        assertEquals(8, WorkerPool.configuredThreads(null, null, 8));
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> WorkerPool.configuredThreads("0", null, 8));
+        assertEquals("fuse4j.cpu.threads is '0' but must be a whole number of threads, 1 or more", zero.getMessage());
+        IllegalArgumentException word = assertThrows(IllegalArgumentException.class,
+                () -> WorkerPool.configuredThreads(null, "two", 8));
+        assertEquals("FUSE4J_CPU_THREADS is 'two' but must be a whole number of threads, 1 or more",
+                word.getMessage());
+    }
+}
