@@ -34,8 +34,8 @@ public final class Main {
             case "compare" -> CompareCommand.run(rest, out, err);
             case "train" -> TrainCommand.run(rest, out, err);
             case "help", "-h", "--help" -> help(rest, out, err);
-            default -> CliArgs.stopped(cmd.startsWith("-") ? CliArgs.unknown(cmd)
-                    : new IllegalArgumentException("unknown command '" + cmd + "'"), "fuse4j", USAGE, out, err);
+            default -> CliArgs.stopped(cmd.startsWith("-") ? CliArgs.unknown(cmd) : new IllegalArgumentException(
+                    "unknown command '" + cmd + "'; commands: probe, compare, train, help"), "fuse4j", USAGE, out, err);
         };
     }
 

@@ -130,7 +130,8 @@ class CommandLineConventionsTest {
         assertEquals("compare: --reps takes a whole number, not 'many'\nusage: ./fuse4j compare [options]\n", bad.err);
         Run unknown = main("benchmark");
         assertEquals(ExitCode.USAGE, unknown.code);
-        assertEquals("fuse4j: unknown command 'benchmark'\nusage: ./fuse4j COMMAND [options]\n", unknown.err);
+        assertEquals("fuse4j: unknown command 'benchmark'; commands: probe, compare, train, help\n"
+                + "usage: ./fuse4j COMMAND [options]\n", unknown.err);
         assertEquals(ExitCode.USAGE, main("help", "benchmark").code);
         assertEquals(ExitCode.USAGE, main("--fast").code);
     }
