@@ -12,10 +12,28 @@ import java.util.List;
  * select() picks, and why each other available device was passed over.
  */
 public final class ProbeCommand {
+    public static final String USAGE = """
+            usage: ./fuse4j probe [options]
+            Lists every backend device in select() order with what was found or why it cannot run, the one
+            select() picks, and why each other available device was passed over.
+              --version   the Fuse4J version, JDK and OS
+              -h, --help  this text
+            exit status: 0, or 2 for bad options
+            """;
+
     private ProbeCommand() {
     }
 
-    public static void run(PrintStream out) {
+    /** Runs the command; returns the {@link ExitCode}: USAGE for any option but help and version. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0) {
+            return CliArgs.stopped(CliArgs.unknown(args[0]), "probe", USAGE, out, err);
+        }
+        probe(out);
+        return ExitCode.OK;
+    }
+
+    static void probe(PrintStream out) {
         List<BackendStatus> all = Backends.probe();
         for (BackendStatus s : all) {
             out.println(s);

@@ -51,11 +51,7 @@ public final class CompareCommand {
     }
 
     /** Runs the command; returns the {@link ExitCode}: FAILED when a cross-check failed, USAGE for bad options. */
-    public static int run(String[] args) throws IOException {
-        return run(args, System.out, System.err);
-    }
-
-    static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+    public static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
         CompareOptions o;
         List<Backend> backends;
         List<Peer> peers;
@@ -64,12 +60,9 @@ public final class CompareCommand {
             prepareOut(o.out());
             backends = chooseBackends(o);
             peers = choosePeers(o);
-        } catch (CliArgs.HelpRequested h) {
-            out.print(CompareOptions.USAGE);
-            return ExitCode.OK;
-        } catch (IllegalArgumentException | BackendUnavailableException e) {
-            err.println("compare: " + e.getMessage());
-            return ExitCode.USAGE;
+        } catch (CliArgs.HelpRequested | CliArgs.VersionRequested | IllegalArgumentException
+                 | BackendUnavailableException e) {
+            return CliArgs.stopped(e, "compare", CompareOptions.USAGE, out, err);
         }
         Results r = new CompareCommand(o, err).execute(backends, peers);
         String table = TableFormatter.format(r);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import static dev.fuse4j.bench.cli.CliArgs.list;
 import static dev.fuse4j.bench.cli.CliArgs.parseDouble;
@@ -40,7 +41,9 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
               --peers LIST      plain-java,openblas,pytorch or none (default: every peer that can run here)
               --out DIR         where results.json and report.html go (default fuse4j-out)
               --no-check        skip the cross-check against the float64 reference
+              --version         the Fuse4J version, JDK and OS
               -h, --help        this text
+            an option's value follows it as the next word or after '=': --out DIR or --out=DIR
             exit status: 0 when every cross-check passed, 1 when one failed, 2 for bad options
             """;
 
@@ -54,6 +57,7 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
         List<String> peers = null;
         Path out = Path.of("fuse4j-out");
         boolean check = true;
+        args = CliArgs.splitInline(args, Set.of("--no-check"));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -82,8 +86,7 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
                 }
                 case "--out" -> out = path(value(args, ++i, a), a);
                 case "--no-check" -> check = false;
-                case "-h", "--help" -> throw new CliArgs.HelpRequested();
-                default -> throw new IllegalArgumentException("unknown option '" + a + "' (see --help)");
+                default -> throw CliArgs.unknown(a);
             }
         }
         return new CompareOptions(shapes, p, warmup, reps, budget, backends, peers, out, check);

@@ -48,8 +48,8 @@ public final class TrainCommand {
         this.terminal = terminal;
     }
 
-    public static int run(String[] args) throws IOException {
-        return run(args, System.out, System.err, Terminal.stderrIsTerminal());
+    public static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+        return run(args, out, err, Terminal.stderrIsTerminal());
     }
 
     /** Runs the command; returns the {@link ExitCode}: FAILED when training diverged, USAGE for bad input. */
@@ -57,12 +57,8 @@ public final class TrainCommand {
         TrainOptions o;
         try {
             o = TrainOptions.parse(args);
-        } catch (CliArgs.HelpRequested h) {
-            out.print(TrainOptions.USAGE);
-            return ExitCode.OK;
-        } catch (IllegalArgumentException e) {
-            err.println("train: " + e.getMessage());
-            return ExitCode.USAGE;
+        } catch (CliArgs.HelpRequested | CliArgs.VersionRequested | IllegalArgumentException e) {
+            return CliArgs.stopped(e, "train", TrainOptions.USAGE, out, err);
         }
         Backend be;
         IdxDataset train;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import static dev.fuse4j.bench.cli.CliArgs.parseDouble;
 import static dev.fuse4j.bench.cli.CliArgs.parseInt;
@@ -56,7 +57,10 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --backend NAME        cpu, opencl, opencl:1, cuda... (default: -Dfuse4j.backend, FUSE4J_BACKEND,
                                     else the first available)
               --out DIR             history.csv, loss-curves.svg and checkpoints (default fuse4j-out/train)
+              --version             the Fuse4J version, JDK and OS
               -h, --help            this text
+            an option's value follows it as the next word or after '=': --out DIR or --out=DIR
+            exit status: 0 when training finished, 1 when it diverged, 2 for bad options, data or checkpoints
             """;
 
     public static TrainOptions parse(String... args) {
@@ -78,6 +82,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         boolean resume = false;
         String backend = null;
         Path out = Path.of("fuse4j-out", "train");
+        args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -126,8 +131,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--resume" -> resume = true;
                 case "--backend" -> backend = value(args, ++i, a).trim();
                 case "--out" -> out = path(value(args, ++i, a), a);
-                case "-h", "--help" -> throw new CliArgs.HelpRequested();
-                default -> throw new IllegalArgumentException("unknown option '" + a + "' (see --help)");
+                default -> throw CliArgs.unknown(a);
             }
         }
         String[] names = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

@@ -29,7 +29,9 @@ class ProbeCommandTest {
                 "a GPU is present: it is selected first");
         assertEquals("cpu", Backends.select().name());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ProbeCommand.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        assertEquals(ExitCode.OK, ProbeCommand.run(new String[0], new PrintStream(bytes, true, StandardCharsets.UTF_8),
+                new PrintStream(errBytes, true, StandardCharsets.UTF_8)));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("selected: cpu ("), out);
         for (BackendStatus s : clCpus) {
