@@ -152,7 +152,7 @@ F4J_FN int f4j_keep(f4j_u64 m, f4j_dropout d) {
 
 /*
  * NaN propagates through every activation, as in PyTorch: relu(NaN) = NaN, relu(+Inf) = +Inf, relu(-Inf) = 0;
- * elu(NaN) = NaN (the z <= 0 branch of NaN), elu(-Inf) = -alpha.
+ * elu(NaN) = NaN (NaN fails z > 0, and expm1(NaN) is NaN), elu(+Inf) = +Inf, elu(-Inf) = -alpha.
  */
 F4J_FN float f4j_activate(int act, float alpha, float z) {
     if (act == F4J_RELU) {
