@@ -103,7 +103,7 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
     }
     float4 dy = load4(p.dy, p.ld, i, j, rowLimit, colLimit);
     float4 y = load4(p.y, p.ld, i, j, rowLimit, colLimit);
-    float4 z = p.act == F4J_GELU ? load4(p.z, p.ld, i, j, rowLimit, colLimit) : zero4();
+    float4 z = f4j_dz_needs_z(p.act) ? load4(p.z, p.ld, i, j, rowLimit, colLimit) : zero4();
     unsigned long long e0 = p.d.base + (unsigned long long)i * p.ld + j;
     int needMask = p.d.training && f4j_dz_needs_mask(p.act);
     MaskWords mw = {};
@@ -124,7 +124,7 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
 __device__ __forceinline__ float dz_at(const DzParams &p, int i, int j) {
     long long e = (long long)i * p.ld + j;
     int kept = f4j_dz_needs_mask(p.act) ? f4j_keep(p.d.base + (unsigned long long)e, p.d) : 1;
-    float zz = p.act == F4J_GELU ? p.z[e] : 0.0f;
+    float zz = f4j_dz_needs_z(p.act) ? p.z[e] : 0.0f;
     return f4j_dz(p.act, p.alpha, p.d.scale, p.dy[e], p.y[e], zz, kept);
 }
 

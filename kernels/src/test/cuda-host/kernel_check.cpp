@@ -125,12 +125,18 @@ double gelu_grad_reference(double z) {
     return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3 * 0.044715 * z * z);
 }
 
+/* ELU's derivative on the side z <= 0, alpha * e^z; the side z > 0 (and a NaN z, as PyTorch) has slope 1. */
+double elu_grad_reference(double alpha, double z) {
+    return z <= 0 ? alpha * std::exp(z) : 1.0;
+}
+
 /* dz of DESIGN.md in double: ReLU and leaky ReLU read the mask and slope off the sign of y, the others the mask. */
 double dz_reference(int act, double alpha, double s, double dy, double y, double z, bool kept) {
     switch (act) {
     case F4J_RELU: return y > 0 ? dy * s : 0.0;
     case F4J_LEAKY_RELU: return y > 0 ? dy * s : y < 0 ? alpha * dy * s : 0.0;
     case F4J_GELU: return kept ? dy * s * gelu_grad_reference(z) : 0.0;
+    case F4J_ELU: return kept ? dy * s * elu_grad_reference(alpha, z) : 0.0;
     default: return kept ? dy * s : 0.0;
     }
 }
@@ -152,8 +158,15 @@ double activate(int act, double alpha, double z) {
     case F4J_RELU: return std::isnan(z) ? z : std::max(z, 0.0);
     case F4J_LEAKY_RELU: return z > 0 ? z : alpha * z;
     case F4J_GELU: return 0.5 * z * (1.0 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z)));
+    case F4J_ELU: return z > 0 ? z : alpha * std::expm1(z);
     default: return z;
     }
+}
+
+/* The activation codes the checks walk (F4J_RELU .. F4J_ELU), and the slope or alpha each is checked with. */
+constexpr int ACTIVATIONS = 5;
+float alpha_of(int act) {
+    return act == F4J_LEAKY_RELU ? 0.1f : act == F4J_ELU ? 0.7f : 0.0f;
 }
 
 std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
@@ -194,7 +207,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
             }
             size_t e = size_t(i) * out + j;
             double yr = d.keep(e) ? activate(act, alpha, zr) * s : 0.0;
-            double slope = act == F4J_GELU ? 1.2 : act == F4J_LEAKY_RELU ? std::max(1.0, (double)alpha) : 1.0;
+            double slope = act == F4J_GELU ? 1.2
+                    : act == F4J_LEAKY_RELU || act == F4J_ELU ? std::max(1.0, (double)alpha) : 1.0;
             near(z[e], zr, in, mag, name + " z[" + std::to_string(i) + "][" + std::to_string(j) + "]");
             near(y[e], yr, in, mag * slope * std::max(s, 1.0f), name + " y[" + std::to_string(i) + "][" + std::to_string(j) + "]");
         }
@@ -203,7 +217,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     /*
      * Backward from dy against dz in double. The kernels form dz in float32 in one or two roundings, which the sums'
      * bounds cover with K + 2 terms; GELU's float32 derivative is good to about 1e-6 * |dy * s|, carried into the
-     * magnitude as 9 * |dy * s| per kept element (2 * 9 * 2^-24 is about 1.07e-6).
+     * magnitude as 9 * |dy * s| per kept element (2 * 9 * 2^-24 is about 1.07e-6); ELU's alpha * e^z to a few ulps
+     * of alpha, carried as 9 * alpha * |dy * s|.
      */
     Buf dy(size_t(n) * out), dx(size_t(n) * in), dw(size_t(out) * in), db(out);
     fill(dy, rng, 1.0f);
@@ -215,9 +230,10 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     std::vector<double> dz(size_t(n) * out), slack(size_t(n) * out);
     for (size_t e = 0; e < dz.size(); e++) {
         dz[e] = dz_reference(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
-        slack[e] = act == F4J_GELU && d.keep(e) ? 9.0 * std::fabs(dy[e] * s) : 0.0;
+        double relative = act == F4J_GELU ? 9.0 : act == F4J_ELU ? 9.0 * alpha : 0.0;
+        slack[e] = relative > 0 && d.keep(e) ? relative * std::fabs(dy[e] * s) : 0.0;
     }
-    const float *zp = act == F4J_GELU ? z.p : nullptr;
+    const float *zp = act == F4J_GELU || act == F4J_ELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
                                       float *, int, float, float, int, unsigned long long, unsigned long long,
                                       unsigned long long, unsigned long long),
@@ -393,8 +409,8 @@ int main() {
     const Shape shapes[] = {{1, 1, 1}, {3, 5, 7}, {4, 8, 4}, {129, 9, 130}, {130, 131, 5}, {67, 300, 257},
                             {2, 1030, 3}, {132, 16, 128}};
     for (const Shape &sh : shapes) {
-        for (int act = 0; act < 4; act++) {
-            check_layer(sh.n, sh.in, sh.out, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half, 1, rng);
+        for (int act = 0; act < ACTIVATIONS; act++) {
+            check_layer(sh.n, sh.in, sh.out, act, alpha_of(act), half, 1, rng);
         }
         check_layer(sh.n, sh.in, sh.out, F4J_RELU, 0.0f, eval, 1, rng);
     }
@@ -403,18 +419,20 @@ int main() {
     check_layer(600, 20, 12, F4J_GELU, 0.0f, half, 3, rng);
     check_layer(300, 36, 140, F4J_IDENTITY, 0.0f, half, 4, rng);
     check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, eval, 5, rng);
+    check_layer(300, 36, 20, F4J_ELU, 1.0f, half, 3, rng);
+    check_layer(37, 300, 9, F4J_ELU, 2.5f, eval, 5, rng);
     /* Slices of a larger batch: an element base that is and is not a multiple of 4, and one past 2^32. */
     for (unsigned long long base : {7ULL * 9, 12ULL * 9, (1ULL << 32) + 5}) {
-        for (int act = 0; act < 4; act++) {
-            check_layer(5, 13, 9, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half.at(base), 1, rng);
+        for (int act = 0; act < ACTIVATIONS; act++) {
+            check_layer(5, 13, 9, act, alpha_of(act), half.at(base), 1, rng);
         }
         check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
         check_mask(1029, half.at(base));
     }
     check_forward_without_z(9, 21, 130, half, rng);
-    for (int act = 0; act < 4; act++) {
-        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, half, 1, rng, true);
-        check_layer(9, 13, 11, act, act == F4J_LEAKY_RELU ? 0.1f : 0.0f, eval, 1, rng, true);
+    for (int act = 0; act < ACTIVATIONS; act++) {
+        check_layer(9, 13, 11, act, alpha_of(act), half, 1, rng, true);
+        check_layer(9, 13, 11, act, alpha_of(act), eval, 1, rng, true);
     }
     check_layer(600, 13, 11, F4J_RELU, 0.0f, half, 3, rng, true);
     for (long long total : {1LL, 3LL, 4LL, 1029LL, 4096LL}) {

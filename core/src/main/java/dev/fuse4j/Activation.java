@@ -4,8 +4,8 @@ package dev.fuse4j;
  * The activation applied in the fused epilogue of {@link Backend#linear}: {@code y = dropout(act(x·Wᵀ + b))}.
  *
  * <p>Backward needs, besides {@code y}: nothing for {@link Kind#RELU} and {@link Kind#LEAKY_RELU} (the sign of
- * {@code y} encodes both the mask and the slope); the pre-activation {@code z} for {@link Kind#GELU}; nothing
- * for {@link Kind#IDENTITY} (its mask is regenerated from the Philox contract).
+ * {@code y} encodes both the mask and the slope); the pre-activation {@code z} for {@link Kind#GELU} and
+ * {@link Kind#ELU}; nothing for {@link Kind#IDENTITY} (its mask is regenerated from the Philox contract).
  */
 public record Activation(Kind kind, float alpha) {
 
@@ -18,12 +18,15 @@ public record Activation(Kind kind, float alpha) {
         /** The tanh form: {@code 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³)))}. */
         GELU,
         /** {@code z}: a plain linear layer. */
-        IDENTITY
+        IDENTITY,
+        /** {@code z > 0 ? z : alpha·(eᶻ − 1)}, alpha > 0. */
+        ELU
     }
 
     private static final Activation RELU = new Activation(Kind.RELU, 0f);
     private static final Activation GELU = new Activation(Kind.GELU, 0f);
     private static final Activation IDENTITY = new Activation(Kind.IDENTITY, 0f);
+    private static final Activation ELU_1 = new Activation(Kind.ELU, 1f);
 
     public Activation {
         if (kind == null) {
@@ -32,7 +35,10 @@ public record Activation(Kind kind, float alpha) {
         if (kind == Kind.LEAKY_RELU && !(alpha >= 0f && Float.isFinite(alpha))) {
             throw new IllegalArgumentException("leaky ReLU slope must be finite and >= 0 but is " + alpha);
         }
-        if (kind != Kind.LEAKY_RELU && alpha != 0f) {
+        if (kind == Kind.ELU && !(alpha > 0f && Float.isFinite(alpha))) {
+            throw new IllegalArgumentException("ELU alpha must be finite and > 0 but is " + alpha);
+        }
+        if (kind != Kind.LEAKY_RELU && kind != Kind.ELU && alpha != 0f) {
             throw new IllegalArgumentException(kind + " takes no slope, but alpha is " + alpha);
         }
     }
@@ -49,13 +55,23 @@ public record Activation(Kind kind, float alpha) {
         return GELU;
     }
 
+    /** ELU with alpha 1, as PyTorch's default. */
+    public static Activation elu() {
+        return ELU_1;
+    }
+
+    /** ELU with the given alpha: the value {@code −alpha} approached as {@code z → −∞}. */
+    public static Activation elu(float alpha) {
+        return new Activation(Kind.ELU, alpha);
+    }
+
     public static Activation identity() {
         return IDENTITY;
     }
 
     /** Whether backward needs the pre-activation {@code z} kept from forward. */
     public boolean backwardNeedsPreActivation() {
-        return kind == Kind.GELU;
+        return kind == Kind.GELU || kind == Kind.ELU;
     }
 
     /** √(2/π). */
@@ -63,6 +79,10 @@ public record Activation(Kind kind, float alpha) {
 
     @Override
     public String toString() {
-        return kind == Kind.LEAKY_RELU ? "leaky_relu(" + alpha + ")" : kind.name().toLowerCase(java.util.Locale.ROOT);
+        return switch (kind) {
+            case LEAKY_RELU -> "leaky_relu(" + alpha + ")";
+            case ELU -> "elu(" + alpha + ")";
+            default -> kind.name().toLowerCase(java.util.Locale.ROOT);
+        };
     }
 }

@@ -38,14 +38,15 @@ public interface Backend {
      * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output.
      *
      * @param preActivationOut null, or an {@code [n, out]} tensor of this backend into which {@code z} is written
-     *                         (needed by backward for {@link Activation.Kind#GELU})
+     *                         (needed by backward for {@link Activation.Kind#GELU} and {@link Activation.Kind#ELU})
      */
     Tensor linear(Tensor x, Tensor w, Tensor b, Activation act, Dropout d, Tensor preActivationOut);
 
     /**
      * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0.
      *
-     * @param preActivation the {@code z} written by forward; required for GELU, ignored (may be null) otherwise
+     * @param preActivation the {@code z} written by forward; required for GELU and ELU, ignored (may be null)
+     *                      otherwise
      */
     default LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
                                        Dropout d) {

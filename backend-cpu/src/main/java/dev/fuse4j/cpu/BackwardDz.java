@@ -14,9 +14,9 @@ import static dev.fuse4j.cpu.Tuning.S;
 /**
  * Forms {@code dz = dy · s · act'(z)} where the element was kept (else 0) for a whole backward call, in one
  * vectorised pass, and sums {@code db = Σ_i dz[i]} on the way. The mask comes from the sign of {@code y} for ReLU and
- * leaky ReLU and from the regenerated Philox mask for GELU (with {@code z}) and identity: nothing but {@code y} (and
- * {@code z} for GELU) is kept from forward. Both backward products then read {@code dz} with plain packers, so it is
- * formed once rather than once per product.
+ * leaky ReLU and from the regenerated Philox mask for GELU and ELU (with {@code z}) and identity: nothing but
+ * {@code y} (and {@code z} for GELU and ELU) is kept from forward. Both backward products then read {@code dz} with
+ * plain packers, so it is formed once rather than once per product.
  */
 final class BackwardDz {
     /** Rows per task: large enough to amortise a task, small enough to spread over the cores. */
@@ -39,7 +39,7 @@ final class BackwardDz {
         this.act = act.kind();
         this.alpha = act.alpha();
         this.scale = d.scale();
-        boolean maskFromPhilox = act.kind() == Activation.Kind.GELU || act.kind() == Activation.Kind.IDENTITY;
+        boolean maskFromPhilox = act.kind() != Activation.Kind.RELU && act.kind() != Activation.Kind.LEAKY_RELU;
         this.philox = maskFromPhilox && d.training() ? new VectorPhilox(d) : null;
     }
 
@@ -94,6 +94,7 @@ final class BackwardDz {
                     }
                     case GELU -> g.mul(geluDerivative(FloatVector.fromArray(S, z, e, in)));
                     case IDENTITY -> g;
+                    case ELU -> g.mul(eluDerivative(FloatVector.fromArray(S, z, e, in)));
                 };
                 if (philox != null) {
                     r = FloatVector.zero(S).blend(r, VectorMask.fromLong(S, keep >>> c));
@@ -101,6 +102,15 @@ final class BackwardDz {
                 r.intoArray(dz, e, in);
             }
         }
+    }
+
+    /**
+     * ELU's derivative, as {@link Epilogue#dz} takes it, in lanes: {@code α·eᶻ} where {@code z <= 0}, else 1 (so
+     * also for NaN).
+     */
+    private FloatVector eluDerivative(FloatVector zz) {
+        return FloatVector.broadcast(S, 1f).blend(zz.lanewise(VectorOperators.EXP).mul(alpha),
+                zz.compare(VectorOperators.LE, 0f));
     }
 
     /** The tanh-form GELU's derivative, as {@link Epilogue#geluDerivative} computes it, in lanes. */

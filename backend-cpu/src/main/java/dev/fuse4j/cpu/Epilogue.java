@@ -16,6 +16,7 @@ final class Epilogue {
             case LEAKY_RELU -> z > 0f ? z : alpha * z;
             case GELU -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_A * z * z * z)));
             case IDENTITY -> z;
+            case ELU -> z > 0f ? z : alpha * (float) Math.expm1(z);
         };
     }
 
@@ -25,9 +26,15 @@ final class Epilogue {
         return 0.5f * (1f + t) + 0.5f * z * (1f - t * t) * du;
     }
 
+    /** ELU's slope {@code α·eᶻ} on its side {@code z <= 0}. */
+    static float eluDerivative(float alpha, float z) {
+        return alpha * (float) Math.exp(z);
+    }
+
     /**
-     * dz for one element. RELU and LEAKY_RELU read the mask and slope off the sign of y; GELU and IDENTITY are
-     * told whether the element was kept (the regenerated Philox mask).
+     * dz for one element. RELU and LEAKY_RELU read the mask and slope off the sign of y; GELU, IDENTITY and ELU
+     * are told whether the element was kept (the regenerated Philox mask). ELU tests {@code z <= 0} as PyTorch does,
+     * so a NaN z passes the gradient.
      */
     static float dz(Activation.Kind kind, float alpha, float scale, float dy, float y, float z, boolean kept) {
         return switch (kind) {
@@ -35,6 +42,7 @@ final class Epilogue {
             case LEAKY_RELU -> y > 0f ? dy * scale : y < 0f ? dy * scale * alpha : 0f;
             case GELU -> kept ? dy * scale * geluDerivative(z) : 0f;
             case IDENTITY -> kept ? dy * scale : 0f;
+            case ELU -> kept ? (z <= 0f ? dy * scale * eluDerivative(alpha, z) : dy * scale) : 0f;
         };
     }
 }

@@ -68,6 +68,7 @@ final class TileEpilogue {
             case LEAKY_RELU -> zz.blend(zz.mul(alpha), zz.compare(VectorOperators.LE, 0f));
             case GELU -> gelu(zz);
             case IDENTITY -> zz;
+            case ELU -> zz.blend(zz.lanewise(VectorOperators.EXPM1).mul(alpha), zz.compare(VectorOperators.LE, 0f));
         };
     }
 

@@ -29,7 +29,8 @@ public final class Dense implements Layer {
     private boolean training = true;
     private long dropoutOffset;
 
-    // From the last forward pass: the input (borrowed), the output and GELU's pre-activation (owned), the mask.
+    // From the last forward pass: the input (borrowed), the output and the pre-activation GELU and ELU need
+    // (owned), the mask.
     private Tensor lastX;
     private Tensor lastY;
     private Tensor lastZ;
@@ -73,12 +74,12 @@ public final class Dense implements Layer {
 
     /**
      * He (Kaiming) uniform initialisation for the ReLU family, gain √(2 / (1 + α²)), so activations keep their
-     * scale through deep ReLU stacks; GELU is close enough to ReLU to share it. Glorot uniform for the plain
+     * scale through deep ReLU stacks; GELU and ELU are close enough to ReLU to share it. Glorot uniform for the plain
      * linear layer, whose output feeds a softmax rather than another activation.
      */
     static float[] initialWeights(int in, int out, Activation act, long seed) {
         double bound = switch (act.kind()) {
-            case RELU, GELU -> Math.sqrt(6.0 / in);
+            case RELU, GELU, ELU -> Math.sqrt(6.0 / in);
             case LEAKY_RELU -> Math.sqrt(6.0 / ((1.0 + (double) act.alpha() * act.alpha()) * in));
             case IDENTITY -> Math.sqrt(6.0 / (in + out));
         };
@@ -120,7 +121,7 @@ public final class Dense implements Layer {
     public Tensor forward(Tensor x) {
         Dropout d = training && p > 0f ? Dropout.train(p, dropoutSeed, dropoutOffset) : Dropout.eval();
         int n = x.shape()[0];
-        Tensor z = activation.kind() == Activation.Kind.GELU ? backend.zeros(n, out) : null;
+        Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
         Tensor y;
         try {
             y = backend.linear(x, weight.value(), bias.value(), activation, d, z);
@@ -197,6 +198,7 @@ public final class Dense implements Layer {
             case LEAKY_RELU -> String.format(Locale.ROOT, "leaky_relu(%s)", activation.alpha());
             case GELU -> "gelu";
             case IDENTITY -> "linear";
+            case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
         };
         return String.format(Locale.ROOT, "dense(%d->%d, %s, p=%s, seed=%d)", in, out, act, p, dropoutSeed);
     }

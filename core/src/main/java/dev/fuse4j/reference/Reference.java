@@ -23,6 +23,8 @@ public final class Reference {
     private static final double GELU_LIPSCHITZ = 1.13;
     /** Backends evaluate GELU in float32 through tanh: a few ulps of 1 absolute, whatever the value's size. */
     private static final double GELU_SLACK = 1e-6;
+    /** Backends evaluate ELU's eᶻ − 1 and eᶻ in float32: a few ulps of values at most 1 in size, times α. */
+    private static final double ELU_SLACK = 1e-6;
 
     private Reference() {
     }
@@ -73,17 +75,21 @@ public final class Reference {
 
     // ---- activations ------------------------------------------------------------------------------------------
 
-    /** {@code act(z)}: ReLU, leaky ReLU, GELU in its tanh form, or the identity. */
+    /** {@code act(z)}: ReLU, leaky ReLU, GELU in its tanh form, the identity or ELU. */
     public static double activation(Activation act, double z) {
         return switch (act.kind()) {
             case RELU -> Math.max(z, 0.0);
             case LEAKY_RELU -> z > 0 ? z : act.alpha() * z;
             case GELU -> 0.5 * z * (1.0 + Math.tanh(GELU_C * (z + GELU_A * z * z * z)));
             case IDENTITY -> z;
+            case ELU -> z > 0 ? z : act.alpha() * Math.expm1(z);
         };
     }
 
-    /** {@code act'(z)}; for the kinked activations the slope on the side {@code z > 0} decides. */
+    /**
+     * {@code act'(z)}; for the kinked activations the slope on the side {@code z > 0} decides. ELU's test is
+     * {@code z <= 0}, as PyTorch's backward, so a NaN {@code z} takes the slope 1 and passes the gradient.
+     */
     public static double derivative(Activation act, double z) {
         return switch (act.kind()) {
             case RELU -> z > 0 ? 1.0 : 0.0;
@@ -94,21 +100,39 @@ public final class Reference {
                 yield 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du;
             }
             case IDENTITY -> 1.0;
+            case ELU -> z <= 0 ? act.alpha() * Math.exp(z) : 1.0;
         };
     }
 
     /**
      * How far {@code act(z)·scale} may stray when {@code z} is off by up to {@code zError}: the error stretched by the
-     * activation's steepest slope (at least 1), plus for GELU the error of a float32 tanh.
+     * activation's steepest slope (at least 1), plus for GELU the error of a float32 tanh and for ELU that of a
+     * float32 {@code eᶻ − 1}.
      */
     public static double outputBound(Activation act, double zError, double z, double scale) {
         double slope = switch (act.kind()) {
             case GELU -> GELU_LIPSCHITZ;
-            case LEAKY_RELU -> Math.max(1, act.alpha());
+            case LEAKY_RELU, ELU -> Math.max(1, act.alpha());
             case RELU, IDENTITY -> 1;
         };
-        boolean gelu = act.kind() == Activation.Kind.GELU;
-        return zError * slope * scale + (gelu ? GELU_SLACK * scale * (1 + Math.abs(z)) : 0);
+        double slack = switch (act.kind()) {
+            case GELU -> GELU_SLACK * scale * (1 + Math.abs(z));
+            case ELU -> ELU_SLACK * scale * act.alpha();
+            case RELU, LEAKY_RELU, IDENTITY -> 0;
+        };
+        return zError * slope * scale + slack;
+    }
+
+    /**
+     * How far a backend's float32 {@code act'(z)} may stray, relative to {@code |dy·s|}: a few ulps of GELU's
+     * derivative (at most about 1.13) and of ELU's {@code α·eᶻ} (at most α); 0 where the derivative is exact.
+     */
+    public static double derivativeSlack(Activation act) {
+        return switch (act.kind()) {
+            case GELU -> GELU_SLACK;
+            case ELU -> ELU_SLACK * act.alpha();
+            case RELU, LEAKY_RELU, IDENTITY -> 0;
+        };
     }
 
     // ---- forward ----------------------------------------------------------------------------------------------
@@ -176,7 +200,7 @@ public final class Reference {
 
     /**
      * {@code dz} as the contract defines it from the backend's own forward output {@code y} (the sign of y carries
-     * the mask and ReLU's side) and, for GELU, its own {@code z}: {@code dy·s·act'(z)} where kept, else 0.
+     * the mask and ReLU's side) and, for GELU and ELU, its own {@code z}: {@code dy·s·act'(z)} where kept, else 0.
      */
     public static double[] dz(float[] dy, float[] y, float[] z, boolean[] keep, Activation act, Dropout d) {
         double s = scale(d);
@@ -185,7 +209,7 @@ public final class Reference {
             dz[e] = switch (act.kind()) {
                 case RELU -> y[e] > 0 ? dy[e] * s : 0.0;
                 case LEAKY_RELU -> y[e] > 0 ? dy[e] * s : y[e] < 0 ? dy[e] * s * act.alpha() : 0.0;
-                case GELU -> keep[e] ? dy[e] * s * derivative(act, z[e]) : 0.0;
+                case GELU, ELU -> keep[e] ? dy[e] * s * derivative(act, z[e]) : 0.0;
                 case IDENTITY -> keep[e] ? dy[e] * s : 0.0;
             };
         }
@@ -194,17 +218,18 @@ public final class Reference {
 
     /**
      * The backward of the fused layer from the backend's own {@code y} and {@code z}: {@code dx = dz·W},
-     * {@code dw = dzᵀ·X}, {@code db = Σ_i dz}, each within the bound of its sum; GELU adds the slack of its float32
-     * derivative (a few ulps of {@code |dy·s|}) carried through the same sum.
+     * {@code dw = dzᵀ·X}, {@code db = Σ_i dz}, each within the bound of its sum; GELU and ELU add the slack of their
+     * float32 derivatives ({@link #derivativeSlack} of {@code |dy·s|}) carried through the same sum.
      */
     public static Backward backward(float[] dy, float[] x, float[] w, float[] y, float[] z, boolean[] keep, int n,
                                     int in, int out, Activation act, Dropout d) {
         double[] dz = dz(dy, y, z, keep, act, d);
         double[] slack = new double[dz.length];
-        if (act.kind() == Activation.Kind.GELU) {
+        double relative = derivativeSlack(act);
+        if (relative > 0) {
             double s = scale(d);
             for (int e = 0; e < dz.length; e++) {
-                slack[e] = keep[e] ? GELU_SLACK * Math.abs(dy[e]) * s : 0;
+                slack[e] = keep[e] ? relative * Math.abs(dy[e]) * s : 0;
             }
         }
         float[] ones = new float[n];

@@ -61,7 +61,8 @@ public abstract class BackendContract extends BackendSuite {
 
     static Stream<Arguments> activations() {
         return Stream.of(Arguments.of(Activation.relu()), Arguments.of(Activation.leakyRelu(0.1f)),
-                Arguments.of(Activation.gelu()), Arguments.of(Activation.identity()));
+                Arguments.of(Activation.gelu()), Arguments.of(Activation.identity()),
+                Arguments.of(Activation.elu(1.5f)));
     }
 
     // ---- forward ---------------------------------------------------------------------------------------------
@@ -97,10 +98,11 @@ public abstract class BackendContract extends BackendSuite {
             int in = 1 + r.nextInt(300);
             int out = 1 + r.nextInt(80);
             float p = r.nextFloat();
-            Activation act = switch (r.nextInt(4)) {
+            Activation act = switch (r.nextInt(5)) {
                 case 0 -> Activation.relu();
                 case 1 -> Activation.leakyRelu(r.nextFloat());
                 case 2 -> Activation.gelu();
+                case 3 -> Activation.elu(0.05f + 2 * r.nextFloat());
                 default -> Activation.identity();
             };
             Dropout d = Dropout.train(p, r.nextLong(), r.nextLong());
@@ -579,6 +581,10 @@ public abstract class BackendContract extends BackendSuite {
         expectIae(() -> Dropout.train(-0.1f, 0, 0), "-0.1");
         expectIae(() -> Dropout.train(Float.NaN, 0, 0), "NaN");
         expectIae(() -> Activation.leakyRelu(-1f), "-1.0");
+        expectIae(() -> Activation.elu(0f), "ELU alpha", "0.0");
+        expectIae(() -> Activation.elu(-2f), "ELU alpha", "-2.0");
+        expectIae(() -> Activation.elu(Float.NaN), "ELU alpha", "NaN");
+        expectIae(() -> Activation.elu(Float.POSITIVE_INFINITY), "ELU alpha", "Infinity");
     }
 
     @Test

@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public abstract class NnContract extends BackendSuite {
 
     static Stream<Activation> activations() {
-        return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity());
+        return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity(),
+                Activation.elu(0.5f));
     }
 
     // ---- gradients against finite differences --------------------------------------------------------------
@@ -82,7 +83,9 @@ public abstract class NnContract extends BackendSuite {
             }
             float[][] analytic = {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
             double[] z = Reference.preActivation(x, w, b, n, in, out);
-            boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU;
+            // ELU's slope jumps from alpha to 1 at 0 unless alpha is 1
+            boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU
+                    || act.kind() == Activation.Kind.ELU && act.alpha() != 1f;
             int checked = 0, total = 0;
             String[] names = {"dw", "db", "dx"};
             for (int t = 0; t < 3; t++) {
@@ -338,6 +341,35 @@ public abstract class NnContract extends BackendSuite {
              Optimizer o = optimizer("adam", other)) {
             expectRefused(good, other, o, "holds a different model");
         }
+    }
+
+    /** A checkpoint names each layer's activation with its alpha: ELU(0.5) resumes, ELU(0.7) is refused. */
+    @Test
+    void aCheckpointKeepsTheActivationAndItsAlpha(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(64, 24);
+        Path ck = dir.resolve("elu.ckpt");
+        float[][] saved;
+        try (Sequential m = eluModel(0.5f); Optimizer o = optimizer("adam", m)) {
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 6, 0), 16, null);
+            Checkpoint.save(ck, m, o, 1);
+            saved = snapshot(m);
+        }
+        try (Sequential m = eluModel(0.5f); Optimizer o = optimizer("adam", m)) {
+            assertEquals(1, Checkpoint.restore(ck, m, o));
+            float[][] restored = snapshot(m);
+            for (int i = 0; i < saved.length; i++) {
+                assertArrayEquals(saved[i], restored[i], "parameter " + i + " after restoring");
+            }
+        }
+        try (Sequential other = eluModel(0.7f); Optimizer o = optimizer("adam", other)) {
+            expectRefused(ck, other, o, "holds a different model");
+            expectRefused(ck, other, o, "elu(0.5)");
+        }
+    }
+
+    private Sequential eluModel(float alpha) {
+        return Sequential.builder(backend, Blobs.FEATURES, 6).dense(12, Activation.elu(alpha), 0.25f)
+                .linear(Blobs.CLASSES).build();
     }
 
     private static byte[] replace(byte[] bytes, String from, String to) {

@@ -76,14 +76,32 @@ class ReferenceTest {
         assertEquals(0.8411919906082768, Reference.activation(Activation.gelu(), 1.0), 1e-15); // gelu(1), tanh form
         assertEquals(-0.2, Reference.activation(Activation.leakyRelu(0.1f), -2.0), 1e-7);
         assertEquals(0.0, Reference.activation(Activation.relu(), -2.0));
+        assertEquals(0.5 * (Math.exp(-2.0) - 1), Reference.activation(Activation.elu(0.5f), -2.0), 1e-15);
+        assertEquals(3.0, Reference.activation(Activation.elu(0.5f), 3.0));
         for (Activation act : new Activation[] {Activation.gelu(), Activation.leakyRelu(0.1f), Activation.relu(),
-            Activation.identity()}) {
+            Activation.identity(), Activation.elu(), Activation.elu(2.5f)}) {
             for (double z : new double[] {-2.5, -0.3, 0.7, 1.4, 3}) {
                 double h = 1e-6;
                 double slope = (Reference.activation(act, z + h) - Reference.activation(act, z - h)) / (2 * h);
                 assertEquals(slope, Reference.derivative(act, z), 1e-6, act + " at " + z);
             }
         }
+    }
+
+    /** ELU as PyTorch has it at the edges: NaN stays NaN, −∞ goes to −α, and a NaN z takes the slope 1. */
+    @Test
+    void eluAtNaNAndInfinities() {
+        Activation elu = Activation.elu(0.5f);
+        assertTrue(Double.isNaN(Reference.activation(elu, Double.NaN)));
+        assertEquals(-0.5, Reference.activation(elu, Double.NEGATIVE_INFINITY));
+        assertEquals(Double.POSITIVE_INFINITY, Reference.activation(elu, Double.POSITIVE_INFINITY));
+        assertEquals(0.0, Reference.activation(elu, 0.0));
+        assertEquals(1.0, Reference.derivative(elu, Double.NaN));
+        assertEquals(0.0, Reference.derivative(elu, Double.NEGATIVE_INFINITY));
+        assertEquals(0.5, Reference.derivative(elu, 0.0), "at 0 the side z <= 0 decides, as PyTorch");
+        assertEquals(1.0, Reference.derivative(elu, Double.POSITIVE_INFINITY));
+        assertEquals(1.0, Activation.elu().alpha(), "PyTorch's default alpha");
+        assertTrue(elu.backwardNeedsPreActivation());
     }
 
     @Test

@@ -30,12 +30,15 @@ final class TrainedModels {
                 .build());
     }
 
-    /** One hidden layer of every activation, in a chain: ReLU, leaky ReLU, GELU, linear with dropout, linear. */
+    /**
+     * One hidden layer of every activation, in a chain: ReLU, leaky ReLU, GELU, ELU, linear with dropout, linear.
+     */
     static Sequential everyActivation(Backend be) {
         return train(Sequential.builder(be, IN, SEED)
                 .dense(16, Activation.relu(), 0.2f)
                 .dense(16, Activation.leakyRelu(0.2f), 0.2f)
                 .dense(16, Activation.gelu(), 0.2f)
+                .dense(16, Activation.elu(0.5f), 0.2f)
                 .dense(16, Activation.identity(), 0.1f)
                 .linear(OUT).build());
     }

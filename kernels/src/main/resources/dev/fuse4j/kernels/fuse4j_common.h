@@ -12,7 +12,7 @@
  *   seed, offset  the Philox key and the counter's high half;
  *   element_base  the mask index of the call's first output element in a larger batch (0 for a whole batch):
  *                 element (i, j) of an [n x out] output draws the mask of element element_base + i * out + j.
- * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity: Activation.Kind ordinals.
+ * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity, 4 elu (alpha): Activation.Kind ordinals.
  */
 #ifndef FUSE4J_COMMON_H
 #define FUSE4J_COMMON_H
@@ -33,6 +33,7 @@
   #define F4J_LOCAL_ID ((int)get_local_id(0))
   #define F4J_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
   #define F4J_EXP(x) exp(x)
+  #define F4J_EXPM1(x) expm1(x)
   #define F4J_LOG(x) log(x)
   #define F4J_SQRT(x) sqrt(x)
   #define F4J_MULHI(a, b) mul_hi((uint)(a), (uint)(b))
@@ -50,6 +51,7 @@
   #define F4J_LOCAL_ID ((int)threadIdx.x)
   #define F4J_BARRIER() __syncthreads()
   #define F4J_EXP(x) expf(x)
+  #define F4J_EXPM1(x) expm1f(x)
   #define F4J_LOG(x) logf(x)
   #define F4J_SQRT(x) sqrtf(x)
   #define F4J_MULHI(a, b) __umulhi((unsigned int)(a), (unsigned int)(b))
@@ -79,6 +81,7 @@ inline float f4j_tanh_exp(float x) {
 #define F4J_LEAKY_RELU 1
 #define F4J_GELU 2
 #define F4J_IDENTITY 3
+#define F4J_ELU 4
 
 /* Ten rounds of Philox4x32 on counter c under key (k0, k1). */
 F4J_FN uint4 f4j_philox4x32_10(uint4 c, f4j_u32 k0, f4j_u32 k1) {
@@ -147,7 +150,10 @@ F4J_FN int f4j_keep(f4j_u64 m, f4j_dropout d) {
 #define F4J_GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
 #define F4J_GELU_A 0.044715f
 
-/* NaN propagates through every activation, as in PyTorch: relu(NaN) = NaN, relu(+Inf) = +Inf, relu(-Inf) = 0. */
+/*
+ * NaN propagates through every activation, as in PyTorch: relu(NaN) = NaN, relu(+Inf) = +Inf, relu(-Inf) = 0;
+ * elu(NaN) = NaN (NaN fails z > 0, and expm1(NaN) is NaN), elu(+Inf) = +Inf, elu(-Inf) = -alpha.
+ */
 F4J_FN float f4j_activate(int act, float alpha, float z) {
     if (act == F4J_RELU) {
         return z > 0.0f || z != z ? z : 0.0f;
@@ -157,6 +163,9 @@ F4J_FN float f4j_activate(int act, float alpha, float z) {
     }
     if (act == F4J_GELU) {
         return 0.5f * z * (1.0f + F4J_TANH(F4J_GELU_C * (z + F4J_GELU_A * z * z * z)));
+    }
+    if (act == F4J_ELU) {
+        return z > 0.0f ? z : alpha * F4J_EXPM1(z);
     }
     return z;
 }
@@ -174,8 +183,8 @@ F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) 
 
 /*
  * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work), so a NaN y passes
- * no gradient, as PyTorch's threshold backward; GELU and IDENTITY use `kept` (the regenerated mask) and GELU the
- * pre-activation z.
+ * no gradient, as PyTorch's threshold backward; GELU, IDENTITY and ELU use `kept` (the regenerated mask), GELU
+ * and ELU the pre-activation z. ELU tests z <= 0 as PyTorch's backward does, so a NaN z passes the gradient.
  */
 F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
     if (act == F4J_RELU) {
@@ -187,12 +196,20 @@ F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float 
     if (act == F4J_GELU) {
         return kept ? dy * scale * f4j_gelu_grad(z) : 0.0f;
     }
+    if (act == F4J_ELU) {
+        return kept ? (z <= 0.0f ? dy * scale * (alpha * F4J_EXP(z)) : dy * scale) : 0.0f;
+    }
     return kept ? dy * scale : 0.0f;
 }
 
 /* Whether backward of this activation needs the regenerated mask (the others read it off y). */
 F4J_FN int f4j_dz_needs_mask(int act) {
-    return act == F4J_GELU || act == F4J_IDENTITY;
+    return act == F4J_GELU || act == F4J_IDENTITY || act == F4J_ELU;
+}
+
+/* Whether backward of this activation reads the pre-activation z kept from forward. */
+F4J_FN int f4j_dz_needs_z(int act) {
+    return act == F4J_GELU || act == F4J_ELU;
 }
 
 #endif /* FUSE4J_COMMON_H */

@@ -62,7 +62,7 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
                       int i, int j, int act, float alpha, f4j_dropout d) {
     float4 g = f4j_load4(dy, n, out, i, j);
     float4 yy = f4j_load4(y, n, out, i, j);
-    float4 zz = act == F4J_GELU ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
+    float4 zz = f4j_dz_needs_z(act) ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
     int kept[4] = {1, 1, 1, 1};
     if (d.training && f4j_dz_needs_mask(act) && i < n) {
         ulong e = d.base + (ulong)i * (ulong)out + (ulong)j;

@@ -41,7 +41,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --train-images F, --train-labels F, --val-images F, --val-labels F
                                     the four files one by one (override --data)
               --hidden LIST         hidden layer widths (default 512,512)
-              --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01) or gelu (default relu)
+              --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
+                                    (default alpha 1); default relu
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.5)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
@@ -174,7 +175,14 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         if (s.startsWith("leaky_relu:") || s.startsWith("leaky-relu:")) {
             return Activation.leakyRelu((float) parseDouble(s.substring(s.indexOf(':') + 1), "--activation slope"));
         }
-        throw new IllegalArgumentException("--activation must be relu, leaky_relu[:SLOPE] or gelu, not '" + v + "'");
+        if (s.equals("elu")) {
+            return Activation.elu();
+        }
+        if (s.startsWith("elu:")) {
+            return Activation.elu((float) parseDouble(s.substring(s.indexOf(':') + 1), "--activation alpha"));
+        }
+        throw new IllegalArgumentException("--activation must be relu, leaky_relu[:SLOPE], gelu or elu[:ALPHA], not '"
+                + v + "'");
     }
 
     /** The option spelling of {@code a}, as {@code --activation} takes it. */
@@ -184,6 +192,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
             case GELU -> "gelu";
             case LEAKY_RELU -> "leaky_relu:" + a.alpha();
             case IDENTITY -> "identity";
+            case ELU -> "elu:" + a.alpha();
         };
     }
 

@@ -152,6 +152,26 @@ class TrainCommandTest {
         assertTrue(help.out.contains("--compare-no-dropout"));
     }
 
+    /** {@code --activation elu:ALPHA} builds ELU layers with that alpha, which learn the bars; a bad alpha is named. */
+    @Test
+    void eluIsChosenByNameWithItsAlpha(@TempDir Path dir) throws IOException {
+        assertEquals(dev.fuse4j.Activation.elu(), TrainOptions.activation("elu"));
+        assertEquals(dev.fuse4j.Activation.elu(0.5f), TrainOptions.activation("ELU:0.5"));
+        writeBars(dir, "train", 400, 1);
+        writeBars(dir, "t10k", 100, 2);
+        Path out = dir.resolve("out");
+        Run r = train("--data", dir.toString(), "--hidden", "16", "--batch", "32", "--backend", "cpu", "--epochs", "3",
+                "--activation", "elu:0.5", "--lr", "0.01", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("elu:0.5"), r.out);
+        double acc = Double.parseDouble(history(out).get(2)[7]);
+        assertTrue(acc >= 0.9, "validation accuracy on the bar images after 3 ELU epochs is " + acc);
+
+        Run bad = train("--activation", "elu:0");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("ELU alpha") && bad.err.contains("0.0"), bad.err);
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {

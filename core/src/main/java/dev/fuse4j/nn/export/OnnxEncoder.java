@@ -123,6 +123,8 @@ final class OnnxEncoder {
                         geluConstants = true;
                     }
                 }
+                case ELU -> graph.message(GRAPH_NODE, node(l.name() + "_elu", "Elu", List.of(z), y)
+                        .message(NODE_ATTRIBUTE, floatAttribute("alpha", l.activation().alpha())));
                 case IDENTITY -> {
                     // The Gemm already wrote y.
                 }

@@ -21,6 +21,7 @@ final class TorchModule {
                 case RELU -> "torch.nn.ReLU()";
                 case LEAKY_RELU -> "torch.nn.LeakyReLU(negative_slope=" + l.activation().alpha() + ")";
                 case GELU -> "torch.nn.GELU(approximate='tanh')";
+                case ELU -> "torch.nn.ELU(alpha=" + l.activation().alpha() + ")";
                 case IDENTITY -> null;
             };
             if (act != null) {
