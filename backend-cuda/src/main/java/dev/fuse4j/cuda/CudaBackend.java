@@ -7,6 +7,7 @@ import dev.fuse4j.kernels.KernelResources;
 import dev.fuse4j.spi.Shapes;
 import jcuda.driver.CUdeviceptr;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,7 +56,7 @@ final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     protected CudaTensor upload(float[] data, int[] shape) {
         CudaTensor t = allocate(shape);
         try {
-            dev.calls.queue(new CallName("tensor", shape), () -> dev.upload(t.ptr, data));
+            dev.write(t.ptr, FloatBuffer.wrap(data), new CallName("tensor", shape));
         } catch (RuntimeException | Error e) {
             t.close();
             throw e;

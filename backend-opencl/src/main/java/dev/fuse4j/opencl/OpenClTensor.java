@@ -5,7 +5,7 @@ import dev.fuse4j.kernels.CallName;
 import dev.fuse4j.spi.TensorBase;
 import org.jocl.cl_mem;
 
-import static org.jocl.CL.clReleaseMemObject;
+import java.nio.FloatBuffer;
 
 /**
  * A tensor in an OpenCL buffer of its device; {@code close()} (or the Cleaner, as a safety net) releases it, and
@@ -16,7 +16,7 @@ final class OpenClTensor extends TensorBase {
     private final ClDevice device;
 
     OpenClTensor(Backend owner, ClDevice device, cl_mem mem, int[] shape) {
-        super(owner, shape, () -> clReleaseMemObject(mem));
+        super(owner, shape, () -> device.free(mem));
         this.mem = mem;
         this.device = device;
     }
@@ -24,5 +24,15 @@ final class OpenClTensor extends TensorBase {
     @Override
     protected float[] read() {
         return device.read(mem, (int) size(), new CallName("toArray", shapeView()));
+    }
+
+    @Override
+    protected void write(FloatBuffer src) {
+        device.write(mem, src, new CallName("copyFrom", shapeView()));
+    }
+
+    @Override
+    protected void readInto(FloatBuffer dst) {
+        device.readInto(mem, dst, new CallName("copyTo", shapeView()));
     }
 }

@@ -29,6 +29,13 @@ public abstract class GpuBackend<T extends TensorBase, B> extends AbstractBacken
         this.dev = dev;
         this.gemm = kernels.gemm();
         this.elementwise = kernels.elementwise();
+        // The scratch buffers go back when an allocation does not fit, unless the allocation is the scratch's own
+        // (inside a call, whose launches may already hold the other scratch buffer).
+        dev.memory().onPressure(() -> {
+            if (!dev.calls().isHeldByCurrentThread()) {
+                dev.calls().queue(new CallName("giving back scratch memory"), gemm::giveBackScratch);
+            }
+        });
     }
 
     /** The device buffer of {@code t}. */
