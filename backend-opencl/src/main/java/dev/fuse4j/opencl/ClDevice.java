@@ -16,6 +16,9 @@ import org.jocl.cl_event;
 import org.jocl.cl_mem;
 import org.jocl.cl_queue_properties;
 
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 import static org.jocl.CL.CL_COMPLETE;
@@ -32,7 +35,6 @@ import static org.jocl.CL.CL_TRUE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueueWithProperties;
 import static org.jocl.CL.clCreateContext;
-import static org.jocl.CL.clEnqueueCopyBuffer;
 import static org.jocl.CL.clEnqueueFillBuffer;
 import static org.jocl.CL.clEnqueueMarkerWithWaitList;
 import static org.jocl.CL.clEnqueueReadBuffer;
@@ -52,6 +54,8 @@ import static org.jocl.CL.clWaitForEvents;
  * waits. Every buffer is allocated through {@link DeviceMemory}, within the device's {@link ClMemoryBudget}.
  */
 final class ClDevice implements GpuDevice<cl_mem> {
+    /** Floats per chunk when a heap array is written through a direct buffer: 16 MiB. */
+    private static final int STAGING_FLOATS = 1 << 22;
     final ClDeviceInfo info;
     final cl_context context;
     final cl_command_queue queue;
@@ -119,30 +123,33 @@ final class ClDevice implements GpuDevice<cl_mem> {
     }
 
     /**
-     * A direct buffer in the native order is written straight from the caller's memory, and this waits for that
-     * write (and so for the work queued before it) outside the lock. Other data is copied into a staging buffer
-     * when it is created, and a device copy from it is queued: nothing waits.
+     * A direct buffer in the native order is written straight from the caller's memory; other data goes through a
+     * direct buffer of the host (not the device, which may be full), a chunk at a time. Each write is queued behind
+     * the work queued so far and waited for outside the lock, so the caller may reuse its data on return.
      */
     @Override
     public void write(cl_mem mem, FloatBuffer src, Object what) {
-        long bytes = (long) src.remaining() * Sizeof.cl_float;
         HostFloats h = HostFloats.source(src);
-        if (h.direct() == null) {
-            cl_mem staging = upload(h, src.remaining());
-            try {
-                calls.queue(what, () -> {
-                    cl_event done = new cl_event();
-                    clEnqueueCopyBuffer(queue, staging, mem, 0, 0, bytes, 0, null, done);
-                    calls.queued("copy from the host", done);
-                });
-            } finally {
-                free(staging); // kept by OpenCL until the copy has run
-            }
+        int n = src.remaining();
+        if (h.direct() != null) {
+            writeAndWait(mem, 0, h.direct(), what);
             return;
         }
+        FloatBuffer staging = ByteBuffer.allocateDirect(Math.min(n, STAGING_FLOATS) * Sizeof.cl_float)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int done = 0; done < n; done += staging.capacity()) {
+            int len = Math.min(staging.capacity(), n - done);
+            staging.put(0, h.array(), h.offset() + done, len);
+            writeAndWait(mem, (long) done * Sizeof.cl_float, staging.slice(0, len), what);
+        }
+    }
+
+    /** Queues a write of all of {@code from} at byte {@code offset} of {@code mem} and waits for it. */
+    private void writeAndWait(cl_mem mem, long offset, FloatBuffer from, Object what) {
         cl_event written = new cl_event();
         calls.queue(what, () -> {
-            clEnqueueWriteBuffer(queue, mem, CL_FALSE, 0, bytes, Pointer.to(h.direct()), 0, null, written);
+            clEnqueueWriteBuffer(queue, mem, CL_FALSE, offset, (long) from.remaining() * Sizeof.cl_float,
+                    Pointer.to(from), 0, null, written);
             clRetainEvent(written); // one reference for the record, one for the wait below
             calls.queued("copy from the host", written);
         });
@@ -152,6 +159,7 @@ final class ClDevice implements GpuDevice<cl_mem> {
             throw calls.failure("the wait of " + what, e.getMessage());
         } finally {
             clReleaseEvent(written);
+            Reference.reachabilityFence(from); // its memory must outlive the write
         }
         calls.afterWait();
     }

@@ -68,7 +68,7 @@ final class ClMemoryBudget implements DeviceMemory.Budget {
             lastRead = now;
         }
         // What the backend holds is part of what it may hold; the host's available memory no longer counts it.
-        return Math.min(deviceBytes, (lastAvailable + inUse) / 100 * HOST_SHARE_PERCENT);
+        return Math.min(deviceBytes, (lastAvailable + inUse) * HOST_SHARE_PERCENT / 100);
     }
 
     @Override

@@ -106,10 +106,12 @@ public final class DeviceMemory<B> {
             b = driver.apply(bytes);
         } finally {
             if (b == null) {
-                inUse.addAndGet(-bytes);
+                inUse.addAndGet(-bytes); // refused or thrown: the reservation is undone
             }
         }
-        sizes.put(b, bytes);
+        if (b != null) {
+            sizes.put(b, bytes);
+        }
         return b;
     }
 
