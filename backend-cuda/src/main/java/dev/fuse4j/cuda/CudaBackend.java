@@ -43,11 +43,6 @@ final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     }
 
     @Override
-    protected CUdeviceptr buffer(CudaTensor t) {
-        return t.ptr;
-    }
-
-    @Override
     protected CudaTensor allocate(int[] shape) {
         return new CudaTensor(this, dev, dev.allocate(Shapes.checkedSize(shape)), shape);
     }
@@ -56,7 +51,7 @@ final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     protected CudaTensor upload(float[] data, int[] shape) {
         CudaTensor t = allocate(shape);
         try {
-            dev.write(t.ptr, FloatBuffer.wrap(data), new CallName("tensor", shape));
+            dev.write(t.buffer(), FloatBuffer.wrap(data), new CallName("tensor", shape));
         } catch (RuntimeException | Error e) {
             t.close();
             throw e;

@@ -47,11 +47,6 @@ final class OpenClBackend extends GpuBackend<OpenClTensor, cl_mem> {
     }
 
     @Override
-    protected cl_mem buffer(OpenClTensor t) {
-        return t.mem;
-    }
-
-    @Override
     protected OpenClTensor allocate(int[] shape) {
         return new OpenClTensor(this, dev, dev.allocate(Shapes.checkedSize(shape)), shape);
     }
