@@ -40,6 +40,12 @@ public interface Tensor extends AutoCloseable {
     /** Overwrites every element with the floats of {@code src} from its position to its limit, unchanged. */
     void copyFrom(FloatBuffer src);
 
+    /**
+     * Overwrites every element with those of {@code src}, a tensor of the same backend and size (its shape may
+     * differ: the elements are copied in row-major order), on the device and behind the work queued so far.
+     */
+    void copyFrom(Tensor src);
+
     /** Copies every element into {@code dst}, whose length must equal {@link #size()}. */
     void copyTo(float[] dst);
 

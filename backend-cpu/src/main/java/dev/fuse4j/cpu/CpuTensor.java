@@ -40,6 +40,12 @@ final class CpuTensor extends TensorBase {
     }
 
     @Override
+    protected void copyWithin(TensorBase src) {
+        System.arraycopy(((CpuTensor) src).data, 0, data, 0, data.length);
+        packs.invalidate();
+    }
+
+    @Override
     protected void readInto(FloatBuffer dst) {
         dst.put(0, data);
     }

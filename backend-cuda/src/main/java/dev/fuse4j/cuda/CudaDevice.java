@@ -28,6 +28,7 @@ import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -199,6 +200,15 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
     private static Pointer pointer(HostFloats h) {
         return h.direct() != null ? Pointer.to(h.direct())
                 : Pointer.to(h.array()).withByteOffset((long) h.offset() * Sizeof.FLOAT);
+    }
+
+    @Override
+    public void copy(CUdeviceptr src, CUdeviceptr dst, long floats, Object what) {
+        makeCurrent();
+        calls.queue(what, () -> {
+            checkQueued(what.toString(), cuMemcpyDtoDAsync(dst, src, floats * Sizeof.FLOAT, stream));
+            calls.queued("copy on the device", recordEvent());
+        });
     }
 
     /** Queues zeros into the first {@code floats} floats of {@code p}, in the open call. */

@@ -35,6 +35,7 @@ import static org.jocl.CL.CL_TRUE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueueWithProperties;
 import static org.jocl.CL.clCreateContext;
+import static org.jocl.CL.clEnqueueCopyBuffer;
 import static org.jocl.CL.clEnqueueFillBuffer;
 import static org.jocl.CL.clEnqueueMarkerWithWaitList;
 import static org.jocl.CL.clEnqueueReadBuffer;
@@ -167,6 +168,15 @@ final class ClDevice implements GpuDevice<cl_mem> {
     private static Pointer pointer(HostFloats h) {
         return h.direct() != null ? Pointer.to(h.direct())
                 : Pointer.to(h.array()).withByteOffset((long) h.offset() * Sizeof.cl_float);
+    }
+
+    @Override
+    public void copy(cl_mem src, cl_mem dst, long floats, Object what) {
+        calls.queue(what, () -> {
+            cl_event done = new cl_event();
+            clEnqueueCopyBuffer(queue, src, dst, 0, 0, floats * Sizeof.cl_float, 0, null, done);
+            calls.queued("copy on the device", done);
+        });
     }
 
     /** Queues zeros into the first {@code floats} floats of {@code mem}, in the open call. */

@@ -123,6 +123,27 @@ public abstract class TensorBase implements Tensor {
     }
 
     @Override
+    public final void copyFrom(Tensor src) {
+        checkOpen("tensor");
+        if (src == null) {
+            throw new IllegalArgumentException("src is null");
+        }
+        if (src.backend() != owner || src.getClass() != getClass()) {
+            throw new IllegalArgumentException("src belongs to backend " + src.backend().name() + ", not "
+                    + owner.name() + ": copy it with toArray() and copyFrom(float[]) to move it");
+        }
+        TensorBase s = (TensorBase) src;
+        s.checkOpen("src");
+        if (s.size != size) {
+            throw new IllegalArgumentException("src " + s + " has " + s.size + " floats but " + this + " holds "
+                    + size);
+        }
+        if (s != this) {
+            copyWithin(s);
+        }
+    }
+
+    @Override
     public final void copyTo(float[] dst) {
         checkOpen("tensor");
         readInto(FloatBuffer.wrap(checkedLength(dst, "dst")));
@@ -142,6 +163,12 @@ public abstract class TensorBase implements Tensor {
      * the caller's buffer, which may be reused once this returns). Runs after the work queued before it.
      */
     protected abstract void write(FloatBuffer src);
+
+    /**
+     * Overwrites all {@link #size()} elements with those of {@code src}, another open tensor of this class and
+     * backend with as many elements, behind the work queued before it.
+     */
+    protected abstract void copyWithin(TensorBase src);
 
     /**
      * Waits for the work queued before it, then copies all {@link #size()} elements into {@code dst} (position 0,

@@ -780,11 +780,27 @@ public abstract class BackendContract extends BackendSuite {
             expectIae(() -> t.copyTo((FloatBuffer) null), "dst", "null");
             assertArrayEquals(new float[6], t.toArray(), "a refused copy must change nothing");
         }
+        try (Tensor t = backend.zeros(2, 3); Tensor seven = backend.zeros(7); Tensor open = backend.zeros(3, 2);
+             Tensor foreign = ForeignBackend.INSTANCE.zeros(2, 3)) {
+            expectIae(() -> t.copyFrom(seven), "src", "[7]", "7", "[2, 3]", "6");
+            expectIae(() -> t.copyFrom(foreign), "src", ForeignBackend.INSTANCE.name(), backend.name());
+            expectIae(() -> t.copyFrom((Tensor) null), "src", "null");
+            Tensor gone = backend.zeros(3, 2);
+            gone.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.copyFrom(gone));
+            assertTrue(e.getMessage().contains("src") && e.getMessage().contains("closed"), e.getMessage());
+            try (Tensor six = backend.tensor(new float[] {1, 2, 3, 4, 5, 6}, 6)) {
+                t.copyFrom(six); // closed right after: the queued copy must still read its values
+            }
+            open.copyFrom(t);
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, open.toArray(), "copyFrom(tensor), row-major");
+        }
         Tensor closed = backend.zeros(2, 3);
         closed.close();
         for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
                 () -> closed.copyFrom(new float[6]), () -> closed.copyFrom(FloatBuffer.allocate(6)),
-                () -> closed.copyTo(new float[6]), () -> closed.copyTo(FloatBuffer.allocate(6)))) {
+                () -> closed.copyTo(new float[6]), () -> closed.copyTo(FloatBuffer.allocate(6)),
+                () -> closed.copyFrom(closed))) {
             IllegalStateException e = assertThrows(IllegalStateException.class, call);
             assertTrue(e.getMessage().contains("closed") && e.getMessage().contains("[2, 3]"), e.getMessage());
         }
@@ -805,19 +821,25 @@ public abstract class BackendContract extends BackendSuite {
         FloatBuffer direct = ByteBuffer.allocateDirect(4 * w2.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
         direct.put(0, w2);
         float[] heap = w2.clone();
-        for (boolean fromDirect : new boolean[] {true, false}) {
-            String how = fromDirect ? "a direct buffer" : "an array";
+        for (String how : new String[] {"a direct buffer", "an array", "a tensor"}) {
             try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w1, out, in);
-                 Tensor tb = backend.tensor(b, out)) {
+                 Tensor tb = backend.tensor(b, out); Tensor source = backend.tensor(w2, out * in)) {
                 Tensor first = backend.linear(tx, tw, tb, Activation.relu(), d, null);
-                if (fromDirect) {
-                    tw.copyFrom(direct);
-                    for (int i = 0; i < w2.length; i++) {
-                        direct.put(i, Float.NaN); // the caller reuses its buffer at once
+                switch (how) {
+                    case "a direct buffer" -> {
+                        tw.copyFrom(direct);
+                        for (int i = 0; i < w2.length; i++) {
+                            direct.put(i, Float.NaN); // the caller reuses its buffer at once
+                        }
                     }
-                } else {
-                    tw.copyFrom(heap);
-                    Arrays.fill(heap, Float.NaN);
+                    case "an array" -> {
+                        tw.copyFrom(heap);
+                        Arrays.fill(heap, Float.NaN);
+                    }
+                    default -> {
+                        tw.copyFrom(source); // another shape of the same size
+                        source.copyFrom(new float[w2.length]); // queued after: the copy must have its values
+                    }
                 }
                 try (first; Tensor second = backend.linear(tx, tw, tb, Activation.relu(), d, null)) {
                     assertArrayEquals(y1, first.toArray(), "work queued before the copy from " + how

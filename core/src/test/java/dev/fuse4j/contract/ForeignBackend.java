@@ -39,6 +39,11 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
         }
 
         @Override
+        protected void copyWithin(TensorBase src) {
+            System.arraycopy(((HeapTensor) src).data, 0, data, 0, data.length);
+        }
+
+        @Override
         protected void readInto(FloatBuffer dst) {
             dst.put(0, data);
         }

@@ -34,6 +34,9 @@ public interface GpuDevice<B> {
      */
     void write(B buffer, FloatBuffer src, Object what);
 
+    /** Queues a copy of the first {@code floats} floats of {@code src} into {@code dst}, in a call of its own. */
+    void copy(B src, B dst, long floats, Object what);
+
     /** Waits for the work queued so far, then copies the first {@code dst.remaining()} floats into {@code dst}. */
     void readInto(B buffer, FloatBuffer dst, Object what);
 

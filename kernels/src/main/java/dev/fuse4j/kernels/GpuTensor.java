@@ -38,6 +38,12 @@ public abstract class GpuTensor<B> extends TensorBase {
     }
 
     @Override
+    @SuppressWarnings("unchecked") // the same class and backend as this one (TensorBase.copyFrom checked)
+    protected final void copyWithin(TensorBase src) {
+        device.copy(((GpuTensor<B>) src).buffer, buffer, size(), new CallName("copyFrom", shapeView()));
+    }
+
+    @Override
     protected final void readInto(FloatBuffer dst) {
         device.readInto(buffer, dst, new CallName("copyTo", shapeView()));
     }
