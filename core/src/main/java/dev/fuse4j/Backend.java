@@ -1,11 +1,16 @@
 package dev.fuse4j;
 
+import java.nio.FloatBuffer;
+
 /**
  * One compute device behind the Fuse4J API. Obtain it from {@link Backends}. Safe to call from several threads
  * at once; a tensor is not shared between threads while one of them writes it.
  *
  * <p>Shapes: {@code x [n, in]}, {@code w [out, in]} (the nn.Linear layout), {@code b [out]}, {@code y [n, out]},
  * all row-major float32. See docs/DESIGN.md for the exact formulas and the dropout mask contract.
+ *
+ * <p>An allocation the device cannot hold is refused with {@link DeviceMemoryException}, after any memory the
+ * backend keeps cached has been given back; the backend and its tensors stay usable.
  */
 public interface Backend {
 
@@ -17,6 +22,13 @@ public interface Backend {
 
     /** A new tensor holding a copy of {@code data}, whose length must equal the product of {@code shape}. */
     Tensor tensor(float[] data, int... shape);
+
+    /**
+     * A new tensor holding a copy of the floats of {@code data} between its position and its limit, whose count
+     * must equal the product of {@code shape}; the buffer (heap or direct) is left as it was and may be reused
+     * once this returns. See {@link Tensor} for how each kind of buffer is copied.
+     */
+    Tensor tensor(FloatBuffer data, int... shape);
 
     /** A new tensor of zeros. */
     Tensor zeros(int... shape);

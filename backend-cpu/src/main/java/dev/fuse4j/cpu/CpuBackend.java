@@ -17,17 +17,21 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
 
     @Override
     protected CpuTensor allocate(int[] shape) {
-        return new CpuTensor(this, recycler.take((int) sizeOf(shape)), shape, recycler);
+        return new CpuTensor(this, HeapMemory.allocate((int) sizeOf(shape), shape, name(), recycler::take), shape,
+                recycler);
     }
 
     @Override
     protected CpuTensor upload(float[] data, int[] shape) {
-        return new CpuTensor(this, data.clone(), shape, recycler);
+        float[] copy = HeapMemory.allocate(data.length, shape, name(), float[]::new);
+        System.arraycopy(data, 0, copy, 0, data.length);
+        return new CpuTensor(this, copy, shape, recycler);
     }
 
     @Override
     protected CpuTensor allocateZeros(int[] shape) {
-        return new CpuTensor(this, new float[(int) sizeOf(shape)], shape, recycler);
+        return new CpuTensor(this, HeapMemory.allocate((int) sizeOf(shape), shape, name(), float[]::new), shape,
+                recycler);
     }
 
     private static long sizeOf(int[] shape) {

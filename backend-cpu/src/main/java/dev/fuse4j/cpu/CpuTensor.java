@@ -3,6 +3,8 @@ package dev.fuse4j.cpu;
 import dev.fuse4j.Backend;
 import dev.fuse4j.spi.TensorBase;
 
+import java.nio.FloatBuffer;
+
 /** A tensor in a Java heap array: nothing to free, but it still counts as live until closed. */
 final class CpuTensor extends TensorBase {
     /** Row-major values; backends of this module read and write it directly. */
@@ -28,5 +30,23 @@ final class CpuTensor extends TensorBase {
     @Override
     protected float[] read() {
         return data.clone();
+    }
+
+    /** Straight into the array: calls run to their end before returning, so no work is still reading it. */
+    @Override
+    protected void write(FloatBuffer src) {
+        src.get(0, data);
+        packs.invalidate();
+    }
+
+    @Override
+    protected void copyWithin(TensorBase src) {
+        System.arraycopy(((CpuTensor) src).data, 0, data, 0, data.length);
+        packs.invalidate();
+    }
+
+    @Override
+    protected void readInto(FloatBuffer dst) {
+        dst.put(0, data);
     }
 }

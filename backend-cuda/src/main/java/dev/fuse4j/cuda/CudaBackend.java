@@ -7,6 +7,7 @@ import dev.fuse4j.kernels.KernelResources;
 import dev.fuse4j.spi.Shapes;
 import jcuda.driver.CUdeviceptr;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,11 +43,6 @@ final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     }
 
     @Override
-    protected CUdeviceptr buffer(CudaTensor t) {
-        return t.ptr;
-    }
-
-    @Override
     protected CudaTensor allocate(int[] shape) {
         return new CudaTensor(this, dev, dev.allocate(Shapes.checkedSize(shape)), shape);
     }
@@ -55,7 +51,7 @@ final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     protected CudaTensor upload(float[] data, int[] shape) {
         CudaTensor t = allocate(shape);
         try {
-            dev.calls.queue(new CallName("tensor", shape), () -> dev.upload(t.ptr, data));
+            dev.write(t.buffer(), FloatBuffer.wrap(data), new CallName("tensor", shape));
         } catch (RuntimeException | Error e) {
             t.close();
             throw e;

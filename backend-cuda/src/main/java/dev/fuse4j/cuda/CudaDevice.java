@@ -1,6 +1,8 @@
 package dev.fuse4j.cuda;
 
+import dev.fuse4j.kernels.DeviceMemory;
 import dev.fuse4j.kernels.GpuDevice;
+import dev.fuse4j.kernels.HostFloats;
 import dev.fuse4j.kernels.QueuedCalls;
 import jcuda.Pointer;
 import jcuda.Sizeof;
@@ -10,9 +12,8 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static jcuda.driver.CUevent_flags.CU_EVENT_DISABLE_TIMING;
 import static jcuda.driver.CUstream_flags.CU_STREAM_NON_BLOCKING;
@@ -26,6 +27,8 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -52,8 +55,8 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
     private final CUcontext context = new CUcontext();
     /** Up to a quarter of the device's memory (at most 4 GiB) of freed buffers is kept for reuse. */
     private final DeviceMemoryPool pool;
-    /** Rounded size of every live or pooled buffer, for returning it to the right bucket. */
-    private final Map<CUdeviceptr, Long> sizes = new ConcurrentHashMap<>();
+    /** Every buffer allocated from the driver, live or pooled, with its rounded size; the rule when one fails. */
+    private final DeviceMemory<CUdeviceptr> memory;
     private final ArrayDeque<CUevent> idleEvents = new ArrayDeque<>();
 
     CudaDevice(String name, CudaDriver.DeviceInfo info, int driverVersion) {
@@ -61,6 +64,8 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
         this.info = info;
         this.description = info.describe(driverVersion);
         this.pool = new DeviceMemoryPool(Math.min(info.memoryBytes() / 4, 4L << 30));
+        this.memory = new DeviceMemory<>(name + " (" + info.name() + ")", new DriverDecides(), this::driverFreeBytes,
+                () -> pool.drain(this::release));
         this.calls = new QueuedCalls<>(name + " (" + info.name() + ")", new EventMarkers(), () -> { });
         this.modules = new CudaModuleCache(this);
         check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(context, info.device()));
@@ -107,7 +112,15 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
         }
     }
 
-    /** A buffer of {@code floats} floats, from the pool when one of the size is cached. */
+    @Override
+    public DeviceMemory<CUdeviceptr> memory() {
+        return memory;
+    }
+
+    /**
+     * A buffer of {@code floats} floats, from the pool when one of the size is cached. When the driver is out of
+     * memory, the scratch buffers and the pool are given back and the allocation tried once more, then refused.
+     */
     @Override
     public CUdeviceptr allocate(long floats) {
         long bytes = DeviceMemoryPool.roundUp(Math.max(1, floats) * Sizeof.FLOAT);
@@ -115,23 +128,31 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
         if (p != null) {
             return p;
         }
+        return memory.allocate(bytes, b -> {
+            makeCurrent();
+            CUdeviceptr fresh = new CUdeviceptr();
+            int rc = cuMemAlloc(fresh, b);
+            if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+                return null;
+            }
+            check("cuMemAlloc(" + b + " bytes)", rc);
+            return fresh;
+        });
+    }
+
+    /** What cuMemGetInfo says is free, for the message of a refusal. */
+    private long driverFreeBytes() {
         makeCurrent();
-        p = new CUdeviceptr();
-        int rc = cuMemAlloc(p, bytes);
-        if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-            pool.drain(this::release);
-            rc = cuMemAlloc(p, bytes);
-        }
-        check("cuMemAlloc(" + bytes + " bytes)", rc);
-        sizes.put(p, bytes);
-        return p;
+        long[] free = new long[1];
+        long[] total = new long[1];
+        return cuMemGetInfo(free, total) == CUresult.CUDA_SUCCESS ? free[0] : -1;
     }
 
     /** Returns a buffer from any thread (the Cleaner's included) to the pool, or to the driver when it is full. */
     @Override
     public void free(CUdeviceptr p) {
-        Long bytes = sizes.get(p);
-        if (bytes != null && pool.give(p, bytes)) {
+        long bytes = memory.sizeOf(p);
+        if (bytes > 0 && pool.give(p, bytes)) {
             return;
         }
         release(p);
@@ -139,20 +160,55 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
 
     /** cuMemFree waits for the work queued on the device, so a buffer queued work still uses is freed after it. */
     private void release(CUdeviceptr p) {
-        sizes.remove(p);
+        memory.release(p);
         makeCurrent();
         check("cuMemFree", cuMemFree(p));
     }
 
     /**
-     * Queues a copy of {@code data} into {@code p}, in the open call. CUDA copies pageable host memory to a staging
-     * buffer before the call returns, so the array is free to change at once.
+     * Queues a copy of {@code src} into {@code p} behind the work queued so far. An array is staged by the driver
+     * before the copy call returns (pageable memory); a direct buffer could be pinned memory, which the driver
+     * reads later, so this waits for that copy (outside the lock) before the caller may reuse it.
      */
-    void upload(CUdeviceptr p, float[] data) {
+    @Override
+    public void write(CUdeviceptr p, FloatBuffer src, Object what) {
+        HostFloats h = HostFloats.source(src);
+        long bytes = (long) src.remaining() * Sizeof.FLOAT;
         makeCurrent();
-        checkQueued("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(p, Pointer.to(data), (long) data.length * Sizeof.FLOAT,
-                stream));
-        calls.queued("copy from the host", recordEvent());
+        CUevent copied = calls.queueAndGet(what, () -> {
+            checkQueued(what.toString(), cuMemcpyHtoDAsync(p, pointer(h), bytes, stream));
+            calls.queued("copy from the host", recordEvent());
+            return h.direct() != null ? recordEvent() : null;
+        });
+        if (copied != null) {
+            int rc = cuEventSynchronize(copied);
+            recycle(copied);
+            checkQueued("the wait of " + what, rc);
+            calls.afterWait();
+        }
+    }
+
+    /** Waits for the work queued so far, then copies into {@code dst}: a direct buffer of the native order as is. */
+    @Override
+    public void readInto(CUdeviceptr p, FloatBuffer dst, Object what) {
+        finish(what);
+        HostFloats h = HostFloats.target(dst);
+        checkQueued(what.toString(), cuMemcpyDtoH(pointer(h), p, (long) dst.remaining() * Sizeof.FLOAT));
+        h.finish(dst);
+    }
+
+    private static Pointer pointer(HostFloats h) {
+        return h.direct() != null ? Pointer.to(h.direct())
+                : Pointer.to(h.array()).withByteOffset((long) h.offset() * Sizeof.FLOAT);
+    }
+
+    @Override
+    public void copy(CUdeviceptr src, CUdeviceptr dst, long floats, Object what) {
+        makeCurrent();
+        calls.queue(what, () -> {
+            checkQueued(what.toString(), cuMemcpyDtoDAsync(dst, src, floats * Sizeof.FLOAT, stream));
+            calls.queued("copy on the device", recordEvent());
+        });
     }
 
     /** Queues zeros into the first {@code floats} floats of {@code p}, in the open call. */
@@ -169,10 +225,9 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
      */
     @Override
     public float[] read(CUdeviceptr p, int count, Object what) {
-        finish(what);
         float[] out = new float[count];
         // On the legacy stream, which this device's non-blocking stream does not wait for: the data is final.
-        checkQueued(what.toString(), cuMemcpyDtoH(Pointer.to(out), p, (long) count * Sizeof.FLOAT));
+        readInto(p, FloatBuffer.wrap(out), what);
         return out;
     }
 
@@ -208,6 +263,19 @@ final class CudaDevice implements GpuDevice<CUdeviceptr> {
             }
         }
         cuEventDestroy(e);
+    }
+
+    /** CUDA's own limit is the device's memory: the driver refuses what does not fit, and the rule retries. */
+    private static final class DriverDecides implements DeviceMemory.Budget {
+        @Override
+        public long limitBytes(long inUse, boolean fresh) {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public String describe() {
+            return "the device's memory";
+        }
     }
 
     /** CUDA events as markers: an event query answers done, not ready, or the error of the work before it. */

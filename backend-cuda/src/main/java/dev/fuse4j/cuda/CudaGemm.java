@@ -87,6 +87,12 @@ final class CudaGemm implements GpuGemm<CUdeviceptr> {
     }
 
     @Override
+    public void giveBackScratch() {
+        partialC.giveBack();
+        partialDb.giveBack();
+    }
+
+    @Override
     public String describe() {
         return TILE + "x" + TILE + "x" + STEP_K + " tiles of " + THREADS + " threads";
     }

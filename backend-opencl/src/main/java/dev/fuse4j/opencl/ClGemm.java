@@ -72,6 +72,12 @@ final class ClGemm implements GpuGemm<cl_mem> {
     }
 
     @Override
+    public void giveBackScratch() {
+        partialC.giveBack();
+        partialDb.giveBack();
+    }
+
+    @Override
     public String describe() {
         return String.join(" / ", tiers.stream().map(t -> t.tiles().toString()).toList());
     }

@@ -2,10 +2,12 @@ package dev.fuse4j.opencl;
 
 import dev.fuse4j.kernels.ElementwiseKernels;
 import dev.fuse4j.kernels.GpuBackend;
+import dev.fuse4j.kernels.HostFloats;
 import dev.fuse4j.kernels.KernelResources;
 import dev.fuse4j.spi.Shapes;
 import org.jocl.cl_mem;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -45,17 +47,18 @@ final class OpenClBackend extends GpuBackend<OpenClTensor, cl_mem> {
     }
 
     @Override
-    protected cl_mem buffer(OpenClTensor t) {
-        return t.mem;
-    }
-
-    @Override
     protected OpenClTensor allocate(int[] shape) {
         return new OpenClTensor(this, dev, dev.allocate(Shapes.checkedSize(shape)), shape);
     }
 
     @Override
     protected OpenClTensor upload(float[] data, int[] shape) {
-        return new OpenClTensor(this, dev, dev.upload(data), shape);
+        return upload(FloatBuffer.wrap(data), shape);
+    }
+
+    /** The new buffer is filled from the caller's memory as it is created: nothing is queued, nothing waits. */
+    @Override
+    protected OpenClTensor upload(FloatBuffer data, int[] shape) {
+        return new OpenClTensor(this, dev, dev.upload(HostFloats.source(data), data.remaining()), shape);
     }
 }

@@ -1,28 +1,12 @@
 package dev.fuse4j.opencl;
 
 import dev.fuse4j.Backend;
-import dev.fuse4j.kernels.CallName;
-import dev.fuse4j.spi.TensorBase;
+import dev.fuse4j.kernels.GpuTensor;
 import org.jocl.cl_mem;
 
-import static org.jocl.CL.clReleaseMemObject;
-
-/**
- * A tensor in an OpenCL buffer of its device; {@code close()} (or the Cleaner, as a safety net) releases it, and
- * OpenCL keeps the buffer for any queued command that still uses it.
- */
-final class OpenClTensor extends TensorBase {
-    final cl_mem mem;
-    private final ClDevice device;
-
+/** A tensor in an OpenCL buffer of its device; OpenCL keeps a released buffer for queued commands that use it. */
+final class OpenClTensor extends GpuTensor<cl_mem> {
     OpenClTensor(Backend owner, ClDevice device, cl_mem mem, int[] shape) {
-        super(owner, shape, () -> clReleaseMemObject(mem));
-        this.mem = mem;
-        this.device = device;
-    }
-
-    @Override
-    protected float[] read() {
-        return device.read(mem, (int) size(), new CallName("toArray", shapeView()));
+        super(owner, device, mem, shape);
     }
 }

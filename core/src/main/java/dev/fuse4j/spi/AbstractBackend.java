@@ -7,6 +7,7 @@ import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -46,6 +47,22 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     /** A tensor of zeros. */
     protected abstract T allocateZeros(int[] shape);
 
+    /**
+     * A tensor holding {@code data} (position 0, remaining exactly the size; a slice of the caller's buffer, to be
+     * copied, never kept). By default a new tensor written with {@link TensorBase#write}; a backend whose driver
+     * can fill a new buffer from host memory directly overrides it.
+     */
+    protected T upload(FloatBuffer data, int[] shape) {
+        T t = allocate(shape);
+        try {
+            t.write(data);
+            return t;
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
+    }
+
     /** Writes {@code y} and, when {@code z != null}, the pre-activation into {@code z}. */
     protected abstract void forward(LinearShape s, T x, T w, T b, Activation act, Dropout d, T y, T z);
 
@@ -83,6 +100,20 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     }
 
     @Override
+    public final Tensor tensor(FloatBuffer data, int... shape) {
+        if (data == null) {
+            throw new IllegalArgumentException("data is null");
+        }
+        int size = Shapes.checkedSize(shape);
+        if (data.remaining() != size) {
+            throw new IllegalArgumentException("data has " + data.remaining() + " floats between position "
+                    + data.position() + " and limit " + data.limit() + " but shape " + Arrays.toString(shape)
+                    + " needs " + size);
+        }
+        return upload(data.slice(), shape.clone());
+    }
+
+    @Override
     public final Tensor zeros(int... shape) {
         Shapes.checkedSize(shape);
         return allocateZeros(shape.clone());
@@ -100,6 +131,11 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         if (preActivationOut != null) {
             tz = own(preActivationOut, "preActivationOut", 2);
             sameShape(tz, "preActivationOut", new int[] {s.n(), s.out()});
+        }
+        if ((long) s.n() * s.out() > Shapes.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("x is " + Arrays.toString(tx.shapeView()) + " and w is "
+                    + Arrays.toString(tw.shapeView()) + ": the output y would be [" + s.n() + ", " + s.out()
+                    + "], more than 2^31 - 9 elements, the most a tensor holds");
         }
         T y = allocate(new int[] {s.n(), s.out()});
         try {

@@ -4,6 +4,9 @@ import java.util.Arrays;
 
 /** Shape arithmetic and checks with messages that name the offending values. */
 public final class Shapes {
+    /** The most elements a tensor may have: the longest array the JVM allocates. */
+    public static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private Shapes() {
     }
 
@@ -25,7 +28,7 @@ public final class Shapes {
                         + " has a zero dimension: every dimension must be at least 1");
             }
             n *= d;
-            if (n > Integer.MAX_VALUE - 8) {
+            if (n > MAX_ELEMENTS) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape)
                         + " has more than 2^31 - 9 elements, the most a Java array holds");
             }

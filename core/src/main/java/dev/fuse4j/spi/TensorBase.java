@@ -5,6 +5,7 @@ import dev.fuse4j.Tensor;
 import dev.fuse4j.TensorCounts;
 
 import java.lang.ref.Cleaner;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -108,6 +109,94 @@ public abstract class TensorBase implements Tensor {
 
     /** Copies the device contents to a new host array of {@link #size()} floats. */
     protected abstract float[] read();
+
+    @Override
+    public final void copyFrom(float[] src) {
+        checkOpen("tensor");
+        write(FloatBuffer.wrap(checkedLength(src, "src")));
+    }
+
+    @Override
+    public final void copyFrom(FloatBuffer src) {
+        checkOpen("tensor");
+        write(checkedRegion(src, "src"));
+    }
+
+    @Override
+    public final void copyFrom(Tensor src) {
+        checkOpen("tensor");
+        if (src == null) {
+            throw new IllegalArgumentException("src is null");
+        }
+        if (src.backend() != owner || src.getClass() != getClass()) {
+            throw new IllegalArgumentException("src belongs to backend " + src.backend().name() + ", not "
+                    + owner.name() + ": copy it with toArray() and copyFrom(float[]) to move it");
+        }
+        TensorBase s = (TensorBase) src;
+        s.checkOpen("src");
+        if (s.size != size) {
+            throw new IllegalArgumentException("src " + s + " has " + s.size + " floats but " + this + " holds "
+                    + size);
+        }
+        if (s != this) {
+            copyWithin(s);
+        }
+    }
+
+    @Override
+    public final void copyTo(float[] dst) {
+        checkOpen("tensor");
+        readInto(FloatBuffer.wrap(checkedLength(dst, "dst")));
+    }
+
+    @Override
+    public final void copyTo(FloatBuffer dst) {
+        checkOpen("tensor");
+        if (dst != null && dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst is a read-only buffer: " + this + " cannot be copied into it");
+        }
+        readInto(checkedRegion(dst, "dst"));
+    }
+
+    /**
+     * Overwrites all {@link #size()} elements with {@code src} (position 0, remaining exactly the size; a slice of
+     * the caller's buffer, which may be reused once this returns). Runs after the work queued before it.
+     */
+    protected abstract void write(FloatBuffer src);
+
+    /**
+     * Overwrites all {@link #size()} elements with those of {@code src}, another open tensor of this class and
+     * backend with as many elements, behind the work queued before it.
+     */
+    protected abstract void copyWithin(TensorBase src);
+
+    /**
+     * Waits for the work queued before it, then copies all {@link #size()} elements into {@code dst} (position 0,
+     * remaining exactly the size, writable; a slice of the caller's buffer).
+     */
+    protected abstract void readInto(FloatBuffer dst);
+
+    private float[] checkedLength(float[] a, String role) {
+        if (a == null) {
+            throw new IllegalArgumentException(role + " is null");
+        }
+        if (a.length != size) {
+            throw new IllegalArgumentException(role + " has " + a.length + " floats but " + this + " holds " + size);
+        }
+        return a;
+    }
+
+    /** The floats between position and limit, as a slice: the caller's position, limit and mark stay as they are. */
+    private FloatBuffer checkedRegion(FloatBuffer b, String role) {
+        if (b == null) {
+            throw new IllegalArgumentException(role + " is null");
+        }
+        if (b.remaining() != size) {
+            throw new IllegalArgumentException(role + " has " + b.remaining() + " floats between position "
+                    + b.position() + " and limit " + b.limit() + " but " + this + " holds " + size);
+        }
+        return b.slice();
+    }
 
     @Override
     public String toString() {

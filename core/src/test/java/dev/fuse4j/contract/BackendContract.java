@@ -2,6 +2,7 @@ package dev.fuse4j.contract;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.CrossEntropy;
+import dev.fuse4j.DeviceMemoryException;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
@@ -13,6 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,6 +28,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -575,7 +580,8 @@ public abstract class BackendContract extends BackendSuite {
         expectIae(() -> backend.tensor(new float[0], 2, -3), "-3");
         expectIae(() -> backend.zeros(-1, 4), "-1");
         expectIae(() -> backend.zeros(0, 4), "zero");
-        expectIae(() -> backend.tensor(null, 1), "null");
+        expectIae(() -> backend.tensor((float[]) null, 1), "null");
+        expectIae(() -> backend.tensor((FloatBuffer) null, 1), "null");
         expectIae(() -> backend.dropoutMask(-2, 3, Dropout.eval()), "-2");
         expectIae(() -> Dropout.train(1.5f, 0, 0), "1.5");
         expectIae(() -> Dropout.train(-0.1f, 0, 0), "-0.1");
@@ -700,6 +706,209 @@ public abstract class BackendContract extends BackendSuite {
             Arrays.fill(other, -7f);
             decoys.add(backend.tensor(other, shape));
         }
+    }
+
+    // ---- host buffers ----------------------------------------------------------------------------------------
+
+    /** Every kind of buffer a caller may hold, its floats between position 3 and limit 3 + values.length. */
+    private static List<FloatBuffer> buffersHolding(float[] values) {
+        int pad = 3;
+        List<FloatBuffer> kinds = new ArrayList<>();
+        FloatBuffer heap = FloatBuffer.allocate(values.length + 2 * pad);
+        FloatBuffer direct = ByteBuffer.allocateDirect(4 * (values.length + 2 * pad)).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        ByteOrder other = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+        FloatBuffer swapped = ByteBuffer.allocateDirect(4 * (values.length + 2 * pad)).order(other).asFloatBuffer();
+        for (FloatBuffer b : new FloatBuffer[] {heap, direct, swapped}) {
+            for (int i = 0; i < b.capacity(); i++) {
+                b.put(i, -99f); // outside the region: must never be read or written
+            }
+            b.put(pad, values).position(pad).limit(pad + values.length);
+            kinds.add(b);
+        }
+        kinds.add(heap.asReadOnlyBuffer());
+        kinds.add(direct.asReadOnlyBuffer());
+        return kinds;
+    }
+
+    private static String kind(FloatBuffer b) {
+        return (b.isDirect() ? "direct " : "heap ") + b.order() + (b.isReadOnly() ? " read-only" : "") + " buffer";
+    }
+
+    @Test
+    void hostBuffersOfEveryKindRoundTripAndKeepTheirPositionAndLimit() {
+        float[] values = randn(new Random(5), 35);
+        float[] other = randn(new Random(6), 35);
+        for (FloatBuffer src : buffersHolding(values)) {
+            try (Tensor t = backend.tensor(src, 5, 7)) {
+                assertArrayEquals(values, t.toArray(), "tensor(" + kind(src) + ")");
+                assertEquals(3, src.position(), "tensor(" + kind(src) + ") must leave the position");
+                assertEquals(38, src.limit(), "tensor(" + kind(src) + ") must leave the limit");
+                t.copyFrom(other);
+                assertArrayEquals(other, t.toArray(), "copyFrom(float[])");
+                t.copyFrom(src);
+                assertArrayEquals(values, t.toArray(), "copyFrom(" + kind(src) + ")");
+                assertEquals(3, src.position(), "copyFrom(" + kind(src) + ") must leave the position");
+            }
+        }
+        try (Tensor t = backend.tensor(values, 5, 7)) {
+            for (FloatBuffer dst : buffersHolding(other)) {
+                if (dst.isReadOnly()) {
+                    continue; // refused: see hostCopiesRefuseWrongSizesClosedTensorsAndReadOnlyTargets
+                }
+                t.copyTo(dst);
+                float[] got = new float[35];
+                dst.get(3, got);
+                assertArrayEquals(values, got, "copyTo(" + kind(dst) + ")");
+                FloatBuffer whole = dst.duplicate().clear();
+                assertEquals(-99f, whole.get(2), "copyTo(" + kind(dst) + ") wrote before the position");
+                assertEquals(-99f, whole.get(38), "copyTo(" + kind(dst) + ") wrote past the limit");
+                assertEquals(3, dst.position(), "copyTo(" + kind(dst) + ") must leave the position");
+                assertEquals(38, dst.limit(), "copyTo(" + kind(dst) + ") must leave the limit");
+            }
+            float[] into = new float[35];
+            t.copyTo(into);
+            assertArrayEquals(values, into, "copyTo(float[])");
+        }
+    }
+
+    @Test
+    void hostCopiesRefuseWrongSizesClosedTensorsAndReadOnlyTargets() {
+        FloatBuffer five = FloatBuffer.allocate(9).position(2).limit(7);
+        expectIae(() -> backend.tensor(five, 2, 3), "5", "position 2", "limit 7", "[2, 3]", "6");
+        try (Tensor t = backend.zeros(2, 3)) {
+            expectIae(() -> t.copyFrom(new float[5]), "src", "5", "[2, 3]", "6");
+            expectIae(() -> t.copyFrom(five), "src", "5", "position 2", "[2, 3]", "6");
+            expectIae(() -> t.copyTo(new float[7]), "dst", "7", "[2, 3]", "6");
+            expectIae(() -> t.copyTo(FloatBuffer.allocate(7)), "dst", "7", "[2, 3]", "6");
+            expectIae(() -> t.copyTo(FloatBuffer.allocate(6).asReadOnlyBuffer()), "dst", "read-only");
+            expectIae(() -> t.copyFrom((float[]) null), "src", "null");
+            expectIae(() -> t.copyTo((FloatBuffer) null), "dst", "null");
+            assertArrayEquals(new float[6], t.toArray(), "a refused copy must change nothing");
+        }
+        try (Tensor t = backend.zeros(2, 3); Tensor seven = backend.zeros(7); Tensor open = backend.zeros(3, 2);
+             Tensor foreign = ForeignBackend.INSTANCE.zeros(2, 3)) {
+            expectIae(() -> t.copyFrom(seven), "src", "[7]", "7", "[2, 3]", "6");
+            expectIae(() -> t.copyFrom(foreign), "src", ForeignBackend.INSTANCE.name(), backend.name());
+            expectIae(() -> t.copyFrom((Tensor) null), "src", "null");
+            Tensor gone = backend.zeros(3, 2);
+            gone.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.copyFrom(gone));
+            assertTrue(e.getMessage().contains("src") && e.getMessage().contains("closed"), e.getMessage());
+            try (Tensor six = backend.tensor(new float[] {1, 2, 3, 4, 5, 6}, 6)) {
+                t.copyFrom(six); // closed right after: the queued copy must still read its values
+            }
+            open.copyFrom(t);
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, open.toArray(), "copyFrom(tensor), row-major");
+        }
+        Tensor closed = backend.zeros(2, 3);
+        closed.close();
+        for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> closed.copyFrom(new float[6]), () -> closed.copyFrom(FloatBuffer.allocate(6)),
+                () -> closed.copyTo(new float[6]), () -> closed.copyTo(FloatBuffer.allocate(6)),
+                () -> closed.copyFrom(closed))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, call);
+            assertTrue(e.getMessage().contains("closed") && e.getMessage().contains("[2, 3]"), e.getMessage());
+        }
+    }
+
+    /**
+     * A copy into a tensor runs after the work already queued, which still sees the old values; the caller's
+     * array or buffer may be overwritten as soon as the copy returns.
+     */
+    @Test
+    void aCopyIntoATensorThatQueuedWorkReadsLeavesThatWorksResult() {
+        Random r = new Random(17);
+        int n = 192, in = 384, out = 160;
+        float[] x = randn(r, n * in), w1 = randn(r, out * in), w2 = randn(r, out * in), b = randn(r, out);
+        Dropout d = Dropout.train(0.25f, 3, 4);
+        float[] y1 = forwardOnce(x, w1, b, d, n, in, out);
+        float[] y2 = forwardOnce(x, w2, b, d, n, in, out);
+        FloatBuffer direct = ByteBuffer.allocateDirect(4 * w2.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        direct.put(0, w2);
+        float[] heap = w2.clone();
+        for (String how : new String[] {"a direct buffer", "an array", "a tensor"}) {
+            try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w1, out, in);
+                 Tensor tb = backend.tensor(b, out); Tensor source = backend.tensor(w2, out * in)) {
+                Tensor first = backend.linear(tx, tw, tb, Activation.relu(), d, null);
+                switch (how) {
+                    case "a direct buffer" -> {
+                        tw.copyFrom(direct);
+                        for (int i = 0; i < w2.length; i++) {
+                            direct.put(i, Float.NaN); // the caller reuses its buffer at once
+                        }
+                    }
+                    case "an array" -> {
+                        tw.copyFrom(heap);
+                        Arrays.fill(heap, Float.NaN);
+                    }
+                    default -> {
+                        tw.copyFrom(source); // another shape of the same size
+                        source.copyFrom(new float[w2.length]); // queued after: the copy must have its values
+                    }
+                }
+                try (first; Tensor second = backend.linear(tx, tw, tb, Activation.relu(), d, null)) {
+                    assertArrayEquals(y1, first.toArray(), "work queued before the copy from " + how
+                            + " must see the old values");
+                    assertArrayEquals(y2, second.toArray(), "work queued after the copy from " + how
+                            + " must see the new values, unharmed by the caller reusing its data");
+                }
+            }
+        }
+    }
+
+    private float[] forwardOnce(float[] x, float[] w, float[] b, Dropout d, int n, int in, int out) {
+        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+             Tensor tb = backend.tensor(b, out); Tensor y = backend.linear(tx, tw, tb, Activation.relu(), d, null)) {
+            return y.toArray();
+        }
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------------------
+
+    @Test
+    void shapesWhoseElementCountOverflowsAnIntAreRefusedNamingTheShape() {
+        expectIae(() -> backend.zeros(65536, 65536), "[65536, 65536]", "2^31");
+        expectIae(() -> backend.tensor(new float[1], 65536, 65536), "[65536, 65536]", "2^31");
+        expectIae(() -> backend.tensor(FloatBuffer.allocate(1), 65536, 65536), "[65536, 65536]", "2^31");
+        expectIae(() -> backend.dropoutMask(65536, 65536, Dropout.eval()), "[65536, 65536]", "2^31");
+        try (Tensor x = backend.zeros(65536, 1); Tensor w = backend.zeros(65536, 1); Tensor b = backend.zeros(65536)) {
+            expectIae(() -> backend.linear(x, w, b, Activation.relu(), Dropout.eval(), null), "y",
+                    "[65536, 65536]", "2^31");
+        }
+    }
+
+    /**
+     * The largest tensor there is (8 GiB) again and again until the backend refuses one: the CPU backends at once
+     * (the suites' heap is 4 GiB), OpenCL at once (its suites run with a 1 GiB memory limit), a GPU once full.
+     * The refusal names the numbers, and the backend goes on computing right answers.
+     */
+    @Test
+    void anAllocationTheDeviceCannotHoldIsRefusedAndTheBackendKeepsWorking() {
+        int rows = 65535, cols = 32767; // 8 GiB of floats, just under the most an array holds
+        List<Tensor> held = new ArrayList<>();
+        DeviceMemoryException refused = null;
+        try {
+            for (int i = 0; i < 64 && refused == null; i++) {
+                try {
+                    held.add(backend.zeros(rows, cols));
+                } catch (DeviceMemoryException e) {
+                    refused = e;
+                }
+            }
+        } finally {
+            held.forEach(Tensor::close);
+        }
+        assertTrue(refused != null, "64 tensors of 8 GiB were all allocated");
+        String m = refused.getMessage();
+        assertEquals(4L * rows * cols, refused.requestedBytes());
+        assertFalse(refused.device().isBlank(), m);
+        for (long v : new long[] {refused.requestedBytes(), refused.inUseBytes(), refused.availableBytes()}) {
+            assertTrue(m.contains(v + " bytes"), "message '" + m + "' should name " + v + " bytes");
+        }
+        assertTrue(m.startsWith(refused.device()) && m.contains("in use") && m.contains("available"), m);
+        assertTrue(refused.availableBytes() < refused.requestedBytes(), m);
+        checkForward(37, 50, 29, Activation.relu(), Dropout.train(0.5f, 1, 2), new Random(3));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import dev.fuse4j.spi.AbstractBackend;
 import dev.fuse4j.spi.LinearShape;
 import dev.fuse4j.spi.TensorBase;
 
+import java.nio.FloatBuffer;
+
 /**
  * A second backend for the contract suite's ownership checks: it can only make heap tensors, and every operation
  * refuses loudly, since the suite only ever passes its tensors to the backend under test.
@@ -29,6 +31,21 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
         @Override
         protected float[] read() {
             return data.clone();
+        }
+
+        @Override
+        protected void write(FloatBuffer src) {
+            src.get(0, data);
+        }
+
+        @Override
+        protected void copyWithin(TensorBase src) {
+            System.arraycopy(((HeapTensor) src).data, 0, data, 0, data.length);
+        }
+
+        @Override
+        protected void readInto(FloatBuffer dst) {
+            dst.put(0, data);
         }
     }
 

@@ -4,7 +4,6 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.spi.AbstractBackend;
 import dev.fuse4j.spi.LinearShape;
-import dev.fuse4j.spi.TensorBase;
 
 /**
  * The operations of a GPU backend, written once for OpenCL and CUDA: each queues its kernels in a call of the
@@ -14,7 +13,7 @@ import dev.fuse4j.spi.TensorBase;
  * @param <T> the backend's tensor class
  * @param <B> the device's buffer handle
  */
-public abstract class GpuBackend<T extends TensorBase, B> extends AbstractBackend<T> {
+public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBackend<T> {
 
     /** The launchers a backend builds for its device. */
     public record Kernels<B>(GpuGemm<B> gemm, ElementwiseKernels<B> elementwise) {
@@ -29,10 +28,19 @@ public abstract class GpuBackend<T extends TensorBase, B> extends AbstractBacken
         this.dev = dev;
         this.gemm = kernels.gemm();
         this.elementwise = kernels.elementwise();
+        // The scratch buffers go back when an allocation does not fit, unless the allocation is the scratch's own
+        // (inside a call, whose launches may already hold the other scratch buffer).
+        dev.memory().onPressure(() -> {
+            if (!dev.calls().isHeldByCurrentThread()) {
+                dev.calls().queue(new CallName("giving back scratch memory"), gemm::giveBackScratch);
+            }
+        });
     }
 
     /** The device buffer of {@code t}. */
-    protected abstract B buffer(T t);
+    private B buffer(T t) {
+        return t.buffer();
+    }
 
     /** The GEMM's geometry in words, for {@link #device()}. */
     protected final String gemmDescription() {

@@ -1,5 +1,7 @@
 package dev.fuse4j.kernels;
 
+import java.nio.FloatBuffer;
+
 /**
  * What {@link GpuBackend} needs of a device (the OpenCL and CUDA host layers each have one): the record of the work
  * queued on it, and its buffers.
@@ -10,6 +12,9 @@ public interface GpuDevice<B> {
 
     /** The device's record of queued work, under whose lock calls queue it. */
     QueuedCalls<?> calls();
+
+    /** The bytes the device's buffers hold, and the rule every allocation follows. */
+    DeviceMemory<B> memory();
 
     /** A new buffer of {@code floats} floats with unspecified contents; queues nothing. */
     B allocate(long floats);
@@ -22,6 +27,18 @@ public interface GpuDevice<B> {
 
     /** Waits for the work queued so far, throwing for the first failure in it, then copies to the host. */
     float[] read(B buffer, int count, Object what);
+
+    /**
+     * Copies all of {@code src} (position 0, remaining the buffer's size) into {@code buffer} behind the work
+     * queued so far; {@code src} has been read when this returns. {@code what} names the call in messages.
+     */
+    void write(B buffer, FloatBuffer src, Object what);
+
+    /** Queues a copy of the first {@code floats} floats of {@code src} into {@code dst}, in a call of its own. */
+    void copy(B src, B dst, long floats, Object what);
+
+    /** Waits for the work queued so far, then copies the first {@code dst.remaining()} floats into {@code dst}. */
+    void readInto(B buffer, FloatBuffer dst, Object what);
 
     /** Waits for the work queued so far, throwing for the first failure in it. */
     void finish(Object what);

@@ -21,6 +21,9 @@ public interface GpuGemm<B> {
     /** {@code dw[out × in] = dzᵀ[out × n]·x[n × in]} and {@code db} = the sums of dz over the batch. */
     void dw(LinearShape s, B dy, B y, B z, B x, B dw, B db, Activation act, Dropout d);
 
+    /** Releases the scratch buffers (when memory runs short; under the device's lock); later calls allocate anew. */
+    void giveBackScratch();
+
     /** The launch geometry in words, for the backend's device description. */
     String describe();
 }

@@ -100,6 +100,11 @@ public final class QueuedCalls<M> {
         entries.addLast(new Entry<>(current, command, marker));
     }
 
+    /** Whether the calling thread has a call open (holds the device's lock). */
+    public boolean isHeldByCurrentThread() {
+        return lock.isHeldByCurrentThread();
+    }
+
     /** Commands recorded and not yet seen to finish, for tests. */
     public int outstanding() {
         lock.lock();

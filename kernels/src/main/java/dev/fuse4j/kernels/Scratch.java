@@ -31,13 +31,21 @@ public final class Scratch<B> {
     /** A buffer of at least {@code need} floats. */
     public B atLeast(long need) {
         if (need > floats) {
-            if (buffer != null) {
-                release.accept(buffer);
-            }
             long size = Math.max(need, floats + floats / 2); // grow geometrically: few reallocations
+            giveBack(); // first, so the old buffer's memory counts for the new one; and none is kept if that fails
             buffer = allocate.apply(size);
             floats = size;
         }
         return buffer;
+    }
+
+    /** Releases the buffer (when memory runs short); the next {@link #atLeast} allocates again. */
+    public void giveBack() {
+        if (buffer != null) {
+            B old = buffer;
+            buffer = null;
+            floats = 0;
+            release.accept(old);
+        }
     }
 }
