@@ -8,9 +8,9 @@ import java.util.Map;
 /**
  * Arrays of closed tensors, handed to the next output of the same size: a training or inference loop makes the
  * same shapes call after call, and zeroing a fresh multi-megabyte output array (which the kernels then overwrite
- * anyway) cost about 4% of a forward at 4096×256→256. Only outputs whose every element is about to be written
- * take a recycled array; zeros and uploads always get a fresh or fully written one. At most {@value #PER_SIZE}
- * arrays per size are kept, softly, so an idle pool can be collected.
+ * anyway) is a measurable share of a forward (docs/performance.md). Only outputs whose every element is about to
+ * be written take a recycled array; zeros and uploads always get a fresh or fully written one. At most
+ * {@value #PER_SIZE} arrays per size are kept, softly, so an idle pool can be collected.
  */
 final class ArrayRecycler {
     private static final int PER_SIZE = 4;

@@ -1,6 +1,7 @@
 package dev.fuse4j.cpu;
 
 import dev.fuse4j.spi.AbstractBackend;
+import dev.fuse4j.spi.Shapes;
 
 /**
  * What both CPU paths share: heap tensors, and the loss and optimizer updates (memory-bound loops that the JIT
@@ -17,7 +18,7 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
 
     @Override
     protected CpuTensor allocate(int[] shape) {
-        return new CpuTensor(this, HeapMemory.allocate((int) sizeOf(shape), shape, name(), recycler::take), shape,
+        return new CpuTensor(this, HeapMemory.allocate((int) Shapes.size(shape), shape, name(), recycler::take), shape,
                 recycler);
     }
 
@@ -30,16 +31,8 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
 
     @Override
     protected CpuTensor allocateZeros(int[] shape) {
-        return new CpuTensor(this, HeapMemory.allocate((int) sizeOf(shape), shape, name(), float[]::new), shape,
+        return new CpuTensor(this, HeapMemory.allocate((int) Shapes.size(shape), shape, name(), float[]::new), shape,
                 recycler);
-    }
-
-    private static long sizeOf(int[] shape) {
-        long n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return n;
     }
 
     @Override

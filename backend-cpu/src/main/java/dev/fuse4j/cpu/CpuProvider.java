@@ -15,7 +15,7 @@ import java.util.List;
 public final class CpuProvider implements BackendProvider {
 
     public static final String NAME = "cpu";
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(CpuProvider.class.getName());
 
     private volatile Backend instance;
 
@@ -34,7 +34,7 @@ public final class CpuProvider implements BackendProvider {
         try {
             return List.of(BackendStatus.available(NAME, backend().device()));
         } catch (BackendUnavailableException e) {
-            return List.of(BackendStatus.unavailable(NAME, e.getMessage()));
+            return List.of(BackendStatus.unavailable(NAME, e.getMessage(), e));
         }
     }
 

@@ -9,10 +9,11 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Gets the fused layer's hot code compiled by C2 before the first real calls need it. Until then Vector API code runs
- * in the interpreter or C1, where every vector operation allocates a box: a first forward at 256×1024→1024 took
- * seconds. At open a daemon thread runs small ReLU-and-dropout forwards and backwards (with and without dx; whole
- * tiles; K over two blocks, like the large calls it stands in for, so C2 compiles from the same profile) on private
- * arrays until their time stops improving: the same methods, so the compiled code serves every later call.
+ * in the interpreter or C1, where every vector operation allocates a box, so a first large forward is many times
+ * slower than the compiled one (docs/performance.md). At open a daemon thread runs small ReLU-and-dropout forwards
+ * and backwards (with and without dx; whole tiles; K over two blocks, like the large calls it stands in for, so C2
+ * compiles from the same profile) on private arrays until their time stops improving: the same methods, so the
+ * compiled code serves every later call.
  *
  * <p>A call too large to run well before that ({@link #awaitBefore}) waits for the warm-up rather than run beside it
  * in the interpreter: on a machine with few cores the two would share the cores the compiler needs. Smaller calls go
@@ -21,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
  */
 final class KernelWarmup {
     static final String PROPERTY = "fuse4j.cpu.warmup";
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(KernelWarmup.class.getName());
     /** Passes without a new best time after which the code is taken as compiled. */
     private static final int SETTLED_AFTER = 40;
     private static final long MAX_NANOS = 10_000_000_000L;

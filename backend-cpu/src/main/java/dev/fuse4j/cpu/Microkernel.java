@@ -11,15 +11,15 @@ import static dev.fuse4j.cpu.Tuning.S;
 /**
  * The register-blocked microkernels of {@link PackedGemm}: {@code rows × vectors} accumulators held in registers for
  * a whole K block. Per k step a kernel loads {@code vectors} vectors of a packed B panel, broadcasts {@code rows}
- * floats of a packed A micro-panel, and issues {@code rows·vectors} FMAs; then (with {@code accumulate}) adds the
+ * floats of a packed A micro-panel, and does {@code rows·vectors} FMAs; then (with {@code accumulate}) adds the
  * previous K blocks' sums and stores the tile. Each shape is its own body because C2 keeps accumulators in registers
  * only as separate locals, and each is a method of its own, compiled apart from the epilogue: in one compilation
  * unit with it, C2 ran out of inlining budget and left the epilogue's vector operations boxed.
  *
  * <p>Which shape suits a machine depends on its register file. Besides the accumulators and the B vectors C2 keeps
  * two or three broadcasts live, so with 16 registers (AVX2, SSE) more than about ten accumulators spill one to the
- * stack inside the k loop: {@code 6x2} does, and runs at half the speed of {@code 4x2} there. With 32 (AVX-512,
- * NEON) the larger tiles load less per FMA. {@link Tuning#blockingFor} holds the choice; the others stay
+ * stack inside the k loop: {@code 6x2} does, and runs well behind {@code 4x2} there (docs/performance.md). With 32
+ * (AVX-512, NEON) the larger tiles load less per FMA. {@link Tuning#blockingFor} holds the choice; the others stay
  * selectable ({@code fuse4j.cpu.kernel}) and are tested at every width.
  */
 enum Microkernel {

@@ -15,7 +15,8 @@ final class Operands {
     /**
      * Packed index {@code p} (an A row or a B column) is row {@code p} of {@code src}: element {@code (p, k)} is
      * {@code src[p·ld + k]}. A transpose: several source rows are walked side by side, so each packed k step is
-     * written as one run while every source row is still read in order (about twice as fast as a row at a time).
+     * written as one run while every source row is still read in order (faster than a row at a time:
+     * docs/performance.md).
      */
     static PackedGemm.Packer rowsOf(float[] src, int ld) {
         return (dst, at, width, first, count, k0, kc) -> {

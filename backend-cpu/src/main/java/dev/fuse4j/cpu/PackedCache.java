@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Packed copies of one tensor's values in the GEMM's B layout, kept on the tensor between calls: a layer's weight
- * is the same tensor call after call, and repacking it cost 8–17% of a forward at the smaller shapes (about 140 µs of
- * an 0.8 ms call at 128×784→512).
+ * is the same tensor call after call, and repacking it is a visible share of a forward at the smaller shapes
+ * (docs/performance.md has the figures).
  *
  * <p>Correctness rests on three things. Tensors are immutable after creation except for the optimizer steps, which
  * call {@link #invalidate()} on every tensor they write, so a copy made at an older {@link #version()} is never

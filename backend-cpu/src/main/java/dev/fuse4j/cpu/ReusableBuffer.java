@@ -4,8 +4,8 @@ import java.lang.ref.SoftReference;
 
 /**
  * A scratch array per calling thread, kept between calls: a fresh multi-megabyte array per call is a humongous
- * allocation for G1 and made throughput swing by 3× between calls. Soft, so an idle cache can be collected. A
- * thread gets its own array, so concurrent calls from several threads never share one.
+ * allocation for G1 and made throughput swing widely between calls (docs/performance.md). Soft, so an idle cache
+ * can be collected. A thread gets its own array, so concurrent calls from several threads never share one.
  */
 final class ReusableBuffer {
     private final ThreadLocal<SoftReference<float[]>> cache = new ThreadLocal<>();

@@ -1,6 +1,7 @@
 package dev.fuse4j.cpu;
 
 import dev.fuse4j.Dropout;
+import dev.fuse4j.Philox;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 32×32→64 products are exact lane multiplies of zero-extended values (one unsigned 32-bit multiply instruction, see
  * {@link #mulWords}). The four words' comparisons against the threshold come out as four lane masks whose bits
  * are interleaved with {@link Long#expand} (one {@code pdep}) into element order. Bit-exact with
- * {@link dev.fuse4j.Philox}. Immutable, so one instance serves every thread of a call.
+ * {@link Philox}. Immutable, so one instance serves every thread of a call.
  */
 final class VectorPhilox {
     /** Long lanes as wide as the float vectors the backend computes with. */
@@ -21,10 +22,11 @@ final class VectorPhilox {
     /** Elements per vector evaluation: four per block. At most 64, so they fit one {@code long} of bits. */
     static final int SPAN = 4 * Math.min(LANES, 16);
     private static final long M32 = 0xFFFFFFFFL;
-    private static final long M0 = 0xD2511F53L;
-    private static final long M1 = 0xCD9E8D57L;
-    private static final long W0 = 0x9E3779B9L;
-    private static final long W1 = 0xBB67AE85L;
+    /** The round multipliers and key increments of {@link Philox}, zero-extended to 64-bit lanes. */
+    private static final long M0 = Philox.M0 & M32;
+    private static final long M1 = Philox.M1 & M32;
+    private static final long W0 = Philox.W0 & M32;
+    private static final long W1 = Philox.W1 & M32;
     /** Bit positions of word 0 of every block in the element-ordered bit set. */
     private static final long WORD0_BITS = 0x1111111111111111L;
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
@@ -82,7 +84,7 @@ final class VectorPhilox {
         LongVector c3 = LongVector.broadcast(LS, off1);
         long key0 = k0;
         long key1 = k1;
-        for (int r = 0; r < 10; r++) {
+        for (int r = 0; r < Philox.ROUNDS; r++) {
             LongVector p0 = mulWords(c0, M0);
             LongVector p1 = mulWords(c2, M1);
             c0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1)

@@ -8,7 +8,7 @@ import dev.fuse4j.BackendUnavailableException;
  * (the classes that use it are only touched from {@link #create}).
  */
 final class VectorSupport {
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(VectorSupport.class.getName());
 
     private VectorSupport() {
     }

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * The fused layer and the training helpers on one CUDA device. Forward is one GEMM launch with the epilogue fused;
  * backward is two GEMM launches whose loaders form dz from dy and y, and a column sum for db. Every call queues its
- * work and returns; only calls that hand data to the host wait (see docs/gpu-execution.md).
+ * work and returns; only calls that hand data to the host wait (see "How the GPU backends run work" in
+ * docs/DESIGN.md).
  */
 final class CudaBackend extends GpuBackend<CudaTensor, CUdeviceptr> {
     /** Threads per block of the elementwise kernels, and of sum2's one block (RED in elementwise.h). */

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class CudaProvider implements BackendProvider {
     public static final String NAME = "cuda";
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(CudaProvider.class.getName());
 
     private volatile CudaDriver driver;
 

@@ -7,8 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Keeps freed device buffers for reuse by size, as PyTorch's caching allocator does: cuMemAlloc costs tens of
- * microseconds and cuMemFree synchronises the device, which in a training loop of same-shaped tensors would
+ * Keeps freed device buffers for reuse by size, as PyTorch's caching allocator does: cuMemAlloc is slow and
+ * cuMemFree synchronises the device, which in a training loop of same-shaped tensors would
  * otherwise cost more than the kernels. Bounded: beyond {@code limitBytes} a freed buffer is really freed.
  * A buffer may come back while queued work still uses it; handing it out again is safe because every use of a
  * device buffer is queued on the device's one stream, so its next user runs after that work (PyTorch's allocator

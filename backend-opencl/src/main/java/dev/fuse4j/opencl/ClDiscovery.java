@@ -17,10 +17,11 @@ import static org.jocl.CL.clGetPlatformIDs;
 /**
  * Finds every OpenCL device on every platform, GPUs first, then accelerators, then CPUs (stable within a kind), so
  * {@code opencl:0} is the best device rather than whatever platform the ICD loader lists first. When there is no
- * OpenCL library or no platform, the result says why in words instead of throwing.
+ * OpenCL library or no platform, the result says why in words instead of throwing, and keeps the error that said
+ * so (null when none was thrown) for the status's cause.
  */
-record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwable unavailableCause) {
+    private static final System.Logger LOG = System.getLogger(ClDiscovery.class.getName());
 
     static ClDiscovery run() {
         try {
@@ -28,7 +29,7 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
             int[] count = new int[1];
             clGetPlatformIDs(0, null, count);
             if (count[0] == 0) {
-                return none("no OpenCL platform is installed (the ICD loader found no vendor driver)");
+                return none("no OpenCL platform is installed (the ICD loader found no vendor driver)", null);
             }
             cl_platform_id[] platforms = new cl_platform_id[count[0]];
             clGetPlatformIDs(platforms.length, platforms, null);
@@ -50,26 +51,26 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason) {
                 }
             }
             if (found.isEmpty()) {
-                return none(platforms.length + " OpenCL platform(s) but no device on any of them");
+                return none(platforms.length + " OpenCL platform(s) but no device on any of them", null);
             }
             found.sort(Comparator.comparingInt(ClDeviceInfo::rank));
             for (int i = 0; i < found.size(); i++) {
                 LOG.log(System.Logger.Level.DEBUG, "OpenCL device opencl:{0}: {1}", i, found.get(i).describe());
             }
-            return new ClDiscovery(List.copyOf(found), null);
+            return new ClDiscovery(List.copyOf(found), null, null);
         } catch (CLException e) {
             if (e.getStatus() == -1001) { // CL_PLATFORM_NOT_FOUND_KHR from the ICD loader
                 return none("no OpenCL platform (CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found no vendor driver; "
-                        + "on Debian install pocl-opencl-icd for the CPU or your GPU vendor's ICD)");
+                        + "on Debian install pocl-opencl-icd for the CPU or your GPU vendor's ICD)", e);
             }
-            return none("OpenCL discovery failed: " + e.getMessage());
+            return none("OpenCL discovery failed: " + e.getMessage(), e);
         } catch (LinkageError e) {
             return none("the OpenCL library could not be loaded (" + e + "); install an ICD loader "
-                    + "(Debian: ocl-icd-libopencl1) and a driver such as pocl-opencl-icd");
+                    + "(Debian: ocl-icd-libopencl1) and a driver such as pocl-opencl-icd", e);
         }
     }
 
-    private static ClDiscovery none(String reason) {
-        return new ClDiscovery(List.of(), reason);
+    private static ClDiscovery none(String reason, Throwable cause) {
+        return new ClDiscovery(List.of(), reason, cause);
     }
 }

@@ -25,7 +25,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
     private static final int MODE_FORWARD = 0;
     private static final int MODE_DX = 1;
     private static final int MODE_DW = 2;
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(ClGemm.class.getName());
 
     /** A tile tier and its program. */
     private record Tier(TileConfig tiles, ClProgramCache.Built program) {

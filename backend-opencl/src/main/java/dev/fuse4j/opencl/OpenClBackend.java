@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * The fused layer and the training helpers on one OpenCL device. Forward is one GEMM launch with the epilogue
  * before the store; backward is two GEMM launches whose loaders form dz from dy and y (the dw launch also sums db).
- * Every call queues its work and returns; only calls that hand data to the host wait (see docs/gpu-execution.md).
+ * Every call queues its work and returns; only calls that hand data to the host wait (see "How the GPU backends run
+ * work" in docs/DESIGN.md).
  */
 final class OpenClBackend extends GpuBackend<OpenClTensor, cl_mem> {
     /** Work-items per group of the elementwise kernels. */

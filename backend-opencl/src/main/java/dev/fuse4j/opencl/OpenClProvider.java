@@ -12,7 +12,7 @@ import java.util.List;
 /** {@code opencl}, {@code opencl:N}: every OpenCL device, GPUs first. Discovery runs once per JVM. */
 public final class OpenClProvider implements BackendProvider {
     public static final String NAME = "opencl";
-    private static final System.Logger LOG = System.getLogger("dev.fuse4j");
+    private static final System.Logger LOG = System.getLogger(OpenClProvider.class.getName());
 
     private volatile ClDiscovery discovery;
 
@@ -30,7 +30,7 @@ public final class OpenClProvider implements BackendProvider {
     public List<BackendStatus> probe() {
         ClDiscovery d = discovery();
         if (d.unavailableReason() != null) {
-            return List.of(BackendStatus.unavailable(NAME, d.unavailableReason()));
+            return List.of(BackendStatus.unavailable(NAME, d.unavailableReason(), d.unavailableCause()));
         }
         List<BackendStatus> out = new ArrayList<>();
         for (int i = 0; i < d.devices().size(); i++) {
@@ -43,7 +43,7 @@ public final class OpenClProvider implements BackendProvider {
     public Backend open(int index) {
         ClDiscovery d = discovery();
         if (d.unavailableReason() != null) {
-            throw new BackendUnavailableException(NAME + ": " + d.unavailableReason());
+            throw new BackendUnavailableException(NAME + ": " + d.unavailableReason(), d.unavailableCause());
         }
         if (index >= d.devices().size()) {
             throw new BackendUnavailableException(NAME + ":" + index + " does not exist: " + d.devices().size()

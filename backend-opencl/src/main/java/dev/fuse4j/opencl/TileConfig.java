@@ -79,8 +79,8 @@ record TileConfig(int wx, int wy, int rm, int vn, int nv, int bk, int pad) {
     /**
      * CPU tiers: each work-item an 8-row block of two vectors as wide as the device prefers (16 floats with
      * AVX-512: 16 accumulator registers), a 4×8 group sharing a 64 × 8-vector tile in local memory (which on a CPU
-     * is cache). The long K slice of 128 matters on PoCL: measured on a 2-core AVX-512 machine, 64 ran at half the
-     * speed (its fully unrolled inner loop spills), and fewer barriers mean fewer work-item loop restarts.
+     * is cache). The long K slice of 128 matters on PoCL: 64 ran well behind it (its fully unrolled inner loop
+     * spills; docs/performance.md), and fewer barriers mean fewer work-item loop restarts.
      */
     static List<TileConfig> cpu(int preferredFloatWidth) {
         int vn = preferredFloatWidth >= 16 ? 16 : preferredFloatWidth >= 8 ? 8 : 4;

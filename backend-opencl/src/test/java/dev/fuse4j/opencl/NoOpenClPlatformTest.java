@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Unavailable is not broken: in a JVM whose OpenCL ICD loader finds no vendor driver (OCL_ICD_VENDORS pointed at
  * an empty directory), probe() reports one unavailable opencl status with the reason in words and get("opencl")
- * throws BackendUnavailableException with it, instead of crashing. Where the machine has no OpenCL library at all
- * the same path runs from JOCL's LinkageError.
+ * throws BackendUnavailableException with it, both carrying the loader's error as their cause, instead of crashing.
+ * Where the machine has no OpenCL library at all the same path runs from JOCL's LinkageError.
  */
 class NoOpenClPlatformTest {
 
@@ -37,6 +37,11 @@ class NoOpenClPlatformTest {
         List<String> probe = output.lines().filter(l -> l.startsWith("probe: ")).toList();
         assertEquals(1, probe.size(), "one unavailable status, not one per device: " + output);
         assertTrue(probe.get(0).contains("opencl") && probe.get(0).contains("no OpenCL platform"), output);
+        // The status and the exception carry the ICD loader's error itself, as the other backends' do.
+        String cause = output.lines().filter(l -> l.startsWith("probe cause: ")).findFirst().orElse("");
+        assertTrue(cause.contains("CLException") && cause.contains("CL_PLATFORM_NOT_FOUND_KHR"), output);
+        String getCause = output.lines().filter(l -> l.startsWith("get cause: ")).findFirst().orElse("");
+        assertTrue(getCause.contains("CLException") && getCause.contains("CL_PLATFORM_NOT_FOUND_KHR"), output);
         String get = output.lines().filter(l -> l.startsWith("get: ")).findFirst().orElse("");
         assertTrue(get.contains("no OpenCL platform") && get.contains("pocl-opencl-icd"), output);
         assertTrue(Files.list(emptyVendors).findAny().isEmpty());

@@ -13,6 +13,7 @@ final class ProbeWithoutOpenCl {
         for (BackendStatus s : Backends.probe()) {
             if (s.name().startsWith("opencl")) {
                 System.out.println("probe: " + s);
+                System.out.println("probe cause: " + s.cause());
             }
         }
         try {
@@ -20,6 +21,7 @@ final class ProbeWithoutOpenCl {
             System.out.println("get: opened");
         } catch (BackendUnavailableException e) {
             System.out.println("get: " + e.getMessage());
+            System.out.println("get cause: " + e.getCause());
         }
     }
 }

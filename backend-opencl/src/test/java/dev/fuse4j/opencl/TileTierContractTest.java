@@ -34,7 +34,7 @@ class TileTierContractTest {
         if (device == null) {
             ClDiscovery d = ClDiscovery.run();
             if (d.unavailableReason() != null) {
-                throw new BackendUnavailableException(d.unavailableReason());
+                throw new BackendUnavailableException(d.unavailableReason(), d.unavailableCause());
             }
             device = new ClDevice(d.devices().get(0));
         }

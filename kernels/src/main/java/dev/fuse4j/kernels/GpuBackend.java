@@ -7,8 +7,9 @@ import dev.fuse4j.spi.LinearShape;
 
 /**
  * The operations of a GPU backend, written once for OpenCL and CUDA: each queues its kernels in a call of the
- * device's record and returns; only {@code crossEntropy} waits, for the two numbers it returns (see
- * docs/gpu-execution.md). A backend supplies its device, its GEMM, the elementwise launches and its tensors.
+ * device's record and returns; only {@code crossEntropy} waits, for the two numbers it returns (see "How the GPU
+ * backends run work" in docs/DESIGN.md). A backend supplies its device, its GEMM, the elementwise launches and its
+ * tensors.
  *
  * @param <T> the backend's tensor class
  * @param <B> the device's buffer handle

@@ -8,7 +8,7 @@ import java.nio.FloatBuffer;
 /**
  * A tensor in one buffer of a GPU backend's device; {@code close()} (or the Cleaner, as a safety net) gives the
  * buffer back to the device, which keeps it for any queued work that still uses it. Copies to and from the host go
- * through the device (see docs/gpu-execution.md).
+ * through the device (see docs/DESIGN.md, "How the GPU backends run work").
  *
  * @param <B> the device's buffer handle
  */
