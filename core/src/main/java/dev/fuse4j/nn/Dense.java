@@ -118,7 +118,17 @@ public final class Dense implements Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        Dropout d = training && p > 0f ? Dropout.train(p, dropoutSeed, dropoutOffset) : Dropout.eval();
+        return forward(x, 0);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, long rowBase) {
+        if (rowBase < 0) {
+            throw new IllegalArgumentException(describe() + ": row base must be >= 0 but is " + rowBase);
+        }
+        Dropout d = training && p > 0f
+                ? Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(Math.multiplyExact(rowBase, out))
+                : Dropout.eval();
         int n = x.shape()[0];
         Tensor z = activation.kind() == Activation.Kind.GELU ? backend.zeros(n, out) : null;
         Tensor y;
