@@ -169,6 +169,7 @@ public final class Sequential implements AutoCloseable {
      * another without gaps, each row-major in its own shape ({@code weight [out, in]}, {@code bias [out]}).
      */
     public List<ParameterSlot> parameterLayout() {
+        flatLength();
         List<ParameterSlot> slots = new ArrayList<>();
         int offset = 0;
         for (Parameter p : parameters()) {

@@ -451,6 +451,15 @@ public abstract class NnContract extends BackendSuite {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(wrong));
                 assertTrue(e.getMessage().contains("[2, " + (Blobs.FEATURES + 1) + "]"), e.getMessage());
             }
+            try (Tensor x = backend.zeros(2, Blobs.FEATURES)) {
+                IllegalArgumentException base = assertThrows(IllegalArgumentException.class, () -> m.forward(x, -3));
+                assertTrue(base.getMessage().contains("-3"), base.getMessage());
+                Layer first = m.layers().get(0);
+                long tooFar = Long.MAX_VALUE / first.outFeatures() + 1;
+                IllegalArgumentException far = assertThrows(IllegalArgumentException.class,
+                        () -> first.forward(x, tooFar));
+                assertTrue(far.getMessage().contains(Long.toString(tooFar)), far.getMessage());
+            }
             IllegalArgumentException load = assertThrows(IllegalArgumentException.class,
                     () -> m.parameters().get(0).load(new float[3]));
             assertTrue(load.getMessage().contains("3 were given"), load.getMessage());
