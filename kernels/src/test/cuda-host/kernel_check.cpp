@@ -342,14 +342,15 @@ void check_philox_known_answers() {
            "reference philox pi");
 }
 
-void check_cross_entropy(std::mt19937 &rng) {
+void check_cross_entropy_over(std::mt19937 &rng, int batch) {
     const int n = 37, classes = 11;
     Buf logits(size_t(n) * classes), labels(n), grad(size_t(n) * classes), rowLoss(n), rowCorrect(n), sums(2);
     fill(logits, rng, 3.0f);
     for (int i = 0; i < n; i++) {
         labels[i] = float(i % classes);
     }
-    launch(dim3{1, 1, 1}, 256, [&] { softmax_xent_rows(n, classes, logits.p, labels.p, grad.p, rowLoss.p, rowCorrect.p); });
+    launch(dim3{1, 1, 1}, 256,
+           [&] { softmax_xent_rows(n, classes, batch, logits.p, labels.p, grad.p, rowLoss.p, rowCorrect.p); });
     launch(dim3{1, 1, 1}, 256, [&] { sum2(n, rowLoss.p, rowCorrect.p, sums.p); });
     double loss = 0;
     int correct = 0;
@@ -363,12 +364,18 @@ void check_cross_entropy(std::mt19937 &rng) {
         loss += std::log(sum) - (l[int(labels[i])] - mx);
         correct += arg == int(labels[i]);
         for (int j = 0; j < classes; j++) {
-            double g = (std::exp(l[j] - mx) / sum - (j == int(labels[i]) ? 1.0 : 0.0)) / n;
-            expect(std::fabs(grad[size_t(i) * classes + j] - g) <= 1e-6, "cross-entropy gradient at " + std::to_string(i));
+            double g = (std::exp(l[j] - mx) / sum - (j == int(labels[i]) ? 1.0 : 0.0)) / batch;
+            expect(std::fabs(grad[size_t(i) * classes + j] - g) <= 1e-6,
+                   "cross-entropy gradient at " + std::to_string(i) + " over " + std::to_string(batch));
         }
     }
     expect(std::fabs(sums[0] / n - loss / n) <= 1e-5 * (1 + loss / n), "cross-entropy mean loss");
     expect(int(std::lround(sums[1])) == correct, "cross-entropy correct count");
+}
+
+void check_cross_entropy(std::mt19937 &rng) {
+    check_cross_entropy_over(rng, 37);
+    check_cross_entropy_over(rng, 100); // the 37 rows as a slice of a batch of 100
 }
 
 void check_optimisers(std::mt19937 &rng) {

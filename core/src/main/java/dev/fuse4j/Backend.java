@@ -85,6 +85,14 @@ public interface Backend {
     CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels);
 
     /**
+     * As {@link #softmaxCrossEntropy(Tensor, Tensor)} for {@code logits} that are some rows of a batch of
+     * {@code batchSize} rows split across workers: the loss is the sum over these rows divided by {@code batchSize}
+     * and the gradient is {@code (softmax − onehot)/batchSize}, so the slices' losses add up to the whole batch's
+     * mean loss and their gradient rows are the whole batch's rows. {@code batchSize} must be at least the row count.
+     */
+    CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels, int batchSize);
+
+    /**
      * In place, SGD with momentum and (L2, coupled) weight decay as PyTorch's {@code torch.optim.SGD} does it:
      * {@code g = grad + wd·param; v = momentum·v + g; param -= lr·v}.
      */

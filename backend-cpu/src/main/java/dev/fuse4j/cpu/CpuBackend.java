@@ -36,7 +36,8 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
     }
 
     @Override
-    protected double[] crossEntropy(int n, int classes, CpuTensor logits, CpuTensor labels, CpuTensor grad) {
+    protected double[] crossEntropy(int n, int classes, int batchSize, CpuTensor logits, CpuTensor labels,
+                                    CpuTensor grad) {
         float[] l = logits.data, g = grad.data;
         double loss = 0;
         int correct = 0;
@@ -64,12 +65,12 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
             }
             float inv = 1f / sum;
             for (int j = 0; j < classes; j++) {
-                g[row + j] = (g[row + j] * inv - (j == y ? 1f : 0f)) / n;
+                g[row + j] = (g[row + j] * inv - (j == y ? 1f : 0f)) / batchSize;
             }
             loss += Math.log(sum) - (l[row + y] - max);
             correct += arg == y ? 1 : 0;
         }
-        return new double[] {loss / n, correct};
+        return new double[] {loss / batchSize, correct};
     }
 
     @Override

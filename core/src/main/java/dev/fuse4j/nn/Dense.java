@@ -119,7 +119,18 @@ public final class Dense implements Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        Dropout d = training && p > 0f ? Dropout.train(p, dropoutSeed, dropoutOffset) : Dropout.eval();
+        return forward(x, 0);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, long rowBase) {
+        if (rowBase < 0 || rowBase > Long.MAX_VALUE / out) {
+            throw new IllegalArgumentException(describe() + ": row base must be in [0, " + Long.MAX_VALUE / out
+                    + "] (its element base rowBase·" + out + " is a 64-bit index) but is " + rowBase);
+        }
+        Dropout d = training && p > 0f
+                ? Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out)
+                : Dropout.eval();
         int n = x.shape()[0];
         Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
         Tensor y;

@@ -21,6 +21,16 @@ public interface Layer extends AutoCloseable {
     Tensor forward(Tensor x);
 
     /**
+     * As {@link #forward(Tensor)} when {@code x} holds rows {@code [rowBase, rowBase + n)} of a larger batch: a layer
+     * with dropout draws the mask those rows have in the whole batch (element base {@code rowBase · outFeatures}, see
+     * {@link dev.fuse4j.Dropout#withElementBase}). A layer that draws no random numbers computes the same either way,
+     * which is what this default does.
+     */
+    default Tensor forward(Tensor x, long rowBase) {
+        return forward(x);
+    }
+
+    /**
      * Backward of the last forward pass from {@code dy [n, outFeatures]}: stores the parameter gradients and
      * returns {@code dx [n, inFeatures]}, which the caller owns and closes.
      */

@@ -91,14 +91,34 @@ public final class Sequential implements AutoCloseable {
      * forward pass; {@code x} must stay open until {@link #backward} has run.
      */
     public Tensor forward(Tensor x) {
+        return forward(x, 0);
+    }
+
+    /**
+     * As {@link #forward(Tensor)} when {@code x} holds rows {@code [rowBase, rowBase + n)} of a larger batch, as
+     * one of N workers that each compute a slice of it: every layer's dropout draws the mask those rows have in the
+     * whole batch (element base {@code rowBase · out} of that layer), so the slices' outputs, put one after
+     * another, are the whole batch's output bit for bit. Like every training forward pass it advances each layer's
+     * dropout offset by one, so the slices of one step run on replicas of the model at the same offsets (one per
+     * worker), not one after another on one model. Replicas are built with the same model seed, which fixes every
+     * layer's dropout key ({@link #loadParameters} copies values only). With the loss from
+     * {@link Backend#softmaxCrossEntropy(Tensor, Tensor, int)} over the whole batch's size, the slices' gradients
+     * ({@link #exportGradients()}) sum to the whole batch's.
+     *
+     * @param rowBase the index, in the whole batch, of the first row of {@code x}; {@code >= 0}
+     */
+    public Tensor forward(Tensor x, long rowBase) {
         checkOpen();
         if (x.shape().length != 2 || x.shape()[1] != inFeatures()) {
             throw new IllegalArgumentException("model input must be [n, " + inFeatures() + "] but is "
                     + java.util.Arrays.toString(x.shape()));
         }
+        if (rowBase < 0) {
+            throw new IllegalArgumentException("row base must be >= 0 but is " + rowBase);
+        }
         Tensor h = x;
         for (Layer l : layers) {
-            h = l.forward(h);
+            h = l.forward(h, rowBase);
         }
         return h;
     }
@@ -141,6 +161,95 @@ public final class Sequential implements AutoCloseable {
             n += p.value().size();
         }
         return n;
+    }
+
+    /**
+     * Where each parameter lies in the flat arrays of {@link #exportParameters()} and {@link #exportGradients()}:
+     * in the order of {@link #parameters()} ({@code layer0.weight, layer0.bias, layer1.weight, ...}), one after
+     * another without gaps, each row-major in its own shape ({@code weight [out, in]}, {@code bias [out]}).
+     */
+    public List<ParameterSlot> parameterLayout() {
+        flatLength();
+        List<ParameterSlot> slots = new ArrayList<>();
+        int offset = 0;
+        for (Parameter p : parameters()) {
+            slots.add(new ParameterSlot(p.name(), p.shape(), offset));
+            offset += (int) p.value().size();
+        }
+        return Collections.unmodifiableList(slots);
+    }
+
+    /** Every parameter's value copied to the host in one array, laid out as {@link #parameterLayout()} says. */
+    public float[] exportParameters() {
+        checkOpen();
+        return gather(parameters().stream().map(Parameter::value).toList());
+    }
+
+    /**
+     * Replaces every parameter's value with its part of {@code values}, laid out as {@link #parameterLayout()}
+     * says (the output of {@link #exportParameters()}, possibly of a model on another backend). The gradients of
+     * the last backward pass no longer apply and are dropped.
+     *
+     * @throws IllegalArgumentException when {@code values} does not hold exactly {@link #parameterCount()} values;
+     *                                  nothing is loaded then
+     */
+    public void loadParameters(float[] values) {
+        checkOpen();
+        int total = flatLength();
+        if (values == null || values.length != total) {
+            throw new IllegalArgumentException("the model holds " + total + " parameter values but "
+                    + (values == null ? "null" : values.length + " values") + " were given (layout: "
+                    + parameterLayout() + ")");
+        }
+        List<Parameter> ps = parameters();
+        int offset = 0;
+        for (Parameter p : ps) {
+            int size = (int) p.value().size();
+            p.load(java.util.Arrays.copyOfRange(values, offset, offset + size));
+            offset += size;
+        }
+    }
+
+    /**
+     * The gradients of the last backward pass copied to the host in one array, laid out as
+     * {@link #parameterLayout()} says: what a worker hands on to be summed with the other slices' gradients.
+     *
+     * @throws IllegalStateException when some parameter has no gradient (no backward pass since the model was
+     *                               built or its parameters were loaded)
+     */
+    public float[] exportGradients() {
+        checkOpen();
+        List<Tensor> grads = new ArrayList<>();
+        for (Parameter p : parameters()) {
+            if (p.grad() == null) {
+                throw new IllegalStateException("parameter " + p.name() + " has no gradient: run backward after "
+                        + "the model was built or its parameters were loaded");
+            }
+            grads.add(p.grad());
+        }
+        return gather(grads);
+    }
+
+    /** The values of {@code tensors}, one after another, in one array of {@link #flatLength()}. */
+    private float[] gather(List<Tensor> tensors) {
+        float[] flat = new float[flatLength()];
+        int offset = 0;
+        for (Tensor t : tensors) {
+            float[] v = t.toArray();
+            System.arraycopy(v, 0, flat, offset, v.length);
+            offset += v.length;
+        }
+        return flat;
+    }
+
+    /** {@link #parameterCount()} as the length of one Java array, refused when it does not fit. */
+    private int flatLength() {
+        long n = parameterCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("the model holds " + n + " parameter values, more than one Java array "
+                    + "can hold");
+        }
+        return (int) n;
     }
 
     /** The architecture, one layer per line, which checkpoints compare before restoring anything. */

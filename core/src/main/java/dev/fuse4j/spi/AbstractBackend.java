@@ -76,8 +76,11 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     /** Writes 1f / 0f into {@code out [rows, cols]}. */
     protected abstract void mask(int rows, int cols, Dropout d, T out);
 
-    /** Writes the gradient into {@code grad} and returns {@code {mean loss, correct count}}. */
-    protected abstract double[] crossEntropy(int n, int classes, T logits, T labels, T grad);
+    /**
+     * Writes the gradient {@code (softmax − onehot)/batchSize} into {@code grad} and returns {@code {loss sum /
+     * batchSize, correct count}}; {@code batchSize >= n} is the whole batch's row count when these rows are a slice.
+     */
+    protected abstract double[] crossEntropy(int n, int classes, int batchSize, T logits, T labels, T grad);
 
     protected abstract void sgd(T param, T grad, T velocity, float lr, float momentum, float weightDecay);
 
@@ -204,15 +207,25 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
 
     @Override
     public final CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels) {
+        return softmaxCrossEntropy(logits, labels, own(logits, "logits", 2).dim(0));
+    }
+
+    @Override
+    public final CrossEntropy softmaxCrossEntropy(Tensor logits, Tensor labels, int batchSize) {
         T tl = own(logits, "logits", 2);
         T tlab = own(labels, "labels", 1);
         if (tlab.dim(0) != tl.dim(0)) {
             throw new IllegalArgumentException("logits are " + Arrays.toString(tl.shapeView()) + " but labels are "
                     + Arrays.toString(tlab.shapeView()) + ": " + tl.dim(0) + " rows need " + tl.dim(0) + " labels");
         }
+        if (batchSize < tl.dim(0)) {
+            throw new IllegalArgumentException("batch size " + batchSize + " is smaller than the " + tl.dim(0)
+                    + " rows of logits " + Arrays.toString(tl.shapeView()) + ": it counts the rows of the whole batch"
+                    + " these rows belong to");
+        }
         T grad = allocate(tl.shape());
         try {
-            double[] r = crossEntropy(tl.dim(0), tl.dim(1), tl, tlab, grad);
+            double[] r = crossEntropy(tl.dim(0), tl.dim(1), batchSize, tl, tlab, grad);
             return new CrossEntropy((float) r[0], (int) r[1], grad);
         } catch (RuntimeException | Error e) {
             grad.close();

@@ -512,6 +512,71 @@ public abstract class BackendContract extends BackendSuite {
         }
     }
 
+    /**
+     * Slices of a batch normalised by the whole batch's size: each slice's gradient rows are the whole batch's rows
+     * bit for bit (a row's gradient involves only that row), the correct counts add up exactly, and the slices'
+     * losses add up to the whole batch's mean loss within float32 rounding of the two sums, which run in a
+     * different order and so are not bit-equal.
+     */
+    @Test
+    void crossEntropyOfSlicesOverTheWholeBatchSizeAddsUpToTheWholeBatch() {
+        Random r = new Random(41);
+        int n = 37, c = 10;
+        float[] logits = randn(r, n * c);
+        float[] labels = new float[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = r.nextInt(c);
+        }
+        TrainingReference.CrossEntropy ref = TrainingReference.softmaxCrossEntropy(logits, labels, n, c);
+        float wholeLoss;
+        int wholeCorrect;
+        float[] wholeGrad;
+        try (Tensor tl = backend.tensor(logits, n, c); Tensor tlab = backend.tensor(labels, n);
+             CrossEntropy ce = backend.softmaxCrossEntropy(tl, tlab, n)) {
+            wholeLoss = ce.loss();
+            wholeCorrect = ce.correct();
+            wholeGrad = ce.grad().toArray();
+        }
+        assertEquals(ref.loss(), wholeLoss, 1e-5 * (1 + Math.abs(ref.loss())), "loss of the whole batch");
+        for (int[] sizes : new int[][] {{37}, {1, 17, 19}, {10, 9, 9, 9}, {36, 1}}) {
+            double lossSum = 0;
+            int correctSum = 0;
+            int r0 = 0;
+            for (int rows : sizes) {
+                String what = "rows " + r0 + ".." + (r0 + rows) + " of " + n + " split " + Arrays.toString(sizes);
+                try (Tensor tl = backend.tensor(Arrays.copyOfRange(logits, r0 * c, (r0 + rows) * c), rows, c);
+                     Tensor tlab = backend.tensor(Arrays.copyOfRange(labels, r0, r0 + rows), rows);
+                     CrossEntropy ce = backend.softmaxCrossEntropy(tl, tlab, n)) {
+                    assertArrayEquals(Arrays.copyOfRange(wholeGrad, r0 * c, (r0 + rows) * c), ce.grad().toArray(),
+                            "gradient of " + what);
+                    TrainingReference.CrossEntropy part = TrainingReference.softmaxCrossEntropy(
+                            Arrays.copyOfRange(logits, r0 * c, (r0 + rows) * c),
+                            Arrays.copyOfRange(labels, r0, r0 + rows), rows, c);
+                    double partLoss = part.loss() * rows / n;
+                    assertEquals(partLoss, ce.loss(), 1e-5 * (1 + Math.abs(partLoss)), "loss of " + what);
+                    lossSum += ce.loss();
+                    correctSum += ce.correct();
+                }
+                r0 += rows;
+            }
+            assertEquals(wholeCorrect, correctSum, "correct count summed over " + Arrays.toString(sizes));
+            assertEquals(wholeLoss, lossSum, 1e-5 * (1 + Math.abs(ref.loss())),
+                    "loss summed over " + Arrays.toString(sizes));
+        }
+    }
+
+    @Test
+    void crossEntropyRefusesABatchSizeBelowTheRowCount() {
+        try (Tensor tl = backend.zeros(5, 3); Tensor tlab = backend.zeros(5)) {
+            for (int batch : new int[] {4, 0, -1}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> backend.softmaxCrossEntropy(tl, tlab, batch).close());
+                assertTrue(e.getMessage().contains("batch size " + batch) && e.getMessage().contains("[5, 3]"),
+                        e.getMessage());
+            }
+        }
+    }
+
     @Test
     void sgdAndAdamMatchPyTorchFormulas() {
         Random r = new Random(4);

@@ -91,7 +91,8 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
     }
 
     @Override
-    protected double[] crossEntropy(int n, int classes, HeapTensor logits, HeapTensor labels, HeapTensor grad) {
+    protected double[] crossEntropy(int n, int classes, int batchSize, HeapTensor logits, HeapTensor labels,
+                                    HeapTensor grad) {
         throw refuse();
     }
 

@@ -1,17 +1,22 @@
 package dev.fuse4j.contract;
 
 import dev.fuse4j.Activation;
+import dev.fuse4j.Backend;
+import dev.fuse4j.Backends;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.Tensor;
 import dev.fuse4j.nn.Adam;
 import dev.fuse4j.nn.Checkpoint;
 import dev.fuse4j.nn.Dense;
+import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Optimizer;
 import dev.fuse4j.nn.Parameter;
+import dev.fuse4j.nn.ParameterSlot;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
+import dev.fuse4j.reference.Expected;
 import dev.fuse4j.reference.Reference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +27,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -32,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The training layer ({@code dev.fuse4j.nn}) on one backend: gradients against finite differences, the dropout
@@ -476,6 +483,15 @@ public abstract class NnContract extends BackendSuite {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(wrong));
                 assertTrue(e.getMessage().contains("[2, " + (Blobs.FEATURES + 1) + "]"), e.getMessage());
             }
+            try (Tensor x = backend.zeros(2, Blobs.FEATURES)) {
+                IllegalArgumentException base = assertThrows(IllegalArgumentException.class, () -> m.forward(x, -3));
+                assertTrue(base.getMessage().contains("-3"), base.getMessage());
+                Layer first = m.layers().get(0);
+                long tooFar = Long.MAX_VALUE / first.outFeatures() + 1;
+                IllegalArgumentException far = assertThrows(IllegalArgumentException.class,
+                        () -> first.forward(x, tooFar));
+                assertTrue(far.getMessage().contains(Long.toString(tooFar)), far.getMessage());
+            }
             IllegalArgumentException load = assertThrows(IllegalArgumentException.class,
                     () -> m.parameters().get(0).load(new float[3]));
             assertTrue(load.getMessage().contains("3 were given"), load.getMessage());
@@ -498,6 +514,193 @@ public abstract class NnContract extends BackendSuite {
                     () -> new Sequential(backend, List.of(a, b)));
             assertTrue(e.getMessage().contains("gives 5 features") && e.getMessage().contains("takes 6"),
                     e.getMessage());
+        }
+    }
+
+    // ---- slices of a batch and flat parameters -----------------------------------------------------------
+
+    /** A model with dropout in every hidden layer and odd widths, so slice bases fall on every residue mod 4. */
+    private static Sequential splitModel(Backend be) {
+        return Sequential.builder(be, 6, 21).dense(13, Activation.relu(), 0.5f)
+                .dense(9, Activation.leakyRelu(0.1f), 0.3f).linear(5).build();
+    }
+
+    /**
+     * N workers, each a replica of the model at the same offsets, compute rows {@code [r0, r0 + n)} of a batch of 37
+     * with {@code forward(x, r0)} and the loss over the global size 37: their outputs, one after another, are the
+     * whole batch's bit for bit (masks included), and their gradients summed are the whole batch's within the
+     * contract bound. The sums are not bit-equal: the slices' partial sums are added in a different order from
+     * the whole batch's, so each layer's gradient is allowed the float64 bound of its sum, three times over (the
+     * whole batch's own error, and twice it for the n + N terms of the slices).
+     */
+    @Test
+    void slicesOfABatchOnReplicasGiveTheWholeBatchsOutputAndGradients() {
+        int n = 37, in = 6;
+        Random r = new Random(23);
+        float[] x = randoms(r, n * in);
+        float[] labels = new float[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = r.nextInt(5);
+        }
+        float[] wholeOut;
+        float[] wholeGrads;
+        double[] gradBound;
+        try (Sequential m = splitModel(backend); Tensor xt = backend.tensor(x, n, in);
+             Tensor lab = backend.tensor(labels, n)) {
+            Tensor logits = m.forward(xt);
+            wholeOut = logits.toArray();
+            try (CrossEntropy ce = backend.softmaxCrossEntropy(logits, lab, n)) {
+                gradBound = gradientBounds(m, x, ce.grad().toArray());
+                m.backward(ce.grad());
+            }
+            wholeGrads = m.exportGradients();
+        }
+        for (int[] sizes : new int[][] {{37}, {1, 17, 19}, {10, 9, 9, 9}, {36, 1}}) {
+            float[] gradSum = new float[wholeGrads.length];
+            int r0 = 0;
+            for (int rows : sizes) {
+                String what = "rows " + r0 + ".." + (r0 + rows) + " of " + n + " split " + Arrays.toString(sizes);
+                try (Sequential replica = splitModel(backend);
+                     Tensor xt = backend.tensor(Arrays.copyOfRange(x, r0 * in, (r0 + rows) * in), rows, in);
+                     Tensor lab = backend.tensor(Arrays.copyOfRange(labels, r0, r0 + rows), rows)) {
+                    Tensor logits = replica.forward(xt, r0);
+                    assertArrayEquals(Arrays.copyOfRange(wholeOut, r0 * 5, (r0 + rows) * 5), logits.toArray(),
+                            "output of " + what);
+                    try (CrossEntropy ce = backend.softmaxCrossEntropy(logits, lab, n)) {
+                        replica.backward(ce.grad());
+                    }
+                    float[] g = replica.exportGradients();
+                    for (int e = 0; e < g.length; e++) {
+                        gradSum[e] += g[e];
+                    }
+                }
+                r0 += rows;
+            }
+            for (int e = 0; e < gradSum.length; e++) {
+                if (!(Math.abs(gradSum[e] - wholeGrads[e]) <= 3 * gradBound[e])) {
+                    fail("gradient element " + e + " summed over slices " + Arrays.toString(sizes) + " is "
+                            + gradSum[e] + " but the whole batch's is " + wholeGrads[e] + " (bound "
+                            + 3 * gradBound[e] + ")");
+                }
+            }
+        }
+    }
+
+    /**
+     * The float64 bound of every gradient of {@code m}'s last forward pass on {@code x}, in the flat layout, from
+     * the loss gradient {@code dLogits}: the layers' backward in float64 ({@link Reference#backward}) from each
+     * layer's own output, each layer's {@code dy} being the float64 {@code dx} of the layer above. Activations
+     * whose backward needs no pre-activation only.
+     */
+    private static double[] gradientBounds(Sequential m, float[] x, float[] dLogits) {
+        List<Layer> layers = m.layers();
+        int n = x.length / m.inFeatures();
+        double[][] bounds = new double[2 * layers.size()][];
+        float[] dy = dLogits;
+        for (int l = layers.size() - 1; l >= 0; l--) {
+            Dense d = (Dense) layers.get(l);
+            float[] in = l == 0 ? x : ((Dense) layers.get(l - 1)).lastOutput().toArray();
+            Dropout drop = d.lastDropout();
+            Reference.Backward b = Reference.backward(dy, in, d.weight().value().toArray(),
+                    d.lastOutput().toArray(), null, Reference.mask(n, d.outFeatures(), drop), n, d.inFeatures(),
+                    d.outFeatures(), d.activation(), drop);
+            bounds[2 * l] = b.dw().bound();
+            bounds[2 * l + 1] = b.db().bound();
+            double[] dx = b.dx().value();
+            dy = new float[dx.length];
+            for (int e = 0; e < dx.length; e++) {
+                dy[e] = (float) dx[e];
+            }
+        }
+        return Arrays.stream(bounds).flatMapToDouble(Arrays::stream).toArray();
+    }
+
+    @Test
+    void parametersAndGradientsCrossToTheHostInOneArray() {
+        int n = 7, in = 6;
+        float[] x = randoms(new Random(29), n * in);
+        try (Sequential a = splitModel(backend);
+             Sequential b = Sequential.builder(backend, 6, 99).dense(13, Activation.relu(), 0.5f)
+                     .dense(9, Activation.leakyRelu(0.1f), 0.3f).linear(5).build();
+             Tensor xt = backend.tensor(x, n, in)) {
+            List<ParameterSlot> layout = a.parameterLayout();
+            List<Parameter> ps = a.parameters();
+            float[] flat = a.exportParameters();
+            assertEquals(a.parameterCount(), flat.length, "flat length");
+            int offset = 0;
+            for (int i = 0; i < ps.size(); i++) {
+                ParameterSlot slot = layout.get(i);
+                assertEquals(ps.get(i).name(), slot.name());
+                assertArrayEquals(ps.get(i).shape(), slot.shape(), slot.name());
+                assertEquals(offset, slot.offset(), slot.name() + " offset");
+                assertArrayEquals(ps.get(i).value().toArray(),
+                        Arrays.copyOfRange(flat, offset, offset + slot.size()), slot.name() + " values");
+                offset += slot.size();
+            }
+            assertEquals(flat.length, offset, "the slots cover the flat array");
+
+            IllegalStateException noGrad = assertThrows(IllegalStateException.class, b::exportGradients);
+            assertTrue(noGrad.getMessage().contains("layer0.weight"), noGrad.getMessage());
+            b.loadParameters(flat);
+            assertArrayEquals(flat, b.exportParameters(), "round trip");
+            // In evaluation: the dropout keys come from each model's seed, and only the values cross.
+            float[] outA = a.eval().forward(xt).toArray();
+            assertArrayEquals(outA, b.eval().forward(xt).toArray(),
+                    "a loaded model computes the exported one's output");
+
+            try (Tensor dy = backend.tensor(randoms(new Random(31), n * 5), n, 5)) {
+                a.backward(dy);
+            }
+            float[] grads = a.exportGradients();
+            for (ParameterSlot slot : layout) {
+                Parameter p = ps.get(layout.indexOf(slot));
+                assertArrayEquals(p.grad().toArray(),
+                        Arrays.copyOfRange(grads, slot.offset(), slot.offset() + slot.size()), slot.name() + " grad");
+            }
+
+            float[] before = b.exportParameters();
+            for (float[] wrong : new float[][] {new float[flat.length - 1], new float[flat.length + 1], null}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> b.loadParameters(wrong));
+                assertTrue(e.getMessage().contains(flat.length + " parameter values but "
+                        + (wrong == null ? "null" : wrong.length + " values")), e.getMessage());
+            }
+            assertArrayEquals(before, b.exportParameters(), "a refused load changes nothing");
+        }
+    }
+
+    /**
+     * Parameters exported on another backend and loaded here: the round trip is bit-exact, and the model computes,
+     * layer by layer, what those parameters define (dropout included), within the contract bound from each
+     * layer's own input.
+     */
+    @Test
+    void aModelLoadedFromAnotherBackendsExportComputesItsForward() {
+        int n = 11, in = 6;
+        float[] x = randoms(new Random(37), n * in);
+        Backend other = Backends.get(backend.name().equals("cpu-scalar") ? "cpu" : "cpu-scalar");
+        float[] flat;
+        try (Sequential there = Sequential.builder(other, 6, 77).dense(13, Activation.relu(), 0.5f)
+                .dense(9, Activation.leakyRelu(0.1f), 0.3f).linear(5).build()) {
+            flat = there.exportParameters();
+        }
+        try (Sequential here = splitModel(backend); Tensor xt = backend.tensor(x, n, in)) {
+            here.loadParameters(flat);
+            assertArrayEquals(flat, here.exportParameters(), "round trip from " + other.name());
+            here.forward(xt, 3);
+            float[] h = x;
+            for (Layer l : here.layers()) {
+                Dense d = (Dense) l;
+                float[] y = d.lastOutput().toArray();
+                Expected want = Reference.forward(h, d.weight().value().toArray(), d.bias().value().toArray(), n,
+                        d.inFeatures(), d.outFeatures(), d.activation(), d.lastDropout()).y();
+                int e = want.firstViolation(y);
+                if (e >= 0) {
+                    fail(d.describe() + " output " + e + " is " + y[e] + " but float64 gives " + want.value()[e]
+                            + " (bound " + want.bound()[e] + ")");
+                }
+                h = y;
+            }
         }
     }
 

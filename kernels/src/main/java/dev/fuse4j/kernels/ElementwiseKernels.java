@@ -41,9 +41,13 @@ public final class ElementwiseKernels<B> {
         return ((d.elementBase() & 3) + total + 3) / 4;
     }
 
-    /** Per row: the softmax gradient into {@code grad}, the loss and whether the arg-max hit the label. */
-    public void softmaxCrossEntropyRows(int n, int classes, B logits, B labels, B grad, B rowLoss, B rowCorrect) {
-        launcher.apply("softmax_xent_rows").i32(n).i32(classes).buffer(logits).buffer(labels).buffer(grad)
+    /**
+     * Per row: the softmax gradient divided by {@code batch} (the whole batch's rows) into {@code grad}, the loss
+     * and whether the arg-max hit the label.
+     */
+    public void softmaxCrossEntropyRows(int n, int classes, int batch, B logits, B labels, B grad, B rowLoss,
+                                        B rowCorrect) {
+        launcher.apply("softmax_xent_rows").i32(n).i32(classes).i32(batch).buffer(logits).buffer(labels).buffer(grad)
                 .buffer(rowLoss).buffer(rowCorrect).over(n, group);
     }
 

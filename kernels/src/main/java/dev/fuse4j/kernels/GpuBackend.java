@@ -84,19 +84,19 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     }
 
     @Override
-    protected final double[] crossEntropy(int n, int classes, T logits, T labels, T grad) {
+    protected final double[] crossEntropy(int n, int classes, int batchSize, T logits, T labels, T grad) {
         CallName call = new CallName("softmaxCrossEntropy", n + "x" + classes);
         B rowLoss = dev.allocate(n);
         B rowCorrect = dev.allocate(n);
         B sums = dev.allocate(2);
         try {
             dev.calls().queue(call, () -> {
-                elementwise.softmaxCrossEntropyRows(n, classes, buffer(logits), buffer(labels), buffer(grad),
+                elementwise.softmaxCrossEntropyRows(n, classes, batchSize, buffer(logits), buffer(labels), buffer(grad),
                         rowLoss, rowCorrect);
                 elementwise.sum2(n, rowLoss, rowCorrect, sums);
             });
             float[] two = dev.read(sums, 2, call); // only the two sums cross to the host
-            return new double[] {two[0] / n, Math.round(two[1])};
+            return new double[] {two[0] / batchSize, Math.round(two[1])};
         } finally {
             dev.free(rowLoss);
             dev.free(rowCorrect);

@@ -35,8 +35,9 @@ F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PAR
     }
 }
 
-/* Softmax cross-entropy per row: gradient (softmax - onehot) / n, the row's loss, and whether arg-max hit. */
-F4J_KERNEL void softmax_xent_rows(int n, int classes, F4J_GLOBAL const float *logits,
+/* Softmax cross-entropy per row of n: gradient (softmax - onehot) / batch, where batch >= n counts the rows of the
+ * whole batch these rows are a slice of; the row's loss, and whether arg-max hit. */
+F4J_KERNEL void softmax_xent_rows(int n, int classes, int batch, F4J_GLOBAL const float *logits,
                                   F4J_GLOBAL const float *labels, F4J_GLOBAL float *grad,
                                   F4J_GLOBAL float *row_loss, F4J_GLOBAL float *row_correct) {
     f4j_i64 i = F4J_GLOBAL_ID;
@@ -62,7 +63,7 @@ F4J_KERNEL void softmax_xent_rows(int n, int classes, F4J_GLOBAL const float *lo
     }
     float inv = 1.0f / sum;
     for (int j = 0; j < classes; j++) {
-        g[j] = (g[j] * inv - (j == label ? 1.0f : 0.0f)) / n;
+        g[j] = (g[j] * inv - (j == label ? 1.0f : 0.0f)) / batch;
     }
     row_loss[i] = F4J_LOG(sum) - (l[label] - mx);
     row_correct[i] = arg == label ? 1.0f : 0.0f;
