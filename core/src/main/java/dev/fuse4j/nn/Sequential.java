@@ -230,6 +230,31 @@ public final class Sequential implements AutoCloseable {
         return gather(grads);
     }
 
+    /**
+     * Replaces every parameter's gradient with its part of {@code gradients}, laid out as {@link #parameterLayout()}
+     * says: how a driver hands the slices' summed gradients ({@link #exportGradients()} of each) to its own model,
+     * whose {@link Optimizer} then steps as after a backward pass of its own.
+     *
+     * @throws IllegalArgumentException when {@code gradients} does not hold exactly {@link #parameterCount()}
+     *                                  values; nothing is loaded then
+     */
+    public void loadGradients(float[] gradients) {
+        checkOpen();
+        int total = flatLength();
+        if (gradients == null || gradients.length != total) {
+            throw new IllegalArgumentException("the model holds " + total + " parameter values but "
+                    + (gradients == null ? "null" : gradients.length + " gradient values") + " were given (layout: "
+                    + parameterLayout() + ")");
+        }
+        int offset = 0;
+        for (Parameter p : parameters()) {
+            int size = (int) p.value().size();
+            p.setGrad(p.value().backend().tensor(java.util.Arrays.copyOfRange(gradients, offset, offset + size),
+                    p.shape()));
+            offset += size;
+        }
+    }
+
     /** The values of {@code tensors}, one after another, in one array of {@link #flatLength()}. */
     private float[] gather(List<Tensor> tensors) {
         float[] flat = new float[flatLength()];

@@ -35,6 +35,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -658,14 +659,32 @@ public abstract class NnContract extends BackendSuite {
                         Arrays.copyOfRange(grads, slot.offset(), slot.offset() + slot.size()), slot.name() + " grad");
             }
 
+            // Gradients loaded into another model with the same values: it holds them, and its optimizer takes
+            // the step that a's takes from its own backward.
+            b.loadParameters(flat);
+            b.loadGradients(grads);
+            assertArrayEquals(grads, b.exportGradients(), "gradients round trip");
+            try (Optimizer oa = new Sgd(a.parameters(), 0.05f, 0.9f, 1e-4f);
+                 Optimizer ob = new Sgd(b.parameters(), 0.05f, 0.9f, 1e-4f)) {
+                oa.step();
+                ob.step();
+            }
+            assertArrayEquals(a.exportParameters(), b.exportParameters(), "a step from loaded gradients");
+            assertFalse(Arrays.equals(flat, b.exportParameters()), "the step changed the parameters");
+
             float[] before = b.exportParameters();
             for (float[] wrong : new float[][] {new float[flat.length - 1], new float[flat.length + 1], null}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> b.loadParameters(wrong));
                 assertTrue(e.getMessage().contains(flat.length + " parameter values but "
                         + (wrong == null ? "null" : wrong.length + " values")), e.getMessage());
+                IllegalArgumentException g = assertThrows(IllegalArgumentException.class,
+                        () -> b.loadGradients(wrong));
+                assertTrue(g.getMessage().contains(flat.length + " parameter values but "
+                        + (wrong == null ? "null" : wrong.length + " gradient values")), g.getMessage());
             }
             assertArrayEquals(before, b.exportParameters(), "a refused load changes nothing");
+            assertArrayEquals(grads, b.exportGradients(), "a refused gradient load changes nothing");
         }
     }
 
