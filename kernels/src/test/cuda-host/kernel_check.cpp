@@ -130,11 +130,14 @@ double elu_grad_reference(double alpha, double z) {
     return z <= 0 ? alpha * std::exp(z) : 1.0;
 }
 
-/* dz of DESIGN.md in double: ReLU and leaky ReLU read the mask and slope off the sign of y, the others the mask. */
+/*
+ * dz of DESIGN.md in double, with PyTorch's tests at the kinks: ReLU reads mask and side off y (y <= 0 gives 0, so a
+ * NaN y passes), leaky ReLU takes the mask and its side from y > 0 (a NaN takes alpha), the others the mask.
+ */
 double dz_reference(int act, double alpha, double s, double dy, double y, double z, bool kept) {
     switch (act) {
-    case F4J_RELU: return y > 0 ? dy * s : 0.0;
-    case F4J_LEAKY_RELU: return y > 0 ? dy * s : y < 0 ? alpha * dy * s : 0.0;
+    case F4J_RELU: return y <= 0 ? 0.0 : dy * s;
+    case F4J_LEAKY_RELU: return kept ? (y > 0 ? dy * s : alpha * dy * s) : 0.0;
     case F4J_GELU: return kept ? dy * s * gelu_grad_reference(z) : 0.0;
     case F4J_ELU: return kept ? dy * s * elu_grad_reference(alpha, z) : 0.0;
     default: return kept ? dy * s : 0.0;

@@ -3,9 +3,9 @@ package dev.fuse4j;
 /**
  * The activation applied in the fused epilogue of {@link Backend#linear}: {@code y = dropout(act(x·Wᵀ + b))}.
  *
- * <p>Backward needs, besides {@code y}: nothing for {@link Kind#RELU} and {@link Kind#LEAKY_RELU} (the sign of
- * {@code y} encodes both the mask and the slope); the pre-activation {@code z} for {@link Kind#GELU} and
- * {@link Kind#ELU}; nothing for {@link Kind#IDENTITY} (its mask is regenerated from the Philox contract).
+ * <p>Backward needs, besides {@code y}: nothing for {@link Kind#RELU} ({@code y <= 0} gives 0, which covers both the
+ * mask and the side), {@link Kind#LEAKY_RELU} (its mask is regenerated from the Philox contract, its side is that of
+ * {@code y > 0}) and {@link Kind#IDENTITY}; the pre-activation {@code z} for {@link Kind#GELU} and {@link Kind#ELU}.
  */
 public record Activation(Kind kind, float alpha) {
 

@@ -40,7 +40,8 @@ public interface Backend {
 
     /**
      * Backward of {@link #linearReluDropout} from {@code dy [n, out]} and the forward output {@code y}:
-     * {@code dz = dy·s} where {@code y > 0}, else 0; {@code dx = dz·W}, {@code dw = dzᵀ·X}, {@code db = Σ_i dz}.
+     * {@code dz = 0} where {@code y <= 0}, else {@code dy·s} (so a NaN y passes the gradient, as PyTorch's);
+     * {@code dx = dz·W}, {@code dw = dzᵀ·X}, {@code db = Σ_i dz}.
      */
     default LinearGrads linearReluDropoutBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Dropout d) {
         return linearBackward(dy, x, w, y, null, Activation.relu(), d);

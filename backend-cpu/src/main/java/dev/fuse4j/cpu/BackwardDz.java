@@ -13,9 +13,10 @@ import static dev.fuse4j.cpu.Tuning.S;
 
 /**
  * Forms {@code dz = dy · s · act'(z)} where the element was kept (else 0) for a whole backward call, in one
- * vectorised pass, and sums {@code db = Σ_i dz[i]} on the way. The mask comes from the sign of {@code y} for ReLU and
- * leaky ReLU and from the regenerated Philox mask for GELU and ELU (with {@code z}) and identity: nothing but
- * {@code y} (and {@code z} for GELU and ELU) is kept from forward. Both backward products then read {@code dz} with
+ * vectorised pass, and sums {@code db = Σ_i dz[i]} on the way. ReLU reads mask and side off {@code y} (0 where
+ * {@code y <= 0}, so a NaN passes, as PyTorch's threshold backward); the others take the regenerated Philox mask, leaky
+ * ReLU its side from {@code y > 0}, GELU and ELU their slope from {@code z}: nothing but {@code y} (and {@code z} for
+ * GELU and ELU) is kept from forward. Both backward products then read {@code dz} with
  * plain packers, so it is formed once rather than once per product.
  */
 final class BackwardDz {
@@ -39,7 +40,7 @@ final class BackwardDz {
         this.act = act.kind();
         this.alpha = act.alpha();
         this.scale = d.scale();
-        boolean maskFromPhilox = act.kind() != Activation.Kind.RELU && act.kind() != Activation.Kind.LEAKY_RELU;
+        boolean maskFromPhilox = act.kind() != Activation.Kind.RELU;
         this.philox = maskFromPhilox && d.training() ? new VectorPhilox(d) : null;
     }
 
@@ -85,13 +86,9 @@ final class BackwardDz {
                 VectorMask<Float> in = S.indexInRange(c, run);
                 FloatVector g = FloatVector.fromArray(S, dy, e, in).mul(scale);
                 FloatVector r = switch (act) {
-                    case RELU -> FloatVector.zero(S).blend(g, FloatVector.fromArray(S, y, e, in)
+                    case RELU -> g.blend(0f, FloatVector.fromArray(S, y, e, in).compare(VectorOperators.LE, 0f));
+                    case LEAKY_RELU -> g.mul(alpha).blend(g, FloatVector.fromArray(S, y, e, in)
                             .compare(VectorOperators.GT, 0f));
-                    case LEAKY_RELU -> {
-                        FloatVector yv = FloatVector.fromArray(S, y, e, in);
-                        yield FloatVector.zero(S).blend(g.mul(alpha), yv.compare(VectorOperators.LT, 0f))
-                                .blend(g, yv.compare(VectorOperators.GT, 0f));
-                    }
                     case GELU -> g.mul(geluDerivative(FloatVector.fromArray(S, z, e, in)));
                     case IDENTITY -> g;
                     case ELU -> g.mul(eluDerivative(FloatVector.fromArray(S, z, e, in)));

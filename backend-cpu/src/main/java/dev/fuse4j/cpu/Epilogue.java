@@ -32,14 +32,15 @@ final class Epilogue {
     }
 
     /**
-     * dz for one element. RELU and LEAKY_RELU read the mask and slope off the sign of y; GELU, IDENTITY and ELU
-     * are told whether the element was kept (the regenerated Philox mask). ELU tests {@code z <= 0} as PyTorch does,
-     * so a NaN z passes the gradient.
+     * dz for one element, with PyTorch's tests at the kinks. RELU reads mask and side off y ({@code y <= 0} gives 0,
+     * so a NaN y passes the gradient); the others are told whether the element was kept (the regenerated Philox
+     * mask): LEAKY_RELU takes its side from {@code y > 0} (a NaN takes the slope α), ELU from {@code z <= 0} (a NaN
+     * passes the gradient).
      */
     static float dz(Activation.Kind kind, float alpha, float scale, float dy, float y, float z, boolean kept) {
         return switch (kind) {
-            case RELU -> y > 0f ? dy * scale : 0f;
-            case LEAKY_RELU -> y > 0f ? dy * scale : y < 0f ? dy * scale * alpha : 0f;
+            case RELU -> y <= 0f ? 0f : dy * scale;
+            case LEAKY_RELU -> kept ? (y > 0f ? dy * scale : dy * scale * alpha) : 0f;
             case GELU -> kept ? dy * scale * geluDerivative(z) : 0f;
             case IDENTITY -> kept ? dy * scale : 0f;
             case ELU -> kept ? (z <= 0f ? dy * scale * eluDerivative(alpha, z) : dy * scale) : 0f;

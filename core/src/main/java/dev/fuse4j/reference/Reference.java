@@ -87,12 +87,13 @@ public final class Reference {
     }
 
     /**
-     * {@code act'(z)}; for the kinked activations the slope on the side {@code z > 0} decides. ELU's test is
-     * {@code z <= 0}, as PyTorch's backward, so a NaN {@code z} takes the slope 1 and passes the gradient.
+     * {@code act'(z)} with PyTorch's tests at the kinks, which decide what a NaN {@code z} gets: ReLU's
+     * {@code threshold_backward} and ELU's {@code elu_backward} test {@code z <= 0}, so NaN takes the slope 1;
+     * {@code leaky_relu_backward} tests {@code z > 0}, so NaN takes the slope α.
      */
     public static double derivative(Activation act, double z) {
         return switch (act.kind()) {
-            case RELU -> z > 0 ? 1.0 : 0.0;
+            case RELU -> z <= 0 ? 0.0 : 1.0;
             case LEAKY_RELU -> z > 0 ? 1.0 : act.alpha();
             case GELU -> {
                 double t = Math.tanh(GELU_C * (z + GELU_A * z * z * z));
@@ -199,16 +200,18 @@ public final class Reference {
     // ---- backward ---------------------------------------------------------------------------------------------
 
     /**
-     * {@code dz} as the contract defines it from the backend's own forward output {@code y} (the sign of y carries
-     * the mask and ReLU's side) and, for GELU and ELU, its own {@code z}: {@code dy·s·act'(z)} where kept, else 0.
+     * {@code dz} as the contract defines it from the backend's own forward output {@code y} and, for GELU and ELU,
+     * its own {@code z}: {@code dy·s·act'(z)} where kept, else 0. ReLU reads both mask and side off y as PyTorch's
+     * {@code threshold_backward(grad, result, 0)}: {@code y <= 0 ? 0 : dy·s}, so a NaN y passes the gradient; leaky
+     * ReLU takes the mask and, on kept elements, the side {@code y > 0} (that of {@code z > 0}, NaN failing it).
      */
     public static double[] dz(float[] dy, float[] y, float[] z, boolean[] keep, Activation act, Dropout d) {
         double s = scale(d);
         double[] dz = new double[dy.length];
         for (int e = 0; e < dy.length; e++) {
             dz[e] = switch (act.kind()) {
-                case RELU -> y[e] > 0 ? dy[e] * s : 0.0;
-                case LEAKY_RELU -> y[e] > 0 ? dy[e] * s : y[e] < 0 ? dy[e] * s * act.alpha() : 0.0;
+                case RELU -> y[e] <= 0 ? 0.0 : dy[e] * s;
+                case LEAKY_RELU -> keep[e] ? (y[e] > 0 ? dy[e] * s : dy[e] * s * act.alpha()) : 0.0;
                 case GELU, ELU -> keep[e] ? dy[e] * s * derivative(act, z[e]) : 0.0;
                 case IDENTITY -> keep[e] ? dy[e] * s : 0.0;
             };

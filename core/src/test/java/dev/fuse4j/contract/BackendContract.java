@@ -281,9 +281,9 @@ public abstract class BackendContract extends BackendSuite {
 
     /**
      * NaN and ±Inf in x, w, b and dy behave as in PyTorch (DESIGN.md): a kept element carries NaN through every
-     * activation and ReLU(+Inf) = +Inf, ReLU(−Inf) = 0; a dropped element is 0; ReLU's backward passes gradient only
-     * where y > 0, so NaN passes none; products with an infinity follow IEEE (0·Inf = NaN). Every output must be the
-     * NaN or infinity float64 gives, or finite within the bound.
+     * activation and ReLU(+Inf) = +Inf, ReLU(−Inf) = 0; a dropped element is 0; ReLU's backward gives 0 only where
+     * y <= 0, so NaN passes; products with an infinity follow IEEE (0·Inf = NaN). Every output must be the NaN or
+     * infinity float64 gives, or finite within the bound.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("activations")
@@ -305,6 +305,62 @@ public abstract class BackendContract extends BackendSuite {
                 checkBackward(n, in, out, act, d, x, w, b, dy);
             } catch (AssertionError e) {
                 throw new AssertionError(act + ", " + d + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * The backward at z = NaN, +Inf, −Inf and 0, pinned to PyTorch's formulas as written out here (not taken from the
+     * reference): ReLU's {@code threshold_backward(grad, result, 0)} passes where {@code result <= 0} fails, so NaN
+     * and +Inf; {@code leaky_relu_backward} tests {@code z > 0}, so NaN, −Inf and 0 take α; the tanh-form GELU's
+     * derivative is NaN at NaN and at ±Inf (its second term is 0·∞) and 0.5 at 0; identity passes everything;
+     * {@code elu_backward} tests {@code z <= 0}, so NaN passes and −Inf gives α·e^−∞ = 0. A dropped element gets 0
+     * whatever z is. One input and one output with w = 1 and b = 0 make z = x and dx = dz exactly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void backwardAtNaNAndInfinitiesIsPyTorchs(Activation act) {
+        float[] zs = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f};
+        float nan = Float.NaN;
+        float a = act.alpha();
+        // act'(z) on a kept element, for the z above in order
+        float[] slope = switch (act.kind()) {
+            case RELU -> new float[] {1, 1, 0, 0};
+            case LEAKY_RELU -> new float[] {a, 1, a, a};
+            case GELU -> new float[] {nan, nan, nan, 0.5f};
+            case IDENTITY -> new float[] {1, 1, 1, 1};
+            case ELU -> new float[] {1, 1, 0, a};
+        };
+        int n = 64;
+        float dyValue = 0.75f;
+        for (Dropout d : new Dropout[] {Dropout.train(0.5f, 9, 5), Dropout.eval()}) {
+            boolean[] keep = Reference.mask(n, 1, d);
+            float[] x = new float[n];
+            float[] dy = new float[n];
+            int[][] seen = new int[zs.length][2];
+            for (int i = 0; i < n; i++) {
+                x[i] = zs[i % zs.length];
+                dy[i] = dyValue;
+                seen[i % zs.length][keep[i] ? 1 : 0]++;
+            }
+            for (int v = 0; v < zs.length; v++) {
+                assertTrue(seen[v][1] > 0 && (seen[v][0] > 0 || !d.training()),
+                        "z = " + zs[v] + " must be both kept and dropped under " + d);
+            }
+            float[] dx;
+            try (Tensor tx = backend.tensor(x, n, 1); Tensor tw = backend.tensor(new float[] {1f}, 1, 1);
+                 Tensor tb = backend.tensor(new float[] {0f}, 1); Tensor tz = backend.zeros(n, 1);
+                 Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(dy, n, 1);
+                 LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, d)) {
+                dx = g.dx().toArray();
+            }
+            float gradient = dyValue * d.scale();
+            for (int i = 0; i < n; i++) {
+                float want = keep[i] ? gradient * slope[i % zs.length] : 0f;
+                if (Float.isNaN(want) ? !Float.isNaN(dx[i]) : dx[i] != want) {
+                    fail(act + ", " + d + ": dz at z = " + x[i] + (keep[i] ? " (kept)" : " (dropped)") + " is "
+                            + dx[i] + " but PyTorch's backward gives " + want);
+                }
             }
         }
     }

@@ -104,6 +104,44 @@ class ReferenceTest {
         assertTrue(elu.backwardNeedsPreActivation());
     }
 
+    /**
+     * The kinks and the edges as PyTorch's backward has them: ReLU's threshold test {@code z <= 0} lets NaN and +Inf
+     * through, leaky ReLU's {@code z > 0} gives NaN, −Inf and 0 the slope α, the tanh-form GELU's derivative is NaN at
+     * NaN and ±Inf (its second term is 0·∞).
+     */
+    @Test
+    void derivativesAtNaNAndInfinities() {
+        Activation relu = Activation.relu();
+        assertEquals(1.0, Reference.derivative(relu, Double.NaN));
+        assertEquals(1.0, Reference.derivative(relu, Double.POSITIVE_INFINITY));
+        assertEquals(0.0, Reference.derivative(relu, Double.NEGATIVE_INFINITY));
+        assertEquals(0.0, Reference.derivative(relu, 0.0));
+        Activation leaky = Activation.leakyRelu(0.25f);
+        assertEquals(0.25, Reference.derivative(leaky, Double.NaN));
+        assertEquals(1.0, Reference.derivative(leaky, Double.POSITIVE_INFINITY));
+        assertEquals(0.25, Reference.derivative(leaky, Double.NEGATIVE_INFINITY));
+        assertEquals(0.25, Reference.derivative(leaky, 0.0));
+        for (double z : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            assertTrue(Double.isNaN(Reference.derivative(Activation.gelu(), z)), "GELU' at " + z);
+            assertEquals(1.0, Reference.derivative(Activation.identity(), z));
+        }
+    }
+
+    /** ReLU's dz reads y as PyTorch's threshold backward, leaky ReLU's the mask and then the side of y. */
+    @Test
+    void dzAtNaNAndInfiniteOutputs() {
+        float nan = Float.NaN;
+        float inf = Float.POSITIVE_INFINITY;
+        float[] y = {nan, inf, 0f, nan, -inf, 0f};
+        float[] dy = {1, 1, 1, 1, 1, 1};
+        boolean[] keep = {true, true, true, true, true, false};
+        Dropout d = Dropout.train(0.5f, 1, 2);
+        assertArrayEquals(new double[] {2, 2, 0, 2, 0, 0},
+                Reference.dz(dy, y, null, keep, Activation.relu(), d));
+        assertArrayEquals(new double[] {0.5, 2, 0.5, 0.5, 0.5, 0},
+                Reference.dz(dy, y, null, keep, Activation.leakyRelu(0.25f), d));
+    }
+
     @Test
     void backwardOfASmallLayer() {
         float[] x = {1, 2, 3, 4};

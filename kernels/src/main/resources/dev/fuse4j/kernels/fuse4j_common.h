@@ -182,16 +182,17 @@ F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) 
 }
 
 /*
- * dz of one element. RELU and LEAKY_RELU read mask and slope off the sign of y (no Philox work), so a NaN y passes
- * no gradient, as PyTorch's threshold backward; GELU, IDENTITY and ELU use `kept` (the regenerated mask), GELU
- * and ELU the pre-activation z. ELU tests z <= 0 as PyTorch's backward does, so a NaN z passes the gradient.
+ * dz of one element, with PyTorch's tests at the kinks. RELU reads mask and side off y (no Philox work) as
+ * threshold_backward: y <= 0 gives 0, so a NaN y passes the gradient. The others use `kept` (the regenerated mask):
+ * LEAKY_RELU its side from y > 0 (a NaN takes the slope alpha, as leaky_relu_backward), GELU and ELU the
+ * pre-activation z; ELU tests z <= 0 as elu_backward does, so a NaN z passes the gradient.
  */
 F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
     if (act == F4J_RELU) {
-        return y > 0.0f ? dy * scale : 0.0f;
+        return y <= 0.0f ? 0.0f : dy * scale;
     }
     if (act == F4J_LEAKY_RELU) {
-        return y > 0.0f ? dy * scale : (y < 0.0f ? dy * scale * alpha : 0.0f);
+        return kept ? (y > 0.0f ? dy * scale : dy * scale * alpha) : 0.0f;
     }
     if (act == F4J_GELU) {
         return kept ? dy * scale * f4j_gelu_grad(z) : 0.0f;
@@ -202,9 +203,9 @@ F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float 
     return kept ? dy * scale : 0.0f;
 }
 
-/* Whether backward of this activation needs the regenerated mask (the others read it off y). */
+/* Whether backward of this activation needs the regenerated mask (ReLU reads it off y). */
 F4J_FN int f4j_dz_needs_mask(int act) {
-    return act == F4J_GELU || act == F4J_IDENTITY || act == F4J_ELU;
+    return act != F4J_RELU;
 }
 
 /* Whether backward of this activation reads the pre-activation z kept from forward. */
