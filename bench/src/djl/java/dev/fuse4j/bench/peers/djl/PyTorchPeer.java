@@ -52,6 +52,18 @@ public final class PyTorchPeer implements Peer {
         this.reason = why;
     }
 
+    /**
+     * DJL's PyTorch engine, loaded the peer's way (offline, from the native jar on the class path), for other code
+     * that runs PyTorch beside Fuse4J; {@link IllegalStateException} with the reason when it does not load.
+     */
+    public static Engine engine() {
+        PyTorchPeer peer = new PyTorchPeer();
+        if (peer.reason != null) {
+            throw new IllegalStateException(peer.reason);
+        }
+        return peer.engine;
+    }
+
     @Override
     public String name() {
         return "pytorch";
