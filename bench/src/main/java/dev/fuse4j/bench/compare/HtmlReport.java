@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 import static dev.fuse4j.bench.report.Html.escape;
 import static dev.fuse4j.bench.report.Numbers.fixed;
@@ -83,6 +84,7 @@ final class HtmlReport {
         }
 
         sb.append("<h2>Timings</h2>\n").append(timingTable(r));
+        sb.append("<h2>CPU peak: what was measured</h2>\n").append(peakTable(r.peak()));
         if (!r.checks().isEmpty()) {
             sb.append("<h2>Cross-check against the float64 reference</h2>\n").append(checkTable(r));
         }
@@ -110,6 +112,20 @@ final class HtmlReport {
                 (s, g) -> r.timings().stream()
                         .filter(t -> t.ran() && t.who().equals(series.get(s)) && t.shape().equals(shapes.get(g)))
                         .mapToDouble(figure).findFirst().orElse(Double.NaN), unit, reference);
+    }
+
+    /** Every peak candidate with its figure; the one that set the peak is marked. */
+    private static String peakTable(MachinePeak.Peak peak) {
+        StringBuilder sb = new StringBuilder("<table><tr><th>method</th><th>threads</th><th>GFLOP/s</th>"
+                + "<th>samples</th><th></th></tr>\n");
+        MachinePeak.Candidate best = peak.best();
+        for (MachinePeak.Candidate c : peak.candidates()) {
+            sb.append("<tr class=\"peak\"><td>").append(escape(c.method())).append("</td>")
+                    .append(num(Integer.toString(c.threads()))).append(num(fixed(c.gflops())))
+                    .append(num(c.samples().stream().map(Numbers::fixed).collect(Collectors.joining(", "))))
+                    .append("<td class=\"ok\">").append(c == best ? "the peak" : "").append("</td></tr>\n");
+        }
+        return sb.append("</table>\n").toString();
     }
 
     private static String timingTable(Results r) {

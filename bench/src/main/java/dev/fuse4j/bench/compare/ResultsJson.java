@@ -1,6 +1,7 @@
 package dev.fuse4j.bench.compare;
 
 import dev.fuse4j.BackendStatus;
+import dev.fuse4j.bench.report.Json;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,9 @@ final class ResultsJson {
         sb.append("  \"machine\": ").append(string(r.machine())).append(",\n");
         sb.append("  \"peakGflops\": ").append(number(r.peak().gflops())).append(",\n");
         sb.append("  \"peakMethod\": ").append(string(r.peak().describe())).append(",\n");
+        sb.append("  \"peakSetBy\": ").append(candidate(r.peak().best())).append(",\n");
+        sb.append("  \"peakCandidates\": ").append(array(r.peak().candidates().stream().map(ResultsJson::candidate)
+                .toList())).append(",\n");
         sb.append("  \"p\": ").append(number(r.p())).append(",\n");
         sb.append("  \"budgetSeconds\": ").append(number(r.budgetSeconds())).append(",\n");
         sb.append("  \"backends\": ").append(array(r.probe().stream().map(ResultsJson::backend).toList()))
@@ -36,6 +40,12 @@ final class ResultsJson {
         sb.append("  \"timings\": ").append(array(timings)).append(",\n");
         sb.append("  \"allChecksPassed\": ").append(r.allChecksPassed()).append("\n}\n");
         return sb.toString();
+    }
+
+    private static String candidate(MachinePeak.Candidate c) {
+        return "{\"method\": " + string(c.method()) + ", \"threads\": " + c.threads() + ", \"gflops\": "
+                + number(c.gflops()) + ", \"samples\": " + array(c.samples().stream().map(Json::number).toList())
+                + "}";
     }
 
     private static String backend(BackendStatus s) {

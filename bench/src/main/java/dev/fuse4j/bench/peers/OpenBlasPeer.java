@@ -1,5 +1,7 @@
 package dev.fuse4j.bench.peers;
 
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.spi.LinearShape;
 import dev.ludovic.netlib.blas.BLAS;
@@ -10,6 +12,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -18,6 +22,8 @@ import java.util.stream.Stream;
  * and would fall back to its Java implementation (F2jBLAS, VectorBLAS), which is not the peer we mean.
  */
 public final class OpenBlasPeer implements Peer {
+    private static final System.Logger LOG = System.getLogger(OpenBlasPeer.class.getName());
+
     private final BLAS blas;
     private final String reason;
     private final String library;
@@ -75,6 +81,79 @@ public final class OpenBlasPeer implements Peer {
         return "SGEMM from " + library + " (" + (library.contains("openblas") ? "OpenBLAS" : "not OpenBLAS: check "
                 + "the libblas.so.3 alternative") + ", through netlib " + blas.getClass().getSimpleName()
                 + ") + a separate bias, ReLU and dropout pass";
+    }
+
+    /**
+     * SGEMM on square matrices at a chosen thread count, set through OpenBLAS's own {@code openblas_set_num_threads}
+     * in the library netlib loaded (found through JNA); empty when the peer cannot run or the library is not
+     * OpenBLAS, whose threads then cannot be set.
+     */
+    @Override
+    public Optional<LibraryGemm> gemm() {
+        if (reason != null) {
+            return Optional.empty();
+        }
+        try {
+            NativeLibrary lib = NativeLibrary.getInstance(library);
+            Function get = lib.getFunction("openblas_get_num_threads");
+            Function set = lib.getFunction("openblas_set_num_threads");
+            return Optional.of(new Sgemm(get, set));
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            LOG.log(System.Logger.Level.INFO, library + " has no openblas_set_num_threads, so its SGEMM cannot "
+                    + "be timed at a chosen thread count: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The threads OpenBLAS runs a call on now, or empty when the library is not OpenBLAS. */
+    public Optional<Integer> threads() {
+        return gemm().map(g -> ((Sgemm) g).threads());
+    }
+
+    /** {@code c = a·b} on {@code size × size} column-major matrices of random numbers. */
+    private final class Sgemm implements LibraryGemm {
+        private final Function getThreads;
+        private final Function setThreads;
+
+        Sgemm(Function getThreads, Function setThreads) {
+            this.getThreads = getThreads;
+            this.setThreads = setThreads;
+        }
+
+        int threads() {
+            return getThreads.invokeInt(new Object[0]);
+        }
+
+        @Override
+        public String label() {
+            return "openblas sgemm";
+        }
+
+        @Override
+        public Product prepare(int size, int threads) {
+            LibraryGemm.checkArguments(size, threads);
+            SplittableRandom r = new SplittableRandom(size);
+            float[] a = new float[size * size];
+            float[] b = new float[size * size];
+            float[] c = new float[size * size];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextDouble(-1, 1);
+                b[i] = (float) r.nextDouble(-1, 1);
+            }
+            int before = threads();
+            setThreads.invokeVoid(new Object[] {threads});
+            return new Product() {
+                @Override
+                public void run() {
+                    blas.sgemm("N", "N", size, size, size, 1f, a, size, b, size, 0f, c, size);
+                }
+
+                @Override
+                public void close() {
+                    setThreads.invokeVoid(new Object[] {before});
+                }
+            };
+        }
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.fuse4j.bench.peers;
 
 import dev.fuse4j.Dropout;
 
+import java.util.Optional;
+
 /**
  * Another way to compute the same fused layer, timed beside Fuse4J's backends. JMH and {@code compare} share
  * these: {@link Peers#available()} lists the ones that can run here.
@@ -23,6 +25,14 @@ public interface Peer {
      */
     default boolean usesContractMask() {
         return true;
+    }
+
+    /**
+     * The library's own matrix product when it has one whose thread count can be set, timed by {@code compare} as
+     * a candidate for the machine's peak; empty by default.
+     */
+    default Optional<LibraryGemm> gemm() {
+        return Optional.empty();
     }
 
     /** Loads the inputs the peer's way; throws {@link IllegalStateException} when the peer is unavailable. */

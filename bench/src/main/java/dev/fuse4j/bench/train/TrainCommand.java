@@ -30,6 +30,10 @@ import java.util.Locale;
  */
 public final class TrainCommand {
     private static final int EVAL_BATCH = 1000;
+    /** Adam's betas and eps, those of {@code torch.optim.Adam}; a PyTorch run of the same step uses them too. */
+    public static final float ADAM_BETA1 = 0.9f;
+    public static final float ADAM_BETA2 = 0.999f;
+    public static final float ADAM_EPS = 1e-8f;
 
     private final TrainOptions o;
     private final PrintStream out;
@@ -120,11 +124,7 @@ public final class TrainCommand {
         IdxDataset train = data.train();
         String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
         Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
-        Sequential.Builder b = Sequential.builder(be, train.features(), o.seed());
-        for (int h : o.hidden()) {
-            b.dense(h, o.activation(), p);
-        }
-        try (Sequential model = b.linear(classes).build(); Optimizer opt = optimizer(model)) {
+        try (Sequential model = model(be, o, train.features(), classes, p); Optimizer opt = optimizer(o, model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
                     model.parameterCount(), opt.describe());
             int start = 0;
@@ -208,8 +208,21 @@ public final class TrainCommand {
         return sb.toString();
     }
 
-    private Optimizer optimizer(Sequential model) {
+    /**
+     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p}, then
+     * a linear layer of {@code classes} outputs; the training-step benchmark builds the same.
+     */
+    public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
+        Sequential.Builder b = Sequential.builder(be, features, o.seed());
+        for (int h : o.hidden()) {
+            b.dense(h, o.activation(), p);
+        }
+        return b.linear(classes).build();
+    }
+
+    /** The optimizer train steps the model with: SGD, or Adam with the betas and eps above. */
+    public static Optimizer optimizer(TrainOptions o, Sequential model) {
         return o.optimizer().equals("sgd") ? new Sgd(model.parameters(), o.lr(), o.momentum(), o.weightDecay())
-                : new Adam(model.parameters(), o.lr(), 0.9f, 0.999f, 1e-8f, o.weightDecay());
+                : new Adam(model.parameters(), o.lr(), ADAM_BETA1, ADAM_BETA2, ADAM_EPS, o.weightDecay());
     }
 }

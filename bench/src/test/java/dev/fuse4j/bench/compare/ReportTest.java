@@ -24,6 +24,12 @@ class ReportTest {
     private static final LinearShape B = new LinearShape(20, 100, 50);   // 200 000 flops
     /** A backend name with every character HTML and JSON must escape. */
     static final String ODD = "odd<&>\"'\\name";
+    /** The FMA loop falls short of the library SGEMM, which sets the 200 GFLOP/s peak. */
+    static final MachinePeak.Peak PEAK = new MachinePeak.Peak(List.of(
+            new MachinePeak.Candidate("FMA loop (512-bit vectors, 12 chains)", 1, List.of(100.0)),
+            new MachinePeak.Candidate("FMA loop (512-bit vectors, 12 chains)", 2, List.of(170.0, 180.0)),
+            new MachinePeak.Candidate("openblas sgemm 2048³", 1, List.of(110.0)),
+            new MachinePeak.Candidate("openblas sgemm 2048³", 2, List.of(200.0))));
 
     /**
      * cpu does shape A in 1 µs (100 GFLOP/s), the plain-Java peer in 4 µs (25 GFLOP/s); at B they take 2 µs and
@@ -42,7 +48,7 @@ class ReportTest {
                 new CrossCheck.Result("cpu", false, A, failedCheck ? 3 : 0, 500, 0.1, 0.2, null),
                 new CrossCheck.Result(ODD, false, A, 0, 500, 0.3, 0.4, null),
                 new CrossCheck.Result("plain-java", true, A, 0, 500, 0.5, Double.NaN, null));
-        return new Results("test machine <2 cores>", new MachinePeak.Peak(200, java.util.List.of(200.0), 2, 16, 1.0), 0.5f, 10,
+        return new Results("test machine <2 cores>", PEAK, 0.5f, 10,
                 List.of(BackendStatus.available("cpu", "vector"), BackendStatus.available(ODD, "a <device>"),
                         BackendStatus.unavailable("cuda", "no driver")),
                 List.of(new Results.PeerNote("plain-java", "loops", null),
@@ -58,6 +64,9 @@ class ReportTest {
     void tableShowsFiguresRatiosMarksAndReasons() {
         String table = TableFormatter.format(sample(false));
         assertTrue(table.contains("cuda: unavailable (no driver)"), table);
+        assertTrue(table.contains("CPU peak 200 GFLOP/s = openblas sgemm 2048³ on 2 threads; also measured "
+                + "(GFLOP/s): FMA loop (512-bit vectors, 12 chains) on 1 thread 100, FMA loop (512-bit vectors, 12 "
+                + "chains) on 2 threads 180 (best of 170, 180), openblas sgemm 2048³ on 1 thread 110"), table);
         assertTrue(table.contains("openblas: skipped (no native BLAS)"), table);
         String cpuA = row(table, "cpu", A + " ");
         assertTrue(cpuA.contains(" 100 "), cpuA);           // forward GFLOP/s
@@ -81,6 +90,15 @@ class ReportTest {
         JsonNode j = new ObjectMapper().readTree(ResultsJson.write(sample(false)));
         assertEquals("test machine <2 cores>", j.get("machine").asText());
         assertEquals(200, j.get("peakGflops").asDouble(), 1e-9);
+        assertTrue(j.get("peakMethod").asText().startsWith("200 GFLOP/s = openblas sgemm 2048³ on 2 threads"),
+                j.get("peakMethod").asText());
+        assertEquals("openblas sgemm 2048³", j.get("peakSetBy").get("method").asText());
+        assertEquals(2, j.get("peakSetBy").get("threads").asInt());
+        assertEquals(4, j.get("peakCandidates").size());
+        JsonNode loop = j.get("peakCandidates").get(1);
+        assertEquals("FMA loop (512-bit vectors, 12 chains)", loop.get("method").asText());
+        assertEquals(180, loop.get("gflops").asDouble(), 1e-9);
+        assertEquals(170, loop.get("samples").get(0).asDouble(), 1e-9);
         assertEquals(3, j.get("backends").size());
         assertEquals(ODD, j.get("backends").get(1).get("name").asText(), "escaped and read back intact");
         assertEquals("no driver", j.get("backends").get(2).get("reason").asText());
@@ -161,6 +179,11 @@ class ReportTest {
         assertTrue(html.contains("FAILED"));
         assertTrue(html.contains(">no driver<"), "the probe list with reasons");
         assertTrue(html.contains("(5 rows)"), "the capped peer says on how many rows it ran");
+        assertEquals(PEAK.candidates().size(), count(html, "<tr class=\"peak\">"), "every peak candidate listed");
+        assertEquals(1, count(html, ">the peak<"), "one candidate marked as the peak");
+        assertTrue(html.contains("<tr class=\"peak\"><td>openblas sgemm 2048³</td><td class=\"num\">2</td>"),
+                "the marked row is the SGEMM on 2 threads:\n" + html);
+        assertTrue(html.contains("CPU peak: 200 GFLOP/s = openblas sgemm 2048³ on 2 threads"), html);
         assertFalse(html.contains("<script") || html.contains("src=") || html.contains("href=")
                 || html.contains("@import"), "no script and no external resource");
     }

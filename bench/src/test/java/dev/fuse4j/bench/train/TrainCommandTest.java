@@ -79,6 +79,11 @@ class TrainCommandTest {
         assertEquals(0, straight.code, straight.err);
         assertTrue(straight.out.contains("backend cpu"), straight.out);
         assertTrue(straight.out.contains("epoch   4/4"), straight.out);
+        List<String> epochLines = straight.out.lines().filter(l -> l.startsWith("epoch ")).toList();
+        assertEquals(8, epochLines.size(), "4 epochs with dropout, 4 without:\n" + straight.out);
+        for (String l : epochLines) {
+            assertTrue(l.matches(".* \\(\\d+ examples/s\\)$"), "each epoch says its examples per second: " + l);
+        }
         assertFalse(straight.err.contains("not closed"), "an epoch after the first leaked tensors: " + straight.err);
         List<String[]> h = history(straightOut);
         assertEquals(8, h.size(), "4 epochs of each run");

@@ -10,9 +10,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.fuse4j.bench.peers.LayerInputs;
+import dev.fuse4j.bench.peers.LibraryGemm;
 import dev.fuse4j.bench.peers.Peer;
 import dev.fuse4j.bench.peers.PreparedLayer;
+
+import java.util.Optional;
 
 /**
  * PyTorch on the CPU through DJL: {@code linear}, {@code relu} and {@code dropout} as three libtorch ops, the way
@@ -48,6 +52,18 @@ public final class PyTorchPeer implements Peer {
         this.reason = why;
     }
 
+    /**
+     * DJL's PyTorch engine, loaded the peer's way (offline, from the native jar on the class path), for other code
+     * that runs PyTorch beside Fuse4J; {@link IllegalStateException} with the reason when it does not load.
+     */
+    public static Engine engine() {
+        PyTorchPeer peer = new PyTorchPeer();
+        if (peer.reason != null) {
+            throw new IllegalStateException(peer.reason);
+        }
+        return peer.engine;
+    }
+
     @Override
     public String name() {
         return "pytorch";
@@ -67,6 +83,42 @@ public final class PyTorchPeer implements Peer {
     @Override
     public boolean usesContractMask() {
         return false;
+    }
+
+    /** {@code torch.mm} on square matrices, with PyTorch's intra-op threads set for the product's lifetime. */
+    @Override
+    public Optional<LibraryGemm> gemm() {
+        return reason != null ? Optional.empty() : Optional.of(new Matmul(engine));
+    }
+
+    /** {@code a.matMul(b)} on {@code size × size} random matrices; each product is freed as soon as it is made. */
+    private record Matmul(Engine engine) implements LibraryGemm {
+        @Override
+        public String label() {
+            return "pytorch matmul";
+        }
+
+        @Override
+        public Product prepare(int size, int threads) {
+            LibraryGemm.checkArguments(size, threads);
+            NDManager manager = engine.newBaseManager(Device.cpu());
+            int before = JniUtils.getNumThreads();
+            NDArray a = manager.randomUniform(-1f, 1f, new Shape(size, size));
+            NDArray b = manager.randomUniform(-1f, 1f, new Shape(size, size));
+            JniUtils.setNumThreads(threads);
+            return new Product() {
+                @Override
+                public void run() {
+                    a.matMul(b).close();
+                }
+
+                @Override
+                public void close() {
+                    JniUtils.setNumThreads(before);
+                    manager.close();
+                }
+            };
+        }
     }
 
     @Override
