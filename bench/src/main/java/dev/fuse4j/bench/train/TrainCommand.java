@@ -13,6 +13,7 @@ import dev.fuse4j.nn.Optimizer;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
+import dev.fuse4j.nn.export.ModelExport;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -141,7 +142,26 @@ public final class TrainCommand {
                 leaks.afterEpoch(epoch + 1);
             }
             writeHistory(title);
+            // The model asked for is the one trained with the requested dropout, not the comparison run.
+            if (o.export() != null && p == o.dropout()) {
+                export(model);
+            }
         }
+    }
+
+    /** Writes {@code model} into {@code --export}'s folder as ONNX and safetensors, and says where. */
+    private void export(Sequential model) {
+        Path onnx = o.export().resolve("model.onnx");
+        Path safetensors = o.export().resolve("model.safetensors");
+        try {
+            ModelExport.onnx(model, onnx);
+            ModelExport.safetensors(model, safetensors);
+        } catch (IOException e) {
+            // Said as a bad --export (exit 2); the checkpoints of the finished training are already saved.
+            throw new IllegalArgumentException(e.getMessage() + " (the checkpoints in " + o.out() + " are saved)", e);
+        }
+        out.printf(Locale.ROOT, "exported the trained model to %s (ONNX opset %d) and %s%n", onnx,
+                ModelExport.DEFAULT_OPSET, safetensors);
     }
 
     /** One epoch of training, then the evaluation-mode losses, one line on stdout and one row of history. */

@@ -22,11 +22,12 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param trainLimit    train on the first this many examples only (0: all)
  * @param compareNoDropout also train the same model without dropout, to show the gap dropout closes
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
+ * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
-                           boolean maskDigest, boolean resume, String backend, Path out) {
+                           boolean maskDigest, boolean resume, String backend, Path out, Path export) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -58,6 +59,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --backend NAME        cpu, opencl, opencl:1, cuda... (default: -Dfuse4j.backend, FUSE4J_BACKEND,
                                     else the first available)
               --out DIR             history.csv, loss-curves.svg and checkpoints (default fuse4j-out/train)
+              --export DIR          after training, write the model (evaluation mode, no dropout) as
+                                    DIR/model.onnx (ONNX opset 17) and DIR/model.safetensors (PyTorch)
               --version             the Fuse4J version, JDK and OS
               -h, --help            this text
             an option's value follows it as the next word or after '=': --out DIR or --out=DIR
@@ -83,6 +86,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         boolean resume = false;
         String backend = null;
         Path out = Path.of("fuse4j-out", "train");
+        Path export = null;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -132,6 +136,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--resume" -> resume = true;
                 case "--backend" -> backend = value(args, ++i, a).trim();
                 case "--out" -> out = path(value(args, ++i, a), a);
+                case "--export" -> export = exportFolder(path(value(args, ++i, a), a));
                 default -> throw CliArgs.unknown(a);
             }
         }
@@ -144,7 +149,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export);
+    }
+
+    /** {@code dir}, refused before any training when something other than a folder is in its place. */
+    private static Path exportFolder(Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--export needs a folder, but " + dir + " is a file");
+        }
+        return dir;
     }
 
     /** The plain file when it exists, else the .gz beside it (the name the error then reports). */

@@ -124,6 +124,36 @@ class TrainCommandTest {
     }
 
     @Test
+    void exportWritesTheTrainedModelAsOnnxAndSafetensors(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 200, 1);
+        writeBars(dir, "t10k", 50, 2);
+        Path export = dir.resolve("exported").resolve("mlp");
+        String[] common = {"--data", dir.toString(), "--hidden", "12", "--batch", "32", "--backend", "cpu",
+            "--epochs", "1", "--compare-no-dropout", "--out", dir.resolve("out").toString()};
+        Run run = train(concat(common, "--export", export.toString()));
+        assertEquals(0, run.code, run.err);
+        assertTrue(run.out.contains("exported the trained model to " + export.resolve("model.onnx")), run.out);
+        byte[] onnx = Files.readAllBytes(export.resolve("model.onnx"));
+        assertTrue(new String(onnx, StandardCharsets.ISO_8859_1).contains("Gemm"), "an ONNX graph of Gemm nodes");
+        // safetensors: an 8-byte little-endian header length, a JSON header naming every parameter with its shape.
+        byte[] st = Files.readAllBytes(export.resolve("model.safetensors"));
+        long headerLength = java.nio.ByteBuffer.wrap(st, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(st, 8, (int) headerLength, StandardCharsets.UTF_8);
+        for (String tensor : List.of("\"layer0.weight\":{\"dtype\":\"F32\",\"shape\":[12,36]",
+                "\"layer0.bias\":{\"dtype\":\"F32\",\"shape\":[12]",
+                "\"layer1.weight\":{\"dtype\":\"F32\",\"shape\":[4,12]")) {
+            assertTrue(header.contains(tensor), "safetensors header has " + tensor + ": " + header);
+        }
+        assertEquals(8 + headerLength + 4L * (12 * 36 + 12 + 4 * 12 + 4), st.length, "header and every weight");
+
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Run refused = train(concat(common, "--export", file.toString()));
+        assertEquals(2, refused.code, refused.out);
+        assertTrue(refused.err.contains("--export needs a folder, but " + file + " is a file"), refused.err);
+        assertFalse(refused.out.contains("epoch"), "refused before training: " + refused.out);
+    }
+
+    @Test
     void badInputIsReportedWithWhatIsWrong(@TempDir Path dir) throws IOException {
         Run missing = train("--data", dir.toString());
         assertEquals(2, missing.code);
