@@ -194,20 +194,7 @@ public final class Sequential implements AutoCloseable {
      *                                  nothing is loaded then
      */
     public void loadParameters(float[] values) {
-        checkOpen();
-        int total = flatLength();
-        if (values == null || values.length != total) {
-            throw new IllegalArgumentException("the model holds " + total + " parameter values but "
-                    + (values == null ? "null" : values.length + " values") + " were given (layout: "
-                    + parameterLayout() + ")");
-        }
-        List<Parameter> ps = parameters();
-        int offset = 0;
-        for (Parameter p : ps) {
-            int size = (int) p.value().size();
-            p.load(java.util.Arrays.copyOfRange(values, offset, offset + size));
-            offset += size;
-        }
+        scatter(values, "values", Parameter::load);
     }
 
     /**
@@ -239,18 +226,25 @@ public final class Sequential implements AutoCloseable {
      *                                  values; nothing is loaded then
      */
     public void loadGradients(float[] gradients) {
+        scatter(gradients, "gradient values", (p, g) -> p.setGrad(p.value().backend().tensor(g, p.shape())));
+    }
+
+    /**
+     * Hands every parameter its part of {@code flat}, laid out as {@link #parameterLayout()} says, once the length
+     * is checked, so that a refused array changes nothing.
+     */
+    private void scatter(float[] flat, String what, java.util.function.BiConsumer<Parameter, float[]> into) {
         checkOpen();
         int total = flatLength();
-        if (gradients == null || gradients.length != total) {
+        if (flat == null || flat.length != total) {
             throw new IllegalArgumentException("the model holds " + total + " parameter values but "
-                    + (gradients == null ? "null" : gradients.length + " gradient values") + " were given (layout: "
+                    + (flat == null ? "null" : flat.length + " " + what) + " were given (layout: "
                     + parameterLayout() + ")");
         }
         int offset = 0;
         for (Parameter p : parameters()) {
             int size = (int) p.value().size();
-            p.setGrad(p.value().backend().tensor(java.util.Arrays.copyOfRange(gradients, offset, offset + size),
-                    p.shape()));
+            into.accept(p, java.util.Arrays.copyOfRange(flat, offset, offset + size));
             offset += size;
         }
     }
