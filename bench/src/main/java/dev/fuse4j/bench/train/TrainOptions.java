@@ -41,6 +41,9 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                                     t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]
               --train-images F, --train-labels F, --val-images F, --val-labels F
                                     the four files one by one (override --data)
+              --preset NAME         a network of the notes: hidden layers, dropout and batch, which the
+                                    options below override (default: default)
+            %PRESETS%
               --hidden LIST         hidden layer widths (default 512,512)
               --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
                                     (default alpha 1); default relu
@@ -65,7 +68,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               -h, --help            this text
             an option's value follows it as the next word or after '=': --out DIR or --out=DIR
             exit status: 0 when training finished, 1 when it diverged, 2 for bad options, data or checkpoints
-            """;
+            """.replace("%PRESETS%", Preset.listing());
 
     public static TrainOptions parse(String... args) {
         Path data = DEBIAN_FASHION_MNIST;
@@ -88,6 +91,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         Path out = Path.of("fuse4j-out", "train");
         Path export = null;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
+        // A preset sets defaults; the options given beside it win, wherever they stand.
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--preset")) {
+                Preset preset = Preset.named(value(args, i + 1, "--preset"));
+                hidden = preset.hidden();
+                dropout = preset.dropout();
+                batch = preset.batch();
+            }
+        }
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -96,6 +108,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--train-labels" -> files[1] = path(value(args, ++i, a), a);
                 case "--val-images" -> files[2] = path(value(args, ++i, a), a);
                 case "--val-labels" -> files[3] = path(value(args, ++i, a), a);
+                case "--preset" -> i++; // applied above
                 case "--hidden" -> hidden = widths(value(args, ++i, a));
                 case "--activation" -> act = activation(value(args, ++i, a));
                 case "--dropout" -> {

@@ -63,9 +63,9 @@ class CommandLineConventionsTest {
             "--val-labels", "d", "--hidden", "16,8", "--activation", "leaky_relu:0.2", "--dropout", "0.1", "--epochs",
             "3", "--batch", "16", "--optimizer", "sgd", "--lr", "0.02", "--momentum", "0.5", "--weight-decay", "1e-4",
             "--seed", "7", "--limit", "100", "--compare-no-dropout", "--mask-digest", "--resume", "--backend", "cpu",
-            "--out", "o", "--export", "e"};
+            "--out", "o", "--export", "e", "--preset", "classifier"};
         String[] joined = inline(spaced);
-        assertEquals(spaced.length - 19, joined.length, "every valued option became one word");
+        assertEquals(spaced.length - 20, joined.length, "every valued option became one word");
         assertEquals(TrainOptions.parse(spaced), TrainOptions.parse(joined));
         assertFalse(TrainOptions.parse(joined).equals(TrainOptions.parse()), "the joined options took effect");
         assertEquals(TrainOptions.parse("--data", dir.toString()), TrainOptions.parse("--data=" + dir));
