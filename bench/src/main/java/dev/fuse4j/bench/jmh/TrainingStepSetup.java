@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 /**
  * What one training step of the training-step benchmarks is, for Fuse4J and for PyTorch alike: the model, batch,
  * dropout and optimizer {@code ./fuse4j train} uses when given no options (an MLP 784-512-512-10 with ReLU and
- * dropout 0.5 on the hidden layers, Adam at lr 0.001, batch 128), on one synthetic batch of Fashion-MNIST's shape.
+ * dropout 0.2 on the hidden layers, Adam at lr 0.001, batch 128), on one synthetic batch of Fashion-MNIST's shape.
  */
 final class TrainingStepSetup {
     /** Fashion-MNIST's 28×28 pixels and 10 classes. */

@@ -47,7 +47,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --hidden LIST         hidden layer widths (default 512,512)
               --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
                                     (default alpha 1); default relu
-              --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.5)
+              --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -75,7 +75,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         Path[] files = new Path[4];
         List<Integer> hidden = List.of(512, 512);
         Activation act = Activation.relu();
-        float dropout = 0.5f;
+        float dropout = 0.2f;
         int epochs = 20;
         int batch = 128;
         String opt = "adam";

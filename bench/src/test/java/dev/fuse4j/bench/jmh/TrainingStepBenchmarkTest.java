@@ -26,7 +26,7 @@ class TrainingStepBenchmarkTest {
             assertEquals(784, b.model.inFeatures());
             assertEquals(List.of(512, 512, 10), b.model.layers().stream().map(Layer::outFeatures).toList());
             List<Float> dropout = b.model.layers().stream().map(l -> ((Dense) l).dropoutP()).toList();
-            assertEquals(List.of(0.5f, 0.5f, 0f), dropout, "train's default: dropout 0.5 on the hidden layers");
+            assertEquals(List.of(0.2f, 0.2f, 0f), dropout, "train's default: dropout 0.2 on the hidden layers");
             assertTrue(b.optimizer.describe().startsWith("adam(lr=0.001, betas=(0.9, 0.999), eps=1.0E-8"),
                     b.optimizer.describe());
             assertEquals(128, b.setup.batch());
