@@ -46,10 +46,15 @@ final class WorkerPool {
     /** The pool every CPU backend of this process uses, made on first use; throws when the thread setting is bad. */
     static synchronized WorkerPool shared() {
         if (shared == null) {
-            shared = new WorkerPool(configuredThreads(System.getProperty(THREADS_PROPERTY), System.getenv(THREADS_ENV),
-                    Runtime.getRuntime().availableProcessors()));
+            shared = new WorkerPool(configuredThreads());
         }
         return shared;
+    }
+
+    /** The thread count this process's settings give (see {@link #configuredThreads(String, String, int)}). */
+    static int configuredThreads() {
+        return configuredThreads(System.getProperty(THREADS_PROPERTY), System.getenv(THREADS_ENV),
+                Runtime.getRuntime().availableProcessors());
     }
 
     /**

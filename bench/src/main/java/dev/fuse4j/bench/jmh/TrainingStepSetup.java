@@ -1,6 +1,7 @@
 package dev.fuse4j.bench.jmh;
 
 import dev.fuse4j.bench.train.TrainOptions;
+import dev.fuse4j.cpu.CpuThreads;
 
 import java.util.SplittableRandom;
 
@@ -14,10 +15,6 @@ final class TrainingStepSetup {
     static final int FEATURES = 784;
     static final int CLASSES = 10;
     private static final long DATA_SEED = 20_251_202L;
-
-    /** The fuse4j.cpu.threads setting and its environment twin, read by the cpu backend's worker pool too. */
-    static final String THREADS_PROPERTY = "fuse4j.cpu.threads";
-    static final String THREADS_ENV = "FUSE4J_CPU_THREADS";
 
     final TrainOptions options = TrainOptions.parse();
     /** One batch of pixels in [0, 1), row-major {@code [batch, FEATURES]}. */
@@ -42,25 +39,8 @@ final class TrainingStepSetup {
         return options.batch();
     }
 
-    /**
-     * The threads the cpu backend works on: {@value #THREADS_PROPERTY}, else {@value #THREADS_ENV}, else every
-     * processor; the PyTorch run is given the same count of intra-op threads.
-     */
+    /** The threads the cpu backend works on ({@link CpuThreads#configured()}); PyTorch is given as many. */
     static int cpuThreads() {
-        String property = System.getProperty(THREADS_PROPERTY);
-        String value = property != null ? property : System.getenv(THREADS_ENV);
-        if (value == null || value.isBlank()) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-        try {
-            int n = Integer.parseInt(value.trim());
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below with the value
-        }
-        throw new IllegalArgumentException((property != null ? THREADS_PROPERTY : THREADS_ENV) + " is '" + value
-                + "' but must be a whole number of threads, 1 or more");
+        return CpuThreads.configured();
     }
 }

@@ -2,6 +2,7 @@ package dev.fuse4j.bench.jmh;
 
 import dev.fuse4j.Backends;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.cpu.CpuThreads;
 import dev.fuse4j.nn.Dense;
 import dev.fuse4j.nn.Layer;
 import org.junit.jupiter.api.Test;
@@ -57,22 +58,22 @@ class TrainingStepBenchmarkTest {
 
     @Test
     void theThreadCountFollowsTheCpuBackendsSetting() {
-        String old = System.getProperty(TrainingStepSetup.THREADS_PROPERTY);
+        String old = System.getProperty(CpuThreads.PROPERTY);
         try {
-            System.setProperty(TrainingStepSetup.THREADS_PROPERTY, "3");
+            System.setProperty(CpuThreads.PROPERTY, "3");
             assertEquals(3, TrainingStepSetup.cpuThreads());
-            System.setProperty(TrainingStepSetup.THREADS_PROPERTY, "zero");
+            System.setProperty(CpuThreads.PROPERTY, "zero");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, TrainingStepSetup::cpuThreads);
             assertTrue(e.getMessage().contains("fuse4j.cpu.threads is 'zero'"), e.getMessage());
-            System.clearProperty(TrainingStepSetup.THREADS_PROPERTY);
-            if (System.getenv(TrainingStepSetup.THREADS_ENV) == null) {
+            System.clearProperty(CpuThreads.PROPERTY);
+            if (System.getenv(CpuThreads.ENV) == null) {
                 assertEquals(Runtime.getRuntime().availableProcessors(), TrainingStepSetup.cpuThreads());
             }
         } finally {
             if (old == null) {
-                System.clearProperty(TrainingStepSetup.THREADS_PROPERTY);
+                System.clearProperty(CpuThreads.PROPERTY);
             } else {
-                System.setProperty(TrainingStepSetup.THREADS_PROPERTY, old);
+                System.setProperty(CpuThreads.PROPERTY, old);
             }
         }
     }
