@@ -1,6 +1,5 @@
 package dev.fuse4j.bench.jmh;
 
-import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.bench.peers.BackendLayer;
@@ -23,12 +22,8 @@ final class LayerState implements AutoCloseable {
 
     LayerState(String backendName, String shapeText, float p) {
         this.shape = StandardShapes.parse(shapeText);
-        try {
-            this.layer = new BackendLayer(Backends.get(backendName), LayerInputs.random(shape, INPUT_SEED),
-                    Dropout.train(p, DROPOUT_SEED, 0L));
-        } catch (BackendUnavailableException e) {
-            throw new IllegalStateException("backend " + backendName + " cannot run here: " + e.getMessage(), e);
-        }
+        this.layer = new BackendLayer(TrialBackend.open(backendName), LayerInputs.random(shape, INPUT_SEED),
+                Dropout.train(p, DROPOUT_SEED, 0L));
         layer.forward();
     }
 

@@ -2,8 +2,6 @@ package dev.fuse4j.bench.jmh;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
-import dev.fuse4j.BackendUnavailableException;
-import dev.fuse4j.Backends;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.Tensor;
@@ -75,11 +73,7 @@ public class SmallCallsBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        try {
-            be = Backends.get(backend);
-        } catch (BackendUnavailableException e) {
-            throw new IllegalStateException("backend " + backend + " cannot run here: " + e.getMessage(), e);
-        }
+        be = TrialBackend.open(backend);
         Random r = new Random(42);
         x = be.tensor(gaussian(r, rows * width, 1f), rows, width);
         w = new Tensor[layers];

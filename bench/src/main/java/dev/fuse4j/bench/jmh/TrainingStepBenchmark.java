@@ -1,8 +1,6 @@
 package dev.fuse4j.bench.jmh;
 
 import dev.fuse4j.Backend;
-import dev.fuse4j.BackendUnavailableException;
-import dev.fuse4j.Backends;
 import dev.fuse4j.Tensor;
 import dev.fuse4j.bench.train.TrainCommand;
 import dev.fuse4j.nn.Optimizer;
@@ -57,12 +55,7 @@ public class TrainingStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         liveBefore = Tensor.liveCount();
-        Backend be;
-        try {
-            be = Backends.get(backend);
-        } catch (BackendUnavailableException e) {
-            throw new IllegalStateException("backend " + backend + " cannot run here: " + e.getMessage(), e);
-        }
+        Backend be = TrialBackend.open(backend);
         setup = new TrainingStepSetup();
         model = TrainCommand.model(be, setup.options, TrainingStepSetup.FEATURES, TrainingStepSetup.CLASSES,
                 setup.options.dropout());
