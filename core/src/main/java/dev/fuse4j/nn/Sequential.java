@@ -254,9 +254,9 @@ public final class Sequential implements AutoCloseable {
         float[] flat = new float[flatLength()];
         int offset = 0;
         for (Tensor t : tensors) {
-            float[] v = t.toArray();
-            System.arraycopy(v, 0, flat, offset, v.length);
-            offset += v.length;
+            int size = (int) t.size();
+            t.copyTo(java.nio.FloatBuffer.wrap(flat, offset, size)); // straight into its place, no array between
+            offset += size;
         }
         return flat;
     }
