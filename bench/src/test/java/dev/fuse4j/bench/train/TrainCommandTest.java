@@ -207,6 +207,25 @@ class TrainCommandTest {
         assertTrue(bad.err.contains("ELU alpha") && bad.err.contains("0.0"), bad.err);
     }
 
+    /** {@code --activation prelu} builds PReLU layers, whose slopes are learned with the weights, and learns the bars. */
+    @Test
+    void preluIsChosenByName(@TempDir Path dir) throws IOException {
+        assertEquals(dev.fuse4j.Activation.prelu(), TrainOptions.activation("PReLU"));
+        writeBars(dir, "train", 400, 1);
+        writeBars(dir, "t10k", 100, 2);
+        Path out = dir.resolve("out");
+        Run r = train("--data", dir.toString(), "--hidden", "16", "--batch", "32", "--backend", "cpu", "--epochs", "3",
+                "--activation", "prelu", "--lr", "0.01", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("prelu"), r.out);
+        double acc = Double.parseDouble(history(out).get(2)[7]);
+        assertTrue(acc >= 0.9, "validation accuracy on the bar images after 3 PReLU epochs is " + acc);
+
+        Run bad = train("--activation", "prelu:0.3");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("prelu:0.3") && bad.err.contains("prelu, not"), bad.err);
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {
