@@ -67,8 +67,9 @@ final class BackwardDz {
     }
 
     /**
-     * PReLU's slope gradient of all {@code n} rows into {@code da}: {@code Σ_i dy·s·z} over the kept elements of each
-     * column where {@code z > 0} fails (as {@link Epilogue#slopeTerm}), the tasks' partial sums added in task order.
+     * PReLU's slope gradient of all {@code n} rows into {@code da}: {@code Σ_i dy·s·z} over the kept elements of
+     * each column where {@code z > 0} fails (as {@link Epilogue#slopeTerm}), the tasks' partial sums added in task
+     * order.
      */
     void slopeGradientInto(float[] da, int n, WorkerPool pool) {
         columnSums(da, n, pool, this::addSlopeTerms);

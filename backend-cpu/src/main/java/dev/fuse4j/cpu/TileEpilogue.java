@@ -78,7 +78,7 @@ final class TileEpilogue {
         };
     }
 
-    /** PReLU with the slopes {@code a} of the lanes' columns: {@code a·z} where {@code z > 0} fails (NaN stays NaN). */
+    /** PReLU with the slopes {@code a} of the lanes' columns: {@code a·z} where {@code z > 0} fails. */
     private static FloatVector prelu(FloatVector zz, FloatVector a) {
         return zz.blend(zz.mul(a), zz.compare(VectorOperators.LE, 0f));
     }

@@ -14,8 +14,9 @@ import java.util.SplittableRandom;
  * A fully connected layer on the backend's fused op: {@code y = dropout(act(x·Wᵀ + b))} with {@code W [out, in]}
  * and {@code b [out]}. With {@link Activation#prelu()} the layer also owns PReLU's slopes {@code a [out]}, a
  * parameter like the others (initialised to 0.25, as PyTorch's {@code nn.PReLU}), named as the weight of the
- * PyTorch module the export writes after the linear one ({@code layer0_act.weight}). In training each forward pass draws a fresh mask by advancing the layer's Philox offset by
- * one; backward regenerates that same mask rather than storing it.
+ * PyTorch module the export writes after the linear one ({@code layer0_act.weight}). In training each forward
+ * pass draws a fresh mask by advancing the layer's Philox offset by one; backward regenerates that same mask rather
+ * than storing it.
  */
 public final class Dense implements Layer {
 

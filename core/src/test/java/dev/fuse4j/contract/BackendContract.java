@@ -368,7 +368,8 @@ public abstract class BackendContract extends BackendSuite {
      * and +Inf; {@code leaky_relu_backward} tests {@code z > 0}, so NaN, −Inf and 0 take α; the tanh-form GELU's
      * derivative is NaN at NaN and at ±Inf (its second term is 0·∞) and 0.5 at 0; identity passes everything;
      * {@code elu_backward} tests {@code z <= 0}, so NaN passes and −Inf gives α·e^−∞ = 0; {@code prelu_backward}
-     * tests {@code z > 0}, so NaN, −Inf and 0 take the column's slope a. A dropped element gets 0 whatever z is. One input and one output with w = 1 and b = 0 make z = x and dx = dz exactly.
+     * tests {@code z > 0}, so NaN, −Inf and 0 take the column's slope a. A dropped element gets 0 whatever z is.
+     * One input and one output with w = 1 and b = 0 make z = x and dx = dz exactly.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("activations")
