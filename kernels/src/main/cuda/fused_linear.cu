@@ -39,6 +39,7 @@ struct DzParams {
     int ld;
     int act;
     float alpha;
+    const float *slope; /* PReLU's slope per column of dz, else null */
     f4j_dropout d;
 };
 
@@ -114,7 +115,8 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
 #pragma unroll
     for (int q = 0; q < 4; q++) {
         int kept = needMask ? mw.kept(e0 + q, p.d.threshold) : 1;
-        out[q] = j + q < colLimit ? f4j_dz(p.act, p.alpha, p.d.scale, lane(dy, q), lane(y, q), lane(z, q), kept)
+        out[q] = j + q < colLimit ? f4j_dz(p.act, f4j_alpha_of(p.act, p.alpha, p.slope, j + q), p.d.scale,
+                                           lane(dy, q), lane(y, q), lane(z, q), kept)
                                   : 0.0f;
     }
     return make_float4(out[0], out[1], out[2], out[3]);
@@ -125,7 +127,7 @@ __device__ __forceinline__ float dz_at(const DzParams &p, int i, int j) {
     long long e = (long long)i * p.ld + j;
     int kept = f4j_dz_needs_mask(p.act) ? f4j_keep(p.d.base + (unsigned long long)e, p.d) : 1;
     float zz = f4j_dz_needs_z(p.act) ? p.z[e] : 0.0f;
-    return f4j_dz(p.act, p.alpha, p.d.scale, p.dy[e], p.y[e], zz, kept);
+    return f4j_dz(p.act, f4j_alpha_of(p.act, p.alpha, p.slope, j), p.d.scale, p.dy[e], p.y[e], zz, kept);
 }
 
 /* v[0..3] into c[i][j .. j+3] (row pitch ld), the columns at or past colLimit left alone. */
@@ -296,7 +298,9 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
                     int kept = d.training ? mw.kept(e0 + q, d.threshold) : 1;
-                    v[q] = f4j_epilogue(dzp.act, dzp.alpha, zz[q], kept, d.scale);
+                    v[q] = col + q < N ? f4j_epilogue(dzp.act, f4j_alpha_of(dzp.act, dzp.alpha, dzp.slope, col + q),
+                                                      zz[q], kept, d.scale)
+                                       : 0.0f;
                 }
                 store4(c, N, row, col, N, v);
             }
@@ -306,25 +310,25 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
 
 /* y[M x N] = epilogue(x[M x K] . w[N x K]^T + bias); z into zout unless zout is null. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
-gemm_forward(int M, int N, int K, const float *x, const float *w, const float *bias, float *y, float *zout, int act,
-             float alpha, F4J_DROPOUT_PARAMS) {
-    DzParams p = {nullptr, nullptr, nullptr, N, act, alpha, F4J_DROPOUT};
+gemm_forward(int M, int N, int K, const float *x, const float *w, const float *bias, float *y, float *zout,
+             F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+    DzParams p = {nullptr, nullptr, nullptr, N, act, alpha, slope, F4J_DROPOUT};
     gemm_body<MODE_FORWARD>(M, N, K, K, x, w, y, bias, zout, p);
 }
 
 /* dx[M x N] = dz[M x K] . w[K x N], dz formed from dy, y (and z) of the [M x K] output; K split by kChunk. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
 gemm_dx(int M, int N, int K, int kChunk, const float *dy, const float *y, const float *z, const float *w, float *dx,
-        int act, float alpha, F4J_DROPOUT_PARAMS) {
-    DzParams p = {dy, y, z, K, act, alpha, F4J_DROPOUT};
+        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+    DzParams p = {dy, y, z, K, act, alpha, slope, F4J_DROPOUT};
     gemm_body<MODE_DX>(M, N, K, kChunk, nullptr, w, dx, nullptr, nullptr, p);
 }
 
 /* dw[M x N] = dz^T[M x K] . x[K x N], dz of the [K x M] output; K split by kChunk. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
 gemm_dw(int M, int N, int K, int kChunk, const float *dy, const float *y, const float *z, const float *x, float *dw,
-        int act, float alpha, F4J_DROPOUT_PARAMS) {
-    DzParams p = {dy, y, z, M, act, alpha, F4J_DROPOUT};
+        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+    DzParams p = {dy, y, z, M, act, alpha, slope, F4J_DROPOUT};
     gemm_body<MODE_DW>(M, N, K, kChunk, nullptr, x, dw, nullptr, nullptr, p);
 }
 
@@ -333,12 +337,12 @@ gemm_dw(int M, int N, int K, int kChunk, const float *dy, const float *y, const 
  * across j), into partial[y][j]; sum_slices adds the partials in order.
  */
 extern "C" __global__ void bias_grad(int n, int out, int rows, const float *dy, const float *y, const float *z,
-                                     float *partial, int act, float alpha, F4J_DROPOUT_PARAMS) {
+                                     float *partial, F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= out) {
         return;
     }
-    DzParams p = {dy, y, z, out, act, alpha, F4J_DROPOUT};
+    DzParams p = {dy, y, z, out, act, alpha, slope, F4J_DROPOUT};
     int from = blockIdx.y * rows;
     int to = min(n, from + rows);
     float s = 0.0f;

@@ -140,6 +140,7 @@ double dz_reference(int act, double alpha, double s, double dy, double y, double
     case F4J_LEAKY_RELU: return kept ? (y > 0 ? dy * s : alpha * dy * s) : 0.0;
     case F4J_GELU: return kept ? dy * s * gelu_grad_reference(z) : 0.0;
     case F4J_ELU: return kept ? dy * s * elu_grad_reference(alpha, z) : 0.0;
+    case F4J_PRELU: return kept ? (z > 0 ? dy * s : alpha * dy * s) : 0.0; /* alpha: the column's slope */
     default: return kept ? dy * s : 0.0;
     }
 }
@@ -162,14 +163,24 @@ double activate(int act, double alpha, double z) {
     case F4J_LEAKY_RELU: return z > 0 ? z : alpha * z;
     case F4J_GELU: return 0.5 * z * (1.0 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z)));
     case F4J_ELU: return z > 0 ? z : alpha * std::expm1(z);
+    case F4J_PRELU: return z > 0 ? z : alpha * z; /* alpha: the column's slope */
     default: return z;
     }
 }
 
-/* The activation codes the checks walk (F4J_RELU .. F4J_ELU), and the slope or alpha each is checked with. */
-constexpr int ACTIVATIONS = 5;
+/*
+ * The activation codes the checks walk (F4J_RELU .. F4J_PRELU), and the slope or alpha each is checked with;
+ * PReLU's slopes are per column (prelu_slopes).
+ */
+constexpr int ACTIVATIONS = 6;
 float alpha_of(int act) {
     return act == F4J_LEAKY_RELU ? 0.1f : act == F4J_ELU ? 0.7f : 0.0f;
+}
+
+/* PReLU's slope of column j in these checks: negative, zero, between 0 and 1 and past 1, in turn. */
+float prelu_slope(int j) {
+    const float pattern[] = {-0.6f, 0.3f, 0.0f, 1.4f, 0.05f, -1.3f, 1.0f};
+    return pattern[j % 7];
 }
 
 std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
@@ -184,7 +195,13 @@ std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
 void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, int slices, std::mt19937 &rng,
                  bool nonFinite = false) {
     const std::string name = label(n, in, out, act, d, slices) + (nonFinite ? " non-finite" : "");
-    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out);
+    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), y(size_t(n) * out), z(size_t(n) * out), a(out);
+    for (int j = 0; j < out; j++) {
+        a[j] = prelu_slope(j);
+    }
+    const float *sl = act == F4J_PRELU ? a.p : nullptr;
+    /* The alpha column j's activation takes: PReLU's slope there, the case's alpha for the others. */
+    auto alpha_at = [&](size_t j) { return act == F4J_PRELU ? (double)a[j] : (double)alpha; };
     fill(x, rng, 1.0f);
     fill(w, rng, 1.0f / std::sqrt((float)in));
     fill(b, rng, 0.5f);
@@ -199,7 +216,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float s = d.scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
+                     d.base);
     });
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
@@ -209,9 +227,10 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
                 mag += std::fabs((double)x[size_t(i) * in + k] * w[size_t(j) * in + k]);
             }
             size_t e = size_t(i) * out + j;
-            double yr = d.keep(e) ? activate(act, alpha, zr) * s : 0.0;
+            double yr = d.keep(e) ? activate(act, alpha_at(j), zr) * s : 0.0;
             double slope = act == F4J_GELU ? 1.2
-                    : act == F4J_LEAKY_RELU || act == F4J_ELU ? std::max(1.0, (double)alpha) : 1.0;
+                    : act == F4J_LEAKY_RELU || act == F4J_ELU || act == F4J_PRELU ? std::max(1.0, std::fabs(alpha_at(j)))
+                    : 1.0;
             near(z[e], zr, in, mag, name + " z[" + std::to_string(i) + "][" + std::to_string(j) + "]");
             near(y[e], yr, in, mag * slope * std::max(s, 1.0f), name + " y[" + std::to_string(i) + "][" + std::to_string(j) + "]");
         }
@@ -232,14 +251,14 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     }
     std::vector<double> dz(size_t(n) * out), slack(size_t(n) * out);
     for (size_t e = 0; e < dz.size(); e++) {
-        dz[e] = dz_reference(act, alpha, s, dy[e], y[e], z[e], d.keep(e));
+        dz[e] = dz_reference(act, alpha_at(e % out), s, dy[e], y[e], z[e], d.keep(e));
         double relative = act == F4J_GELU ? 9.0 : act == F4J_ELU ? 9.0 * alpha : 0.0;
         slack[e] = relative > 0 && d.keep(e) ? relative * std::fabs(dy[e] * s) : 0.0;
     }
-    const float *zp = act == F4J_GELU || act == F4J_ELU ? z.p : nullptr;
+    const float *zp = act == F4J_GELU || act == F4J_ELU || act == F4J_PRELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
-                                      float *, int, float, float, int, unsigned long long, unsigned long long,
-                                      unsigned long long, unsigned long long),
+                                      float *, int, float, const float *, float, int, unsigned long long,
+                                      unsigned long long, unsigned long long, unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
         int count = (k + chunk - 1) / chunk;
@@ -247,7 +266,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         float *target = count > 1 ? partial.p : dst.p;
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
-            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, s, d.training, thr, d.seed, d.offset,
+            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
                    d.base);
         });
         if (count > 1) {
@@ -261,9 +280,35 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     int chunks = (n + rows - 1) / rows;
     Buf partial(size_t(chunks) * out);
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
-        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
+                  d.base);
     });
     launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
+    if (act == F4J_PRELU) {
+        /*
+         * The slope gradient in chunks of 7 rows, then the chunks added: da[j] = sum of dy * s * z over the kept
+         * elements of column j where z > 0 fails (prelu_backward's test, so a NaN z gives NaN).
+         */
+        Buf da(out), slopePartial(size_t(chunks) * out);
+        long long items = (long long)chunks * out;
+        launch(dim3{unsigned((items + 255) / 256), 1, 1}, 256, [&] {
+            prelu_slope_grad(n, out, rows, chunks, dy.p, z.p, slopePartial.p, s, d.training, thr, d.seed, d.offset,
+                             d.base);
+        });
+        launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, slopePartial.p, da.p); });
+        for (int j = 0; j < out; j++) {
+            double r = 0, mag = 0;
+            for (int i = 0; i < n; i++) {
+                size_t e = size_t(i) * out + j;
+                if (d.keep(e) && !(z[e] > 0)) {
+                    double t = (double)dy[e] * s * z[e];
+                    r += t;
+                    mag += std::fabs(t);
+                }
+            }
+            near(da[j], r, n + chunks, mag, name + " da[" + std::to_string(j) + "]");
+        }
+    }
 
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < in; k++) {
@@ -303,12 +348,12 @@ void check_forward_without_z(int n, int in, int out, const Drop &d, std::mt19937
     fill(b, rng, 0.5f);
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(), d.seed,
-                     d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, nullptr, d.scale(), d.training,
+                     d.threshold(), d.seed, d.offset, d.base);
     });
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(),
-                     d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, nullptr, d.scale(), d.training,
+                     d.threshold(), d.seed, d.offset, d.base);
     });
     for (size_t e = 0; e < y.n; e++) {
         expect(y2[e] == y[e], "forward without z at " + std::to_string(e));
@@ -431,6 +476,8 @@ int main() {
     check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, eval, 5, rng);
     check_layer(300, 36, 20, F4J_ELU, 1.0f, half, 3, rng);
     check_layer(37, 300, 9, F4J_ELU, 2.5f, eval, 5, rng);
+    check_layer(300, 36, 20, F4J_PRELU, 0.0f, half, 3, rng);
+    check_layer(37, 300, 9, F4J_PRELU, 0.0f, eval, 5, rng);
     /* Slices of a larger batch: an element base that is and is not a multiple of 4, and one past 2^32. */
     for (unsigned long long base : {7ULL * 9, 12ULL * 9, (1ULL << 32) + 5}) {
         for (int act = 0; act < ACTIVATIONS; act++) {

@@ -50,16 +50,21 @@ public interface Backend {
     /**
      * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output.
      *
+     * For {@link Activation#prelu(Tensor)} the slope tensor must be {@code [out]}, of this backend and open.
+     *
      * @param preActivationOut null, or an {@code [n, out]} tensor of this backend into which {@code z} is written
-     *                         (needed by backward for {@link Activation.Kind#GELU} and {@link Activation.Kind#ELU})
+     *                         (needed by backward for {@link Activation.Kind#GELU}, {@link Activation.Kind#ELU}
+     *                         and {@link Activation.Kind#PRELU})
      */
     Tensor linear(Tensor x, Tensor w, Tensor b, Activation act, Dropout d, Tensor preActivationOut);
 
     /**
-     * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0.
+     * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0. For PReLU
+     * also the slope gradient {@link LinearGrads#da()}: {@code da_j = Σ_i dy·s·z} over the kept elements of column
+     * {@code j} where {@code z > 0} fails.
      *
-     * @param preActivation the {@code z} written by forward; required for GELU and ELU, ignored (may be null)
-     *                      otherwise
+     * @param preActivation the {@code z} written by forward; required for GELU, ELU and PReLU, ignored (may be
+     *                      null) otherwise
      */
     default LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
                                        Dropout d) {

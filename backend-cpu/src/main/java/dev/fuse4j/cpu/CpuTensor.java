@@ -27,6 +27,14 @@ final class CpuTensor extends TensorBase {
         this.packs = packs;
     }
 
+    /**
+     * PReLU's slopes of {@code act} as this module's array, or null for every other activation; the caller's
+     * backend checked that the slope tensor is its own.
+     */
+    static float[] slopes(dev.fuse4j.Activation act) {
+        return act.slope() == null ? null : ((CpuTensor) act.slope()).data;
+    }
+
     @Override
     protected float[] read() {
         return data.clone();

@@ -10,6 +10,7 @@ final class Epilogue {
     static final float GELU_C = (float) Activation.GELU_C;
     static final float GELU_A = 0.044715f;
 
+    /** {@code act(z)}; for PRELU {@code alpha} is the slope of z's column. */
     static float activate(Activation.Kind kind, float alpha, float z) {
         return switch (kind) {
             case RELU -> Math.max(z, 0f);
@@ -17,6 +18,7 @@ final class Epilogue {
             case GELU -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_A * z * z * z)));
             case IDENTITY -> z;
             case ELU -> z > 0f ? z : alpha * (float) Math.expm1(z);
+            case PRELU -> z > 0f ? z : alpha * z;
         };
     }
 
@@ -35,7 +37,7 @@ final class Epilogue {
      * dz for one element, with PyTorch's tests at the kinks. RELU reads mask and side off y ({@code y <= 0} gives 0,
      * so a NaN y passes the gradient); the others are told whether the element was kept (the regenerated Philox
      * mask): LEAKY_RELU takes its side from {@code y > 0} (a NaN takes the slope α), ELU from {@code z <= 0} (a NaN
-     * passes the gradient).
+     * passes the gradient), PRELU (alpha: the column's slope) from {@code z > 0} (a NaN takes the slope).
      */
     static float dz(Activation.Kind kind, float alpha, float scale, float dy, float y, float z, boolean kept) {
         return switch (kind) {
@@ -44,6 +46,15 @@ final class Epilogue {
             case GELU -> kept ? dy * scale * geluDerivative(z) : 0f;
             case IDENTITY -> kept ? dy * scale : 0f;
             case ELU -> kept ? (z <= 0f ? dy * scale * eluDerivative(alpha, z) : dy * scale) : 0f;
+            case PRELU -> kept ? (z > 0f ? dy * scale : dy * scale * alpha) : 0f;
         };
+    }
+
+    /**
+     * One element's term of PReLU's slope gradient: {@code dy·s·z} where kept and {@code z > 0} fails (PyTorch's
+     * test, so a NaN z gives NaN), else 0.
+     */
+    static float slopeTerm(float scale, float dy, float z, boolean kept) {
+        return kept && !(z > 0f) ? dy * scale * z : 0f;
     }
 }

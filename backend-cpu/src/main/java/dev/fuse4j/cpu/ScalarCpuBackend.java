@@ -26,6 +26,7 @@ final class ScalarCpuBackend extends CpuBackend {
         int n = s.n(), in = s.in(), out = s.out();
         float scale = d.scale();
         PhiloxMask mask = new PhiloxMask(d);
+        CpuTensor slope = slopeOf(act);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 float acc = 0f;
@@ -37,7 +38,8 @@ final class ScalarCpuBackend extends CpuBackend {
                 if (z != null) {
                     z.data[e] = zz;
                 }
-                y.data[e] = mask.keep(e) ? Epilogue.activate(act.kind(), act.alpha(), zz) * scale : 0f;
+                float alpha = slope == null ? act.alpha() : slope.data[j];
+                y.data[e] = mask.keep(e) ? Epilogue.activate(act.kind(), alpha, zz) * scale : 0f;
             }
         }
     }
@@ -49,8 +51,10 @@ final class ScalarCpuBackend extends CpuBackend {
         float scale = d.scale();
         PhiloxMask mask = new PhiloxMask(d);
         float[] dz = new float[n * out];
+        CpuTensor slope = slopeOf(act);
         for (int e = 0; e < dz.length; e++) {
-            dz[e] = Epilogue.dz(act.kind(), act.alpha(), scale, dy.data[e], y.data[e], z == null ? 0f : z.data[e],
+            float alpha = slope == null ? act.alpha() : slope.data[e % out];
+            dz[e] = Epilogue.dz(act.kind(), alpha, scale, dy.data[e], y.data[e], z == null ? 0f : z.data[e],
                     mask.keep(e));
         }
         for (int i = 0; dx != null && i < n; i++) {
@@ -75,6 +79,16 @@ final class ScalarCpuBackend extends CpuBackend {
                 }
                 dw.data[j * in + k] = acc;
             }
+        }
+    }
+
+    @Override
+    protected void slopeGradient(LinearShape s, CpuTensor dy, CpuTensor z, Dropout d, CpuTensor da) {
+        int n = s.n(), out = s.out();
+        PhiloxMask mask = new PhiloxMask(d);
+        java.util.Arrays.fill(da.data, 0f);
+        for (int e = 0; e < n * out; e++) {
+            da.data[e % out] += Epilogue.slopeTerm(d.scale(), dy.data[e], z.data[e], mask.keep(e));
         }
     }
 

@@ -17,6 +17,8 @@ final class TileEpilogue {
     private final float[] bias;
     private final Activation.Kind act;
     private final float alpha;
+    /** PReLU's slope per column, else null. */
+    private final float[] slope;
     private final float scale;
     private final boolean training;
     private final VectorPhilox philox;
@@ -27,6 +29,7 @@ final class TileEpilogue {
         this.bias = bias;
         this.act = act.kind();
         this.alpha = act.alpha();
+        this.slope = CpuTensor.slopes(act);
         this.scale = d.scale();
         this.training = d.training();
         this.philox = training ? new VectorPhilox(d) : null;
@@ -54,7 +57,9 @@ final class TileEpilogue {
                     zz.intoArray(z, i * ldc + j, m);
                 }
             }
-            FloatVector y = activate(zz);
+            FloatVector y = act == Activation.Kind.PRELU
+                    ? prelu(zz, whole ? FloatVector.fromArray(S, slope, j) : FloatVector.fromArray(S, slope, j, m))
+                    : activate(zz);
             if (training) {
                 y = FloatVector.zero(S).blend(y.mul(scale), VectorMask.fromLong(S, keep >>> c));
             }
@@ -69,7 +74,13 @@ final class TileEpilogue {
             case GELU -> gelu(zz);
             case IDENTITY -> zz;
             case ELU -> zz.blend(zz.lanewise(VectorOperators.EXPM1).mul(alpha), zz.compare(VectorOperators.LE, 0f));
+            case PRELU -> throw new IllegalStateException("PReLU's slopes are per column: see prelu");
         };
+    }
+
+    /** PReLU with the slopes {@code a} of the lanes' columns: {@code a·z} where {@code z > 0} fails. */
+    private static FloatVector prelu(FloatVector zz, FloatVector a) {
+        return zz.blend(zz.mul(a), zz.compare(VectorOperators.LE, 0f));
     }
 
     static FloatVector gelu(FloatVector zz) {

@@ -118,6 +118,11 @@ final class VectorCpuBackend extends CpuBackend {
     }
 
     @Override
+    protected void slopeGradient(LinearShape s, CpuTensor dy, CpuTensor z, Dropout d, CpuTensor da) {
+        new BackwardDz(dy.data, null, z.data, s.out(), Activation.prelu(), d).slopeGradientInto(da.data, s.n(), pool);
+    }
+
+    @Override
     protected void mask(int rows, int cols, Dropout d, CpuTensor out) {
         float[] m = out.data;
         if (!d.training()) {

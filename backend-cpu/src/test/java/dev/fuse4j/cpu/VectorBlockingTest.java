@@ -67,6 +67,49 @@ class VectorBlockingTest {
         }
     }
 
+    /**
+     * PReLU on the same blocked paths: its slope per column read by the tile epilogue at every column offset of a
+     * tile, and by the backward's dz and slope-gradient sums, against the float64 reference with the slopes.
+     */
+    @Test
+    void blockedPreluMatchesFloat64() {
+        for (int[] s : SHAPES) {
+            for (Dropout d : new Dropout[] {Dropout.train(0.5f, 11L * s[2], 3L), Dropout.eval()}) {
+                checkPrelu(s[0], s[1], s[2], d);
+            }
+        }
+    }
+
+    private void checkPrelu(int n, int in, int out, Dropout d) {
+        Random r = new Random(n * 7L + in * 31L + out);
+        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        float[] slope = randn(r, out); // both signs, and past 1
+        String where = "kernel " + kernel.shape() + ", prelu, " + d + ", n=" + n + " in=" + in + " out=" + out;
+        try (Tensor ta = backend.tensor(slope, out); Tensor tx = backend.tensor(x, n, in);
+             Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
+             Tensor ty = backend.linear(tx, tw, tb, Activation.prelu(ta), d, tz); Tensor tdy = backend.tensor(dy, n, out);
+             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, Activation.prelu(ta), d)) {
+            float[] y = ty.toArray(), z = tz.toArray();
+            Reference.Forward f = Reference.forward(x, w, b, n, in, out, Activation.prelu(), d, slope);
+            expectWithin("y", f.y(), y, out, where);
+            Reference.Backward bw = Reference.backward(dy, x, w, y, z, f.keep(), n, in, out, Activation.prelu(), d,
+                    slope);
+            expectWithin("dx", bw.dx(), g.dx().toArray(), in, where);
+            expectWithin("dw", bw.dw(), g.dw().toArray(), in, where);
+            expectWithin("db", bw.db(), g.db().toArray(), 1, where);
+            expectWithin("da", bw.da(), g.da().toArray(), 1, where);
+        }
+    }
+
+    private static void expectWithin(String name, dev.fuse4j.reference.Expected want, float[] got, int cols,
+                                     String where) {
+        int e = want.firstViolation(got);
+        if (e >= 0) {
+            fail(name + "[" + e / cols + "][" + e % cols + "] = " + got[e] + " but float64 gives " + want.value()[e]
+                    + " (bound " + want.bound()[e] + ", " + where + ")");
+        }
+    }
+
     private void check(int n, int in, int out, Activation act, Dropout d) {
         Random r = new Random(n * 1_000_003L + in * 1_009L + out);
         float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);

@@ -12,8 +12,11 @@ import java.util.SplittableRandom;
 
 /**
  * A fully connected layer on the backend's fused op: {@code y = dropout(act(x·Wᵀ + b))} with {@code W [out, in]}
- * and {@code b [out]}. In training each forward pass draws a fresh mask by advancing the layer's Philox offset by
- * one; backward regenerates that same mask rather than storing it.
+ * and {@code b [out]}. With {@link Activation#prelu()} the layer also owns PReLU's slopes {@code a [out]}, a
+ * parameter like the others (initialised to 0.25, as PyTorch's {@code nn.PReLU}), named as the weight of the
+ * PyTorch module the export writes after the linear one ({@code layer0_act.weight}). In training each forward
+ * pass draws a fresh mask by advancing the layer's Philox offset by one; backward regenerates that same mask rather
+ * than storing it.
  */
 public final class Dense implements Layer {
 
@@ -25,11 +28,13 @@ public final class Dense implements Layer {
     private final long dropoutSeed;
     private final Parameter weight;
     private final Parameter bias;
+    /** PReLU's slopes, or null for every other activation. */
+    private final Parameter slope;
 
     private boolean training = true;
     private long dropoutOffset;
 
-    // From the last forward pass: the input (borrowed), the output and the pre-activation GELU and ELU need
+    // From the last forward pass: the input (borrowed), the output and the pre-activation GELU, ELU and PReLU need
     // (owned), the mask.
     private Tensor lastX;
     private Tensor lastY;
@@ -53,6 +58,10 @@ public final class Dense implements Layer {
             throw new IllegalArgumentException("dropout p of a trainable layer must be in [0, 1) but is " + p
                     + " (p = 1 drops every element and no gradient reaches the weights)");
         }
+        if (activation.kind() == Activation.Kind.PRELU && activation.slope() != null) {
+            throw new IllegalArgumentException("a dense layer owns its PReLU slopes: pass Activation.prelu(), not a "
+                    + "slope tensor of shape " + java.util.Arrays.toString(activation.slope().shape()));
+        }
         this.backend = backend;
         this.in = in;
         this.out = out;
@@ -61,16 +70,31 @@ public final class Dense implements Layer {
         this.dropoutSeed = dropoutSeed;
         float[] w = initialWeights(in, out, activation, initSeed);
         Tensor wt = backend.tensor(w, out, in);
-        Tensor bt;
+        Tensor bt = null;
+        Tensor at = null;
         try {
             bt = backend.zeros(out);
+            if (activation.kind() == Activation.Kind.PRELU) {
+                float[] a = new float[out];
+                java.util.Arrays.fill(a, INITIAL_SLOPE);
+                at = backend.tensor(a, out);
+            }
         } catch (RuntimeException e) {
             wt.close();
+            if (bt != null) {
+                bt.close();
+            }
             throw e;
         }
         this.weight = new Parameter(name + ".weight", wt);
         this.bias = new Parameter(name + ".bias", bt);
+        this.slope = at == null ? null : new Parameter(name + SLOPE_SUFFIX, at);
     }
+
+    /** PReLU's initial slope, PyTorch's {@code nn.PReLU} default. */
+    static final float INITIAL_SLOPE = 0.25f;
+    /** The slope parameter's name after the layer's: the PyTorch PReLU module's weight in the export. */
+    public static final String SLOPE_SUFFIX = "_act.weight";
 
     /**
      * He (Kaiming) uniform initialisation for the ReLU family, gain √(2 / (1 + α²)), so activations keep their
@@ -81,6 +105,7 @@ public final class Dense implements Layer {
         double bound = switch (act.kind()) {
             case RELU, GELU, ELU -> Math.sqrt(6.0 / in);
             case LEAKY_RELU -> Math.sqrt(6.0 / ((1.0 + (double) act.alpha() * act.alpha()) * in));
+            case PRELU -> Math.sqrt(6.0 / ((1.0 + (double) INITIAL_SLOPE * INITIAL_SLOPE) * in));
             case IDENTITY -> Math.sqrt(6.0 / (in + out));
         };
         SplittableRandom r = new SplittableRandom(seed);
@@ -117,6 +142,16 @@ public final class Dense implements Layer {
         return bias;
     }
 
+    /** PReLU's slopes {@code [out]}, or null when the activation is not PReLU. */
+    public Parameter slope() {
+        return slope;
+    }
+
+    /** The activation the fused op runs: PReLU with the slope tensor as it is now, else the layer's own. */
+    private Activation fusedActivation() {
+        return slope == null ? activation : Activation.prelu(slope.value());
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return forward(x, 0);
@@ -135,7 +170,7 @@ public final class Dense implements Layer {
         Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
         Tensor y;
         try {
-            y = backend.linear(x, weight.value(), bias.value(), activation, d, z);
+            y = backend.linear(x, weight.value(), bias.value(), fusedActivation(), d, z);
         } catch (RuntimeException e) {
             if (z != null) {
                 z.close();
@@ -162,16 +197,19 @@ public final class Dense implements Layer {
             throw new IllegalStateException(describe() + ": the input of the last forward pass was closed "
                     + "before backward; keep it open until backward has run");
         }
-        LinearGrads g = backend.linearBackward(dy, lastX, weight.value(), lastY, lastZ, activation, lastDropout,
-                inputGradient);
+        LinearGrads g = backend.linearBackward(dy, lastX, weight.value(), lastY, lastZ, fusedActivation(),
+                lastDropout, inputGradient);
         weight.setGrad(g.dw());
         bias.setGrad(g.db());
+        if (slope != null) {
+            slope.setGrad(g.da());
+        }
         return g.dx();
     }
 
     @Override
     public List<Parameter> parameters() {
-        return List.of(weight, bias);
+        return slope == null ? List.of(weight, bias) : List.of(weight, bias, slope);
     }
 
     @Override
@@ -210,6 +248,7 @@ public final class Dense implements Layer {
             case GELU -> "gelu";
             case IDENTITY -> "linear";
             case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
+            case PRELU -> "prelu";
         };
         return String.format(Locale.ROOT, "dense(%d->%d, %s, p=%s, seed=%d)", in, out, act, p, dropoutSeed);
     }
@@ -237,7 +276,13 @@ public final class Dense implements Layer {
             try {
                 weight.close();
             } finally {
-                bias.close();
+                try {
+                    bias.close();
+                } finally {
+                    if (slope != null) {
+                        slope.close();
+                    }
+                }
             }
         }
     }

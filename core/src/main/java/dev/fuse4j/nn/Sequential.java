@@ -166,7 +166,8 @@ public final class Sequential implements AutoCloseable {
     /**
      * Where each parameter lies in the flat arrays of {@link #exportParameters()} and {@link #exportGradients()}:
      * in the order of {@link #parameters()} ({@code layer0.weight, layer0.bias, layer1.weight, ...}), one after
-     * another without gaps, each row-major in its own shape ({@code weight [out, in]}, {@code bias [out]}).
+     * another without gaps, each row-major in its own shape ({@code weight [out, in]}, {@code bias [out]}, and
+     * after them a PReLU layer's slopes {@code [out]}, {@code layer0_act.weight}).
      */
     public List<ParameterSlot> parameterLayout() {
         flatLength();

@@ -33,8 +33,14 @@ public final class Reference {
     public record Forward(Expected z, Expected y, boolean[] keep) {
     }
 
-    /** What backward must produce: {@code dx [n, in]}, {@code dw [out, in]}, {@code db [out]}. */
-    public record Backward(Expected dx, Expected dw, Expected db) {
+    /**
+     * What backward must produce: {@code dx [n, in]}, {@code dw [out, in]}, {@code db [out]}, and for PReLU the
+     * slope gradient {@code da [out]} (null for every other activation).
+     */
+    public record Backward(Expected dx, Expected dw, Expected db, Expected da) {
+        public Backward(Expected dx, Expected dw, Expected db) {
+            this(dx, dw, db, null);
+        }
     }
 
     // ---- dropout ----------------------------------------------------------------------------------------------
@@ -75,7 +81,10 @@ public final class Reference {
 
     // ---- activations ------------------------------------------------------------------------------------------
 
-    /** {@code act(z)}: ReLU, leaky ReLU, GELU in its tanh form, the identity or ELU. */
+    /**
+     * {@code act(z)}: ReLU, leaky ReLU, GELU in its tanh form, the identity or ELU. PReLU's slope is per column:
+     * {@link #prelu}.
+     */
     public static double activation(Activation act, double z) {
         return switch (act.kind()) {
             case RELU -> Math.max(z, 0.0);
@@ -83,7 +92,31 @@ public final class Reference {
             case GELU -> 0.5 * z * (1.0 + Math.tanh(GELU_C * (z + GELU_A * z * z * z)));
             case IDENTITY -> z;
             case ELU -> z > 0 ? z : act.alpha() * Math.expm1(z);
+            case PRELU -> throw perColumn();
         };
+    }
+
+    /** PReLU of one element whose column has the slope {@code a}: {@code z > 0 ? z : a·z}, so NaN stays NaN. */
+    public static double prelu(double a, double z) {
+        return z > 0 ? z : a * z;
+    }
+
+    /**
+     * PReLU's derivative with PyTorch's test ({@code prelu_backward}: {@code input > 0 ? grad : weight·grad}): 1
+     * where {@code z > 0}, else {@code a}, so a NaN z takes the slope {@code a}.
+     */
+    public static double preluDerivative(double a, double z) {
+        return z > 0 ? 1.0 : a;
+    }
+
+    private static IllegalArgumentException perColumn() {
+        return new IllegalArgumentException("PReLU's slope differs per column: use prelu(a, z), "
+                + "preluDerivative(a, z), or the forward and backward that take the slopes");
+    }
+
+    /** {@code act(z)} of an element of column {@code j}: {@link #prelu} with {@code slope[j]} for PReLU. */
+    private static double activation(Activation act, float[] slope, int j, double z) {
+        return act.kind() == Activation.Kind.PRELU ? prelu(slope[j], z) : activation(act, z);
     }
 
     /**
@@ -102,6 +135,7 @@ public final class Reference {
             }
             case IDENTITY -> 1.0;
             case ELU -> z <= 0 ? act.alpha() * Math.exp(z) : 1.0;
+            case PRELU -> throw perColumn();
         };
     }
 
@@ -115,13 +149,19 @@ public final class Reference {
             case GELU -> GELU_LIPSCHITZ;
             case LEAKY_RELU, ELU -> Math.max(1, act.alpha());
             case RELU, IDENTITY -> 1;
+            case PRELU -> throw perColumn();
         };
         double slack = switch (act.kind()) {
             case GELU -> GELU_SLACK * scale * (1 + Math.abs(z));
             case ELU -> ELU_SLACK * scale * act.alpha();
-            case RELU, LEAKY_RELU, IDENTITY -> 0;
+            case RELU, LEAKY_RELU, IDENTITY, PRELU -> 0;
         };
         return zError * slope * scale + slack;
+    }
+
+    /** {@link #outputBound} of PReLU with the slope {@code a}: the error stretched by {@code max(1, |a|)}. */
+    public static double preluOutputBound(double a, double zError, double scale) {
+        return zError * Math.max(1, Math.abs(a)) * scale;
     }
 
     /**
@@ -132,7 +172,7 @@ public final class Reference {
         return switch (act.kind()) {
             case GELU -> GELU_SLACK;
             case ELU -> ELU_SLACK * act.alpha();
-            case RELU, LEAKY_RELU, IDENTITY -> 0;
+            case RELU, LEAKY_RELU, IDENTITY, PRELU -> 0;
         };
     }
 
@@ -180,6 +220,16 @@ public final class Reference {
      */
     public static Forward forward(float[] x, float[] w, float[] b, int n, int in, int out, Activation act,
                                   Dropout d) {
+        return forward(x, w, b, n, in, out, act, d, null);
+    }
+
+    /**
+     * {@link #forward(float[], float[], float[], int, int, int, Activation, Dropout)} where PReLU's column j has
+     * the slope {@code slope[j]} ({@code slope} is read only for PReLU, and may be null otherwise).
+     */
+    public static Forward forward(float[] x, float[] w, float[] b, int n, int in, int out, Activation act,
+                                  Dropout d, float[] slope) {
+        checkSlopes(act, slope, out);
         double[] z = preActivation(x, w, b, n, in, out);
         double[] mag = magnitude(x, w, b, n, in, out);
         boolean[] keep = mask(n, out, d);
@@ -190,8 +240,10 @@ public final class Reference {
         for (int e = 0; e < z.length; e++) {
             zBound[e] = bound(in, mag[e], 1);
             if (keep[e]) {
-                y[e] = activation(act, z[e]) * s;
-                yBound[e] = outputBound(act, zBound[e], z[e], s);
+                int j = e % out;
+                y[e] = activation(act, slope, j, z[e]) * s;
+                yBound[e] = act.kind() == Activation.Kind.PRELU ? preluOutputBound(slope[j], zBound[e], s)
+                        : outputBound(act, zBound[e], z[e], s);
             }
         }
         return new Forward(new Expected(z, zBound), new Expected(y, yBound), keep);
@@ -206,6 +258,16 @@ public final class Reference {
      * ReLU takes the mask and, on kept elements, the side {@code y > 0} (that of {@code z > 0}, NaN failing it).
      */
     public static double[] dz(float[] dy, float[] y, float[] z, boolean[] keep, Activation act, Dropout d) {
+        return dz(dy, y, z, keep, act, d, null);
+    }
+
+    /**
+     * {@link #dz(float[], float[], float[], boolean[], Activation, Dropout)} where PReLU's column j has the slope
+     * {@code slope[j]} ({@code slope.length} columns): {@code dy·s·(z > 0 ? 1 : a_j)} where kept, from the backend's
+     * own z (a slope may be negative, so y's sign cannot tell the side).
+     */
+    public static double[] dz(float[] dy, float[] y, float[] z, boolean[] keep, Activation act, Dropout d,
+                              float[] slope) {
         double s = scale(d);
         double[] dz = new double[dy.length];
         for (int e = 0; e < dy.length; e++) {
@@ -214,6 +276,7 @@ public final class Reference {
                 case LEAKY_RELU -> keep[e] ? (y[e] > 0 ? dy[e] * s : dy[e] * s * act.alpha()) : 0.0;
                 case GELU, ELU -> keep[e] ? dy[e] * s * derivative(act, z[e]) : 0.0;
                 case IDENTITY -> keep[e] ? dy[e] * s : 0.0;
+                case PRELU -> keep[e] ? dy[e] * s * preluDerivative(slope[e % slope.length], z[e]) : 0.0;
             };
         }
         return dz;
@@ -226,7 +289,18 @@ public final class Reference {
      */
     public static Backward backward(float[] dy, float[] x, float[] w, float[] y, float[] z, boolean[] keep, int n,
                                     int in, int out, Activation act, Dropout d) {
-        double[] dz = dz(dy, y, z, keep, act, d);
+        return backward(dy, x, w, y, z, keep, n, in, out, act, d, null);
+    }
+
+    /**
+     * {@link #backward(float[], float[], float[], float[], float[], boolean[], int, int, int, Activation, Dropout)}
+     * where PReLU's column j has the slope {@code slope[j]}; for PReLU also the slope gradient
+     * ({@link #slopeGradient}).
+     */
+    public static Backward backward(float[] dy, float[] x, float[] w, float[] y, float[] z, boolean[] keep, int n,
+                                    int in, int out, Activation act, Dropout d, float[] slope) {
+        checkSlopes(act, slope, out);
+        double[] dz = dz(dy, y, z, keep, act, d, slope);
         double[] slack = new double[dz.length];
         double relative = derivativeSlack(act);
         if (relative > 0) {
@@ -238,7 +312,42 @@ public final class Reference {
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         return new Backward(product(dz, slack, false, n, out, w, in), product(dz, slack, true, out, n, x, in),
-                product(dz, slack, true, out, n, ones, 1));
+                product(dz, slack, true, out, n, ones, 1),
+                act.kind() == Activation.Kind.PRELU ? slopeGradient(dy, z, keep, n, out, d) : null);
+    }
+
+    /**
+     * PReLU's slope gradient from the backend's own {@code z}: {@code da[j] = Σ_i dy·s·z} over the kept elements
+     * of column j where {@code z > 0} fails (PyTorch's {@code prelu_backward}: {@code input > 0 ? 0 : input·grad},
+     * {@code grad} being the gradient at the activation's output, {@code dy·s} where kept), within the bound of a
+     * sum of n terms. A dropped element adds nothing, as it passes no gradient.
+     */
+    public static Expected slopeGradient(float[] dy, float[] z, boolean[] keep, int n, int out, Dropout d) {
+        double s = scale(d);
+        double[] value = new double[out];
+        double[] bound = new double[out];
+        for (int j = 0; j < out; j++) {
+            double sum = 0;
+            double mag = 0;
+            for (int i = 0; i < n; i++) {
+                int e = i * out + j;
+                if (keep[e] && !(z[e] > 0)) {
+                    double term = dy[e] * s * z[e];
+                    sum += term;
+                    mag += Math.abs(term);
+                }
+            }
+            value[j] = sum;
+            bound[j] = bound(n, mag, 1);
+        }
+        return new Expected(value, bound);
+    }
+
+    private static void checkSlopes(Activation act, float[] slope, int out) {
+        if (act.kind() == Activation.Kind.PRELU && (slope == null || slope.length != out)) {
+            throw new IllegalArgumentException("PReLU needs " + out + " slopes, one per column, but has "
+                    + (slope == null ? "none" : slope.length));
+        }
     }
 
     /**

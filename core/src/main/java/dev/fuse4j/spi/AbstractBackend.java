@@ -73,6 +73,21 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     protected abstract void backward(LinearShape s, T dy, T x, T w, T y, T z, Activation act, Dropout d,
                                      T dx, T dw, T db);
 
+    /**
+     * Writes PReLU's slope gradient {@code da [out]}: for each column j the sum over the kept elements of
+     * {@code dy·s·z} where {@code z > 0} fails (PyTorch's test, so a NaN z adds NaN), from the {@code dy} and
+     * {@code z} of a {@link #backward} call with the same arguments; dropped elements add nothing.
+     */
+    protected abstract void slopeGradient(LinearShape s, T dy, T z, Dropout d, T da);
+
+    /**
+     * PReLU's slope tensor of {@code act}, as this backend's tensor class ({@code linear} and {@code linearBackward}
+     * checked it: {@code [out]}, this backend's, open); null for every other activation.
+     */
+    protected final T slopeOf(Activation act) {
+        return act.slope() == null ? null : tensorClass.cast(act.slope());
+    }
+
     /** Writes 1f / 0f into {@code out [rows, cols]}. */
     protected abstract void mask(int rows, int cols, Dropout d, T out);
 
@@ -130,6 +145,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         notNull(act, "activation");
         notNull(d, "dropout (use Dropout.eval() for none)");
         LinearShape s = linearShape(tx, tw, tb);
+        checkSlope(act, s, tw);
         T tz = null;
         if (preActivationOut != null) {
             tz = own(preActivationOut, "preActivationOut", 2);
@@ -162,6 +178,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
                     + Arrays.toString(tw.shapeView()) + ": inner sizes " + tx.dim(1) + " and " + tw.dim(1) + " differ");
         }
         LinearShape s = new LinearShape(tx.dim(0), tx.dim(1), tw.dim(0));
+        checkSlope(act, s, tw);
         int[] outShape = {s.n(), s.out()};
         T tdy = own(dy, "dy", 2);
         sameShape(tdy, "dy", outShape);
@@ -179,13 +196,18 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         T dx = inputGradient ? allocate(new int[] {s.n(), s.in()}) : null;
         T dw = null;
         T db = null;
+        T da = null;
         try {
             dw = allocate(new int[] {s.out(), s.in()});
             db = allocate(new int[] {s.out()});
             backward(s, tdy, tx, tw, ty, tz, act, d, dx, dw, db);
-            return new LinearGrads(dx, dw, db);
+            if (act.kind() == Activation.Kind.PRELU) {
+                da = allocate(new int[] {s.out()});
+                slopeGradient(s, tdy, tz, d, da);
+            }
+            return new LinearGrads(dx, dw, db, da);
         } catch (RuntimeException | Error e) {
-            closeAll(dx, dw, db);
+            closeAll(dx, dw, db, da);
             throw e;
         }
     }
@@ -301,6 +323,26 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
                     + Arrays.toString(w.shapeView()) + ": b needs " + w.dim(0) + " values, one per output");
         }
         return new LinearShape(x.dim(0), x.dim(1), w.dim(0));
+    }
+
+    /**
+     * PReLU's slope tensor: present (not the layer form {@link Activation#prelu()}), this backend's, open, and
+     * {@code [out]}; the message names its shape and w's.
+     */
+    private void checkSlope(Activation act, LinearShape s, TensorBase w) {
+        if (act.kind() != Activation.Kind.PRELU) {
+            return;
+        }
+        if (act.slope() == null) {
+            throw new IllegalArgumentException("PReLU needs its slope tensor [" + s.out() + "] (w is "
+                    + Arrays.toString(w.shapeView()) + "): pass Activation.prelu(slope); Activation.prelu() names "
+                    + "PReLU for a layer that owns its slopes");
+        }
+        T a = own(act.slope(), "PReLU slope", 1);
+        if (a.dim(0) != s.out()) {
+            throw new IllegalArgumentException("PReLU slope is " + Arrays.toString(a.shapeView()) + " but w is "
+                    + Arrays.toString(w.shapeView()) + ": the slope needs " + s.out() + " values, one per output");
+        }
     }
 
     private static void sameShape(TensorBase t, String role, int[] expected) {

@@ -67,7 +67,43 @@ public abstract class BackendContract extends BackendSuite {
     static Stream<Arguments> activations() {
         return Stream.of(Arguments.of(Activation.relu()), Arguments.of(Activation.leakyRelu(0.1f)),
                 Arguments.of(Activation.gelu()), Arguments.of(Activation.identity()),
-                Arguments.of(Activation.elu(1.5f)));
+                Arguments.of(Activation.elu(1.5f)), Arguments.of(Activation.prelu()));
+    }
+
+    /**
+     * PReLU's slopes in these tests for a layer of {@code out} columns: negative, between 0 and 1, zero, past 1, in
+     * turn, so each side and sign meets every column residue of the kernels' vectors and tiles.
+     */
+    static float[] preluSlopes(int out) {
+        float[] pattern = {-0.5f, 0.25f, 0f, 1.75f, 0.01f, -1.25f, 1f};
+        float[] a = new float[out];
+        for (int j = 0; j < out; j++) {
+            a[j] = pattern[j % pattern.length];
+        }
+        return a;
+    }
+
+    /**
+     * An activation as the fused op takes it, with the slope tensor it owns: PReLU's layer form
+     * ({@link Activation#prelu()}) bound to a new tensor of {@link #preluSlopes}, the others as they are (no tensor).
+     */
+    record Bound(Activation act, float[] slope, Tensor tensor) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (tensor != null) {
+                tensor.close();
+            }
+        }
+    }
+
+    /** {@code act} bound for a layer of {@code out} columns on the backend under test (see {@link Bound}). */
+    Bound bind(Activation act, int out) {
+        if (act.kind() != Activation.Kind.PRELU || act.slope() != null) {
+            return new Bound(act, null, null);
+        }
+        float[] a = preluSlopes(out);
+        Tensor t = backend.tensor(a, out);
+        return new Bound(Activation.prelu(t), a, t);
     }
 
     // ---- forward ---------------------------------------------------------------------------------------------
@@ -103,11 +139,12 @@ public abstract class BackendContract extends BackendSuite {
             int in = 1 + r.nextInt(300);
             int out = 1 + r.nextInt(80);
             float p = r.nextFloat();
-            Activation act = switch (r.nextInt(5)) {
+            Activation act = switch (r.nextInt(6)) {
                 case 0 -> Activation.relu();
                 case 1 -> Activation.leakyRelu(r.nextFloat());
                 case 2 -> Activation.gelu();
                 case 3 -> Activation.elu(0.05f + 2 * r.nextFloat());
+                case 4 -> Activation.prelu();
                 default -> Activation.identity();
             };
             Dropout d = Dropout.train(p, r.nextLong(), r.nextLong());
@@ -152,14 +189,18 @@ public abstract class BackendContract extends BackendSuite {
         for (int[] sh : new int[][] {{1, 1, 1}, {37, 65, 29}, {300, 40, 7}}) {
             int n = sh[0], in = sh[1], out = sh[2];
             Dropout d = Dropout.train(0.3f, 99L, 5L);
-            try (Tensor tx = backend.tensor(randn(r, n * in), n, in); Tensor tw = backend.tensor(randn(r, out * in), out, in);
+            try (Bound a = bind(act, out); Tensor tx = backend.tensor(randn(r, n * in), n, in);
+                 Tensor tw = backend.tensor(randn(r, out * in), out, in);
                  Tensor tb = backend.tensor(randn(r, out), out); Tensor tz = backend.zeros(n, out);
-                 Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(randn(r, n * out), n, out);
-                 LinearGrads all = backend.linearBackward(tdy, tx, tw, ty, tz, act, d, true);
-                 LinearGrads noDx = backend.linearBackward(tdy, tx, tw, ty, tz, act, d, false)) {
+                 Tensor ty = backend.linear(tx, tw, tb, a.act(), d, tz); Tensor tdy = backend.tensor(randn(r, n * out), n, out);
+                 LinearGrads all = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), d, true);
+                 LinearGrads noDx = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), d, false)) {
                 assertNull(noDx.dx(), "dx was not asked for");
                 assertArrayEquals(all.dw().toArray(), noDx.dw().toArray(), "dw must not depend on skipping dx");
                 assertArrayEquals(all.db().toArray(), noDx.db().toArray(), "db must not depend on skipping dx");
+                if (a.slope() != null) {
+                    assertArrayEquals(all.da().toArray(), noDx.da().toArray(), "da must not depend on skipping dx");
+                }
             }
         }
     }
@@ -170,12 +211,13 @@ public abstract class BackendContract extends BackendSuite {
 
     /** Forward of the given inputs against float64; a NaN or an infinity must come out as float64 has it. */
     void checkForward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b) {
-        Reference.Forward ref = Reference.forward(x, w, b, n, in, out, act, d);
         final float[] y;
         final float[] z;
-        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+        final Reference.Forward ref;
+        try (Bound a = bind(act, out); Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
              Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
-             Tensor ty = backend.linear(tx, tw, tb, act, d, tz)) {
+             Tensor ty = backend.linear(tx, tw, tb, a.act(), d, tz)) {
+            ref = Reference.forward(x, w, b, n, in, out, act, d, a.slope());
             assertArrayEquals(new int[] {n, out}, ty.shape());
             y = ty.toArray();
             z = tz.toArray();
@@ -216,10 +258,10 @@ public abstract class BackendContract extends BackendSuite {
     @Test
     void outputsInRecycledMemoryAreWrittenInFull() {
         int n = 4, in = 1025, out = 4097;
-        // ReLU reads the mask off y, GELU regenerates it: both dz paths
-        Activation[] acts = {Activation.relu(), Activation.gelu()};
-        Dropout[] ds = {Dropout.train(0.5f, 21L, 8L), Dropout.eval()};
-        for (int c = 0; c < 2; c++) {
+        // ReLU reads the mask off y, GELU regenerates it: both dz paths; PReLU's slope gradient da is a sum too
+        Activation[] acts = {Activation.relu(), Activation.gelu(), Activation.prelu()};
+        Dropout[] ds = {Dropout.train(0.5f, 21L, 8L), Dropout.eval(), Dropout.train(0.25f, 3L, 4L)};
+        for (int c = 0; c < acts.length; c++) {
             for (int size : new int[] {n * out, n * in, out * in, out}) {
                 leaveClosedNaNs(size);
             }
@@ -246,11 +288,11 @@ public abstract class BackendContract extends BackendSuite {
     void checkBackward(int n, int in, int out, Activation act, Dropout d, float[] x, float[] w, float[] b,
                        float[] dy) {
         boolean[] keep = Reference.mask(n, out, d);
-        float[] y, z, dx, dw, db;
-        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+        float[] y, z, dx, dw, db, da, slope;
+        try (Bound a = bind(act, out); Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
              Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
-             Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(dy, n, out);
-             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, d)) {
+             Tensor ty = backend.linear(tx, tw, tb, a.act(), d, tz); Tensor tdy = backend.tensor(dy, n, out);
+             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), d)) {
             assertArrayEquals(new int[] {n, in}, g.dx().shape());
             assertArrayEquals(new int[] {out, in}, g.dw().shape());
             assertArrayEquals(new int[] {out}, g.db().shape());
@@ -259,12 +301,23 @@ public abstract class BackendContract extends BackendSuite {
             dx = g.dx().toArray();
             dw = g.dw().toArray();
             db = g.db().toArray();
+            slope = a.slope();
+            if (slope == null) {
+                assertNull(g.da(), "only PReLU has a slope gradient");
+                da = null;
+            } else {
+                assertArrayEquals(new int[] {out}, g.da().shape());
+                da = g.da().toArray();
+            }
         }
-        Reference.Backward ref = Reference.backward(dy, x, w, y, z, keep, n, in, out, act, d);
+        Reference.Backward ref = Reference.backward(dy, x, w, y, z, keep, n, in, out, act, d, slope);
         String where = act + ", " + d + ", n=" + n + " in=" + in + " out=" + out;
         assertWithin("dx", ref.dx(), dx, in, where);
         assertWithin("db", ref.db(), db, 1, where);
         assertWithin("dw", ref.dw(), dw, in, where);
+        if (da != null) {
+            assertWithin("da", ref.da(), da, 1, where);
+        }
     }
 
     /** Fails naming the first element of {@code got} (a row-major {@code [*, cols]} array) outside its bound. */
@@ -314,15 +367,16 @@ public abstract class BackendContract extends BackendSuite {
      * reference): ReLU's {@code threshold_backward(grad, result, 0)} passes where {@code result <= 0} fails, so NaN
      * and +Inf; {@code leaky_relu_backward} tests {@code z > 0}, so NaN, −Inf and 0 take α; the tanh-form GELU's
      * derivative is NaN at NaN and at ±Inf (its second term is 0·∞) and 0.5 at 0; identity passes everything;
-     * {@code elu_backward} tests {@code z <= 0}, so NaN passes and −Inf gives α·e^−∞ = 0. A dropped element gets 0
-     * whatever z is. One input and one output with w = 1 and b = 0 make z = x and dx = dz exactly.
+     * {@code elu_backward} tests {@code z <= 0}, so NaN passes and −Inf gives α·e^−∞ = 0; {@code prelu_backward}
+     * tests {@code z > 0}, so NaN, −Inf and 0 take the column's slope a. A dropped element gets 0 whatever z is.
+     * One input and one output with w = 1 and b = 0 make z = x and dx = dz exactly.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("activations")
     void backwardAtNaNAndInfinitiesIsPyTorchs(Activation act) {
         float[] zs = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f};
         float nan = Float.NaN;
-        float a = act.alpha();
+        float a = act.kind() == Activation.Kind.PRELU ? preluSlopes(1)[0] : act.alpha();
         // act'(z) on a kept element, for the z above in order
         float[] slope = switch (act.kind()) {
             case RELU -> new float[] {1, 1, 0, 0};
@@ -330,6 +384,7 @@ public abstract class BackendContract extends BackendSuite {
             case GELU -> new float[] {nan, nan, nan, 0.5f};
             case IDENTITY -> new float[] {1, 1, 1, 1};
             case ELU -> new float[] {1, 1, 0, a};
+            case PRELU -> new float[] {a, 1, a, a};
         };
         int n = 64;
         float dyValue = 0.75f;
@@ -348,10 +403,11 @@ public abstract class BackendContract extends BackendSuite {
                         "z = " + zs[v] + " must be both kept and dropped under " + d);
             }
             float[] dx;
-            try (Tensor tx = backend.tensor(x, n, 1); Tensor tw = backend.tensor(new float[] {1f}, 1, 1);
+            try (Bound bound = bind(act, 1); Tensor tx = backend.tensor(x, n, 1);
+                 Tensor tw = backend.tensor(new float[] {1f}, 1, 1);
                  Tensor tb = backend.tensor(new float[] {0f}, 1); Tensor tz = backend.zeros(n, 1);
-                 Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(dy, n, 1);
-                 LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, d)) {
+                 Tensor ty = backend.linear(tx, tw, tb, bound.act(), d, tz); Tensor tdy = backend.tensor(dy, n, 1);
+                 LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, bound.act(), d)) {
                 dx = g.dx().toArray();
             }
             float gradient = dyValue * d.scale();
@@ -455,17 +511,19 @@ public abstract class BackendContract extends BackendSuite {
         Dropout d = Dropout.train(0.5f, 2024L, 17L);
         float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
         float[] y, z, mask, dx;
-        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+        float[] slope = act.kind() == Activation.Kind.PRELU ? preluSlopes(out) : null;
+        try (Bound a = bind(act, out); Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
              Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
-             Tensor ty = backend.linear(tx, tw, tb, act, d, tz); Tensor tdy = backend.tensor(dy, n, out);
+             Tensor ty = backend.linear(tx, tw, tb, a.act(), d, tz); Tensor tdy = backend.tensor(dy, n, out);
              Tensor tm = backend.dropoutMask(n, out, d);
-             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, d)) {
+             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), d)) {
             y = ty.toArray();
             z = tz.toArray();
             mask = tm.toArray();
             dx = g.dx().toArray();
         }
-        Reference.Backward whole = Reference.backward(dy, x, w, y, z, Reference.mask(n, out, d), n, in, out, act, d);
+        Reference.Backward whole = Reference.backward(dy, x, w, y, z, Reference.mask(n, out, d), n, in, out, act, d,
+                slope);
         // Each slice sums its own rows and the slices are then added: a sum of n + parts terms instead of n, so
         // twice the bound of the whole batch's sum holds.
         Expected dwOfSlices = twice(whole.dw());
@@ -474,16 +532,17 @@ public abstract class BackendContract extends BackendSuite {
             int[] c = cuts(n, parts);
             float[] dwSum = new float[out * in];
             float[] dbSum = new float[out];
-            try (Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.tensor(b, out)) {
+            float[] daSum = new float[out];
+            try (Bound a = bind(act, out); Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.tensor(b, out)) {
                 for (int s = 0; s < parts; s++) {
                     int r0 = c[s], rows = c[s + 1] - c[s];
                     Dropout ds = d.withElementBase((long) r0 * out);
                     String what = act + ", rows " + r0 + ".." + (r0 + rows) + " of " + n + " in " + parts + " slices";
                     try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, r0 * in, (r0 + rows) * in), rows, in);
                          Tensor tdy = backend.tensor(Arrays.copyOfRange(dy, r0 * out, (r0 + rows) * out), rows, out);
-                         Tensor tz = backend.zeros(rows, out); Tensor ty = backend.linear(tx, tw, tb, act, ds, tz);
+                         Tensor tz = backend.zeros(rows, out); Tensor ty = backend.linear(tx, tw, tb, a.act(), ds, tz);
                          Tensor tm = backend.dropoutMask(rows, out, ds);
-                         LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, act, ds)) {
+                         LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), ds)) {
                         assertArrayEquals(Arrays.copyOfRange(mask, r0 * out, (r0 + rows) * out), tm.toArray(),
                                 "mask of " + what);
                         assertArrayEquals(Arrays.copyOfRange(y, r0 * out, (r0 + rows) * out), ty.toArray(),
@@ -497,12 +556,21 @@ public abstract class BackendContract extends BackendSuite {
                         for (int j = 0; j < out; j++) {
                             dbSum[j] += db[j];
                         }
+                        if (g.da() != null) {
+                            float[] da = g.da().toArray();
+                            for (int j = 0; j < out; j++) {
+                                daSum[j] += da[j];
+                            }
+                        }
                     }
                 }
             }
             String where = act + ", the sum over " + parts + " slices";
             assertWithin("dw", dwOfSlices, dwSum, in, where);
             assertWithin("db", dbOfSlices, dbSum, 1, where);
+            if (whole.da() != null) {
+                assertWithin("da", twice(whole.da()), daSum, 1, where);
+            }
         }
     }
 
@@ -692,6 +760,37 @@ public abstract class BackendContract extends BackendSuite {
             expectIae(() -> backend.linear(x, w2, b, Activation.relu(), Dropout.eval(), dyBad), "preActivationOut");
             expectIae(() -> backend.linearBackward(y, x, w2, y, null, Activation.gelu(), Dropout.eval()),
                     "pre-activation");
+        }
+    }
+
+    /**
+     * PReLU's slope tensor is checked by forward and backward alike: its shape against w's, its backend, that it is
+     * open, and that there is one (the layer form {@code Activation.prelu()} is for layers that own their slopes).
+     */
+    @Test
+    void preluSlopesAreCheckedNamingTheirShape() {
+        try (Tensor x = backend.zeros(4, 3); Tensor w = backend.zeros(5, 3); Tensor b = backend.zeros(5);
+             Tensor y = backend.zeros(4, 5); Tensor z = backend.zeros(4, 5); Tensor six = backend.zeros(6);
+             Tensor matrix = backend.zeros(5, 1); Tensor foreign = ForeignBackend.INSTANCE.zeros(5)) {
+            Dropout d = Dropout.eval();
+            expectIae(() -> backend.linear(x, w, b, Activation.prelu(six), d, z), "PReLU slope", "[6]", "[5, 3]", "5");
+            expectIae(() -> backend.linearBackward(y, x, w, y, z, Activation.prelu(six), d), "PReLU slope", "[6]",
+                    "[5, 3]");
+            expectIae(() -> backend.linear(x, w, b, Activation.prelu(matrix), d, z), "PReLU slope", "[5, 1]");
+            expectIae(() -> backend.linear(x, w, b, Activation.prelu(), d, z), "PReLU", "slope tensor", "[5]");
+            expectIae(() -> backend.linearBackward(y, x, w, y, z, Activation.prelu(), d), "PReLU", "[5]");
+            expectIae(() -> backend.linear(x, w, b, Activation.prelu(foreign), d, z), "PReLU slope",
+                    ForeignBackend.INSTANCE.name());
+            expectIae(() -> Activation.prelu(null), "null");
+            expectIae(() -> new Activation(Activation.Kind.LEAKY_RELU, 0.1f, six), "takes no slope tensor", "[6]");
+            Tensor gone = backend.zeros(5);
+            gone.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> backend.linear(x, w, b, Activation.prelu(gone), d, z));
+            assertTrue(e.getMessage().contains("PReLU slope") && e.getMessage().contains("closed"), e.getMessage());
+            try (Tensor a = backend.zeros(5)) {
+                expectIae(() -> backend.linearBackward(y, x, w, y, null, Activation.prelu(a), d), "pre-activation");
+            }
         }
     }
 

@@ -86,6 +86,11 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
     }
 
     @Override
+    protected void slopeGradient(LinearShape s, HeapTensor dy, HeapTensor z, Dropout d, HeapTensor da) {
+        throw refuse();
+    }
+
+    @Override
     protected void mask(int rows, int cols, Dropout d, HeapTensor out) {
         throw refuse();
     }

@@ -51,7 +51,7 @@ public abstract class NnContract extends BackendSuite {
 
     static Stream<Activation> activations() {
         return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity(),
-                Activation.elu(0.5f));
+                Activation.elu(0.5f), Activation.prelu());
     }
 
     // ---- gradients against finite differences --------------------------------------------------------------
@@ -68,18 +68,26 @@ public abstract class NnContract extends BackendSuite {
         float[] dy = randoms(r, n * out);
         try (Dense layer = new Dense(backend, "t", in, out, act, 0.5f, 3, 4);
              Tensor dyT = backend.tensor(dy, n, out)) {
+            boolean prelu = act.kind() == Activation.Kind.PRELU;
+            if (prelu) {
+                layer.slope().load(BackendContract.preluSlopes(out)); // both signs, 0 and past 1, not just 0.25
+            }
             float[] w = layer.weight().value().toArray();
             float[] b = layer.bias().value().toArray();
+            float[] a = prelu ? layer.slope().value().toArray() : null;
             // L = Σ y·dy, so dL/dy = dy and backward(dy) gives dL/dθ.
             Function<float[][], Double> loss = v -> {
                 layer.weight().load(v[0]);
                 layer.bias().load(v[1]);
+                if (prelu) {
+                    layer.slope().load(v[3]);
+                }
                 layer.setDropoutOffset(0);
                 try (Tensor xt = backend.tensor(v[2], n, in)) {
                     return dot(layer.forward(xt).toArray(), dy);
                 }
             };
-            float[][] at = {w, b, x};
+            float[][] at = prelu ? new float[][] {w, b, x, a} : new float[][] {w, b, x};
             loss.apply(at);
             float[] dx;
             try (Tensor xt = backend.tensor(x, n, in)) {
@@ -89,14 +97,17 @@ public abstract class NnContract extends BackendSuite {
                     dx = dxT.toArray();
                 }
             }
-            float[][] analytic = {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
+            float[][] analytic = prelu
+                    ? new float[][] {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx,
+                        layer.slope().grad().toArray()}
+                    : new float[][] {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
             double[] z = Reference.preActivation(x, w, b, n, in, out);
-            // ELU's slope jumps from alpha to 1 at 0 unless alpha is 1
+            // ELU's slope jumps from alpha to 1 at 0 unless alpha is 1; PReLU's from a_j to 1
             boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU
-                    || act.kind() == Activation.Kind.ELU && act.alpha() != 1f;
+                    || act.kind() == Activation.Kind.ELU && act.alpha() != 1f || prelu;
             int checked = 0, total = 0;
-            String[] names = {"dw", "db", "dx"};
-            for (int t = 0; t < 3; t++) {
+            String[] names = {"dw", "db", "dx", "da"};
+            for (int t = 0; t < at.length; t++) {
                 for (int i = 0; i < at[t].length; i++) {
                     total++;
                     if (kinked && nearKink(z, t, i, x, w, n, in, out)) {
@@ -373,6 +384,49 @@ public abstract class NnContract extends BackendSuite {
             expectRefused(ck, other, o, "holds a different model");
             expectRefused(ck, other, o, "elu(0.5)");
         }
+    }
+
+    /**
+     * A PReLU layer's slopes are a parameter like the others: the optimizer moves them from PyTorch's 0.25, the
+     * flat layout names them after the bias ({@code layer0_act.weight [12]}), and a checkpoint restores them, and
+     * the optimizer's state for them, so the resumed step equals the uninterrupted one bit for bit.
+     */
+    @Test
+    void preluSlopesAreTrainedLaidOutAndRestoredFromACheckpoint(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(64, 24);
+        Path ck = dir.resolve("prelu.ckpt");
+        int[] order = Training.shuffledOrder(data.size(), 6, 0);
+        float[][] afterTwo;
+        try (Sequential m = preluModel(); Optimizer o = optimizer("adam", m)) {
+            List<ParameterSlot> layout = m.parameterLayout();
+            assertEquals(List.of("layer0.weight", "layer0.bias", "layer0_act.weight", "layer1.weight", "layer1.bias"),
+                    layout.stream().map(ParameterSlot::name).toList());
+            assertArrayEquals(new int[] {12}, layout.get(2).shape());
+            float[] initial = m.parameters().get(2).value().toArray();
+            for (float v : initial) {
+                assertEquals(0.25f, v, "PyTorch's initial PReLU slope");
+            }
+            Training.trainEpoch(m, o, data.x, data.labels, order, 16, null);
+            float[] trained = m.parameters().get(2).value().toArray();
+            assertFalse(Arrays.equals(initial, trained), "an epoch of Adam must move the slopes");
+            assertArrayEquals(new int[] {12}, m.parameters().get(2).grad().shape());
+            Checkpoint.save(ck, m, o, 1);
+            Training.trainEpoch(m, o, data.x, data.labels, order, 16, null);
+            afterTwo = snapshot(m);
+        }
+        try (Sequential m = preluModel(); Optimizer o = optimizer("adam", m)) {
+            assertEquals(1, Checkpoint.restore(ck, m, o));
+            Training.trainEpoch(m, o, data.x, data.labels, order, 16, null);
+            float[][] resumed = snapshot(m);
+            for (int i = 0; i < afterTwo.length; i++) {
+                assertArrayEquals(afterTwo[i], resumed[i], "parameter " + i + " after a resumed epoch");
+            }
+        }
+    }
+
+    private Sequential preluModel() {
+        return Sequential.builder(backend, Blobs.FEATURES, 6).dense(12, Activation.prelu(), 0.25f)
+                .linear(Blobs.CLASSES).build();
     }
 
     private Sequential eluModel(float alpha) {
@@ -813,8 +867,14 @@ public abstract class NnContract extends BackendSuite {
         assertTrue(Math.abs(fd - analytic) <= tol, what + ": finite difference " + fd + ", backward " + analytic);
     }
 
-    /** Whether perturbing coordinate {@code i} of tensor {@code t} (0 w, 1 b, 2 x) by ±H moves a z across 0. */
+    /**
+     * Whether perturbing coordinate {@code i} of tensor {@code t} (0 w, 1 b, 2 x, 3 PReLU's slopes) by ±H moves a z
+     * across 0; a slope moves no z (the loss is linear in it).
+     */
     private static boolean nearKink(double[] z, int t, int i, float[] x, float[] w, int n, int in, int out) {
+        if (t == 3) {
+            return false;
+        }
         for (int r = 0; r < n; r++) {
             for (int o = 0; o < out; o++) {
                 double slope = switch (t) {

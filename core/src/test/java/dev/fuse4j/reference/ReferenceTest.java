@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The reference on cases worked by hand, and the contract code of core judged by it. */
@@ -140,6 +141,51 @@ class ReferenceTest {
                 Reference.dz(dy, y, null, keep, Activation.relu(), d));
         assertArrayEquals(new double[] {0.5, 2, 0.5, 0.5, 0.5, 0},
                 Reference.dz(dy, y, null, keep, Activation.leakyRelu(0.25f), d));
+    }
+
+    /**
+     * PReLU as PyTorch's {@code nn.PReLU}: NaN stays NaN, the side test is {@code z > 0} in both directions (so a NaN
+     * z takes the slope and gives a NaN slope-gradient term), and da sums dy·s·z over the kept elements with
+     * {@code z <= 0} only.
+     */
+    @Test
+    void preluAtNaNAndInfinitiesAndItsSlopeGradient() {
+        assertTrue(Double.isNaN(Reference.prelu(-0.5, Double.NaN)));
+        assertEquals(Double.POSITIVE_INFINITY, Reference.prelu(-0.5, Double.NEGATIVE_INFINITY));
+        assertTrue(Double.isNaN(Reference.prelu(0, Double.NEGATIVE_INFINITY)), "0·(−∞), as PyTorch's weight·input");
+        assertEquals(3.0, Reference.prelu(-0.5, 3.0));
+        assertEquals(1.0, Reference.prelu(-0.5, -2.0));
+        assertEquals(-0.5, Reference.preluDerivative(-0.5, Double.NaN));
+        assertEquals(-0.5, Reference.preluDerivative(-0.5, 0.0), "at 0 the side z > 0 fails, as PyTorch");
+        assertEquals(1.0, Reference.preluDerivative(-0.5, 1e-30));
+        assertTrue(Activation.prelu().backwardNeedsPreActivation());
+        assertThrows(IllegalArgumentException.class, () -> Reference.activation(Activation.prelu(), 1.0));
+
+        // Two rows of three columns; p = 0.5 with the mask drawn, eval with everything kept.
+        float[] dy = {1f, 2f, 3f, 4f, 5f, 6f};
+        float[] z = {-1f, 2f, Float.NaN, 0.5f, -0.25f, -3f};
+        for (Dropout d : new Dropout[] {Dropout.train(0.5f, 5, 6), Dropout.eval()}) {
+            boolean[] keep = Reference.mask(2, 3, d);
+            double s = Reference.scale(d);
+            double[] want = new double[3];
+            for (int e = 0; e < 6; e++) {
+                if (keep[e] && !(z[e] > 0)) {
+                    want[e % 3] += dy[e] * s * z[e];
+                }
+            }
+            Expected da = Reference.slopeGradient(dy, z, keep, 2, 3, d);
+            assertEquals(want[0], da.value()[0], 1e-12);
+            assertEquals(want[1], da.value()[1], 1e-12);
+            assertEquals(want[2], da.value()[2], 1e-12);
+            assertEquals(keep[2], Double.isNaN(da.value()[2]), "a kept NaN z makes its column's da NaN");
+        }
+        // The drawn mask must keep and drop some of these elements, or the loop above proves less than it says.
+        boolean[] keep = Reference.mask(2, 3, Dropout.train(0.5f, 5, 6));
+        int kept = 0;
+        for (boolean k : keep) {
+            kept += k ? 1 : 0;
+        }
+        assertTrue(kept > 0 && kept < 6, kept + " of 6 kept");
     }
 
     @Test

@@ -51,7 +51,8 @@ class OnnxExportTest {
 
     static Stream<Arguments> backendsAndActivations() {
         return Stream.of("cpu", "cpu-scalar").flatMap(be -> Stream.of(Activation.relu(), Activation.leakyRelu(0.1f),
-                Activation.gelu(), Activation.identity(), Activation.elu(0.5f)).map(act -> Arguments.of(be, act)));
+                Activation.gelu(), Activation.identity(), Activation.elu(0.5f), Activation.prelu())
+                .map(act -> Arguments.of(be, act)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -129,6 +130,7 @@ class OnnxExportTest {
                 case GELU -> ops.addAll(opset >= 20 ? List.of("Gelu")
                         : List.of("Mul", "Mul", "Mul", "Add", "Mul", "Tanh", "Add", "Mul", "Mul"));
                 case ELU -> ops.add("Elu");
+                case PRELU -> ops.add("PRelu");
                 case IDENTITY -> {
                 }
             }

@@ -10,8 +10,8 @@ import dev.fuse4j.reference.Reference;
  * A model's evaluation-mode output in float64, with a bound on how far any float32 evaluation of it may stray:
  * the contract bound per layer, {@code 2·(K+1)·2⁻²⁴·(|b| + Σ|x·w|)} on the pre-activation, carried through the
  * next layers loosely (an input error {@code e_k} adds {@code Σ|w_jk|·e_k}, and the magnitude counts
- * {@code |x_k| + e_k}), times the activation's steepest slope, plus for GELU the slack the contract suite allows
- * for a float32 tanh.
+ * {@code |x_k| + e_k}), times the activation's steepest slope (for PReLU, that of the column's own slope), plus for
+ * GELU the slack the contract suite allows for a float32 tanh.
  *
  * @param y     the float64 output, {@code [n, out]} row-major
  * @param bound per output element, the largest error a float32 evaluation within the contract may have
@@ -30,6 +30,7 @@ record PropagatedReference(double[] y, double[] bound) {
             float[] w = d.weight().value().toArray();
             float[] b = d.bias().value().toArray();
             Activation act = d.activation();
+            float[] a = d.slope() == null ? null : d.slope().value().toArray();
             double[] y = new double[n * out];
             double[] e = new double[n * out];
             for (int i = 0; i < n; i++) {
@@ -42,8 +43,13 @@ record PropagatedReference(double[] y, double[] bound) {
                         carried += err[i * in + k] * Math.abs(wk);
                     }
                     double zErr = carried + Reference.bound(in, magnitude, 1.0);
-                    y[i * out + j] = Reference.activation(act, z);
-                    e[i * out + j] = Reference.outputBound(act, zErr, z, 1);
+                    if (a != null) {
+                        y[i * out + j] = Reference.prelu(a[j], z);
+                        e[i * out + j] = Reference.preluOutputBound(a[j], zErr, 1);
+                    } else {
+                        y[i * out + j] = Reference.activation(act, z);
+                        e[i * out + j] = Reference.outputBound(act, zErr, z, 1);
+                    }
                 }
             }
             h = y;

@@ -70,15 +70,18 @@ class SafetensorsExportTest {
                     + "('layer2_dropout', torch.nn.Dropout(p=0.2)), "
                     + "('layer3', torch.nn.Linear(16, 16)), ('layer3_act', torch.nn.ELU(alpha=0.5)), "
                     + "('layer3_dropout', torch.nn.Dropout(p=0.2)), "
-                    + "('layer4', torch.nn.Linear(16, 16)), ('layer4_dropout', torch.nn.Dropout(p=0.1)), "
-                    + "('layer5', torch.nn.Linear(16, 5))]))", meta.get("pytorch.module").getAsString());
+                    + "('layer4', torch.nn.Linear(16, 16)), ('layer4_act', torch.nn.PReLU(num_parameters=16)), "
+                    + "('layer4_dropout', torch.nn.Dropout(p=0.2)), "
+                    + "('layer5', torch.nn.Linear(16, 16)), ('layer5_dropout', torch.nn.Dropout(p=0.1)), "
+                    + "('layer6', torch.nn.Linear(16, 5))]))", meta.get("pytorch.module").getAsString());
 
             Map<String, Parameter> params = model.parameters().stream()
                     .collect(Collectors.toMap(Parameter::name, p -> p));
             Set<String> names = new TreeSet<>(header.keySet());
             names.remove("__metadata__");
             assertEquals(new TreeSet<>(params.keySet()), names, "the tensors must be the model's parameters");
-            assertTrue(names.containsAll(List.of("layer0.weight", "layer0.bias", "layer5.weight", "layer5.bias")));
+            assertTrue(names.containsAll(List.of("layer0.weight", "layer0.bias", "layer4_act.weight", "layer6.weight",
+                    "layer6.bias")), "PReLU's slopes under the name of the PyTorch module's weight: " + names);
 
             List<long[]> ranges = new ArrayList<>();
             for (String name : names) {

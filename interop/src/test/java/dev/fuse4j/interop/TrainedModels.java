@@ -31,7 +31,8 @@ final class TrainedModels {
     }
 
     /**
-     * One hidden layer of every activation, in a chain: ReLU, leaky ReLU, GELU, ELU, linear with dropout, linear.
+     * One hidden layer of every activation, in a chain: ReLU, leaky ReLU, GELU, ELU, PReLU, linear with dropout,
+     * linear.
      */
     static Sequential everyActivation(Backend be) {
         return train(Sequential.builder(be, IN, SEED)
@@ -39,6 +40,7 @@ final class TrainedModels {
                 .dense(16, Activation.leakyRelu(0.2f), 0.2f)
                 .dense(16, Activation.gelu(), 0.2f)
                 .dense(16, Activation.elu(0.5f), 0.2f)
+                .dense(16, Activation.prelu(), 0.2f)
                 .dense(16, Activation.identity(), 0.1f)
                 .linear(OUT).build());
     }

@@ -14,7 +14,10 @@ import java.util.function.Function;
 public final class ElementwiseKernels<B> {
     /** The kernels {@code elementwise.h} defines. */
     public static final List<String> NAMES = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sum_slices",
-            "sgd_step", "adam_step");
+            "sgd_step", "adam_step", "prelu_slope_grad");
+    /** PReLU's slope gradient sums rows in chunks of at least this many, and in at most this many chunks. */
+    private static final int SLOPE_MIN_ROWS = 64;
+    private static final int SLOPE_MAX_CHUNKS = 1024;
 
     private final Function<String, ? extends Launch<B, ?>> launcher;
     private final int group;
@@ -59,6 +62,28 @@ public final class ElementwiseKernels<B> {
     /** {@code out[i]} = the sum over {@code s < slices} of {@code parts[s·len + i]}, in order of {@code s}. */
     public void sumSlices(int slices, long len, B parts, B out) {
         launcher.apply("sum_slices").i32(slices).i64(len).buffer(parts).buffer(out).over(len, group);
+    }
+
+    /**
+     * The row chunks PReLU's slope gradient of an {@code n}-row output is summed in: {@code n} rows for one chunk up
+     * to {@code 2·SLOPE_MIN_ROWS} rows, more chunks (at most {@code SLOPE_MAX_CHUNKS}) for taller outputs.
+     *
+     * @return {@code {chunks, rows per chunk}}
+     */
+    public static int[] slopeGradientChunks(int n) {
+        int chunks = Math.min(SLOPE_MAX_CHUNKS, Math.max(1, n / SLOPE_MIN_ROWS));
+        int rows = Math.ceilDiv(n, chunks);
+        return new int[] {Math.ceilDiv(n, rows), rows};
+    }
+
+    /**
+     * PReLU's slope gradient of an {@code [n × out]} output from {@code dy} and the stored {@code z}: the sums of
+     * each chunk of {@code rows} rows into {@code partial [chunks × out]} ({@link #slopeGradientChunks}), which
+     * {@link #sumSlices} then adds up in order.
+     */
+    public void preluSlopeGradient(int n, int out, int rows, int chunks, B dy, B z, B partial, Dropout d) {
+        launcher.apply("prelu_slope_grad").i32(n).i32(out).i32(rows).i32(chunks).buffer(dy).buffer(z).buffer(partial)
+                .dropout(d).over((long) chunks * out, group);
     }
 
     /** PyTorch's SGD step with momentum and L2 weight decay, in place on {@code p} and {@code v}. */

@@ -23,17 +23,23 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     private final GpuDevice<B> dev;
     private final GpuGemm<B> gemm;
     private final ElementwiseKernels<B> elementwise;
+    /** The row chunks' partial sums of PReLU's slope gradient. */
+    private final Scratch<B> slopePartials;
 
     protected GpuBackend(String name, Class<T> tensorClass, GpuDevice<B> dev, Kernels<B> kernels) {
         super(name, tensorClass);
         this.dev = dev;
         this.gemm = kernels.gemm();
         this.elementwise = kernels.elementwise();
+        this.slopePartials = new Scratch<>(dev::allocate, dev::free);
         // The scratch buffers go back when an allocation does not fit, unless the allocation is the scratch's own
         // (inside a call, whose launches may already hold the other scratch buffer).
         dev.memory().onPressure(() -> {
             if (!dev.calls().isHeldByCurrentThread()) {
-                dev.calls().queue(new CallName("giving back scratch memory"), gemm::giveBackScratch);
+                dev.calls().queue(new CallName("giving back scratch memory"), () -> {
+                    gemm.giveBackScratch();
+                    slopePartials.giveBack();
+                });
             }
         });
     }
@@ -74,6 +80,20 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
                 gemm.dx(s, buffer(dy), buffer(y), orNull(z), buffer(w), buffer(dx), act, d);
             }
             gemm.dw(s, buffer(dy), buffer(y), orNull(z), buffer(x), buffer(dw), buffer(db), act, d);
+        });
+    }
+
+    /** Row chunks summed per column in parallel, then the chunks added in order: the result does not vary by run. */
+    @Override
+    protected final void slopeGradient(LinearShape s, T dy, T z, Dropout d, T da) {
+        dev.calls().queue(new CallName("linearBackward PReLU slope gradient", s, d), () -> {
+            int[] plan = ElementwiseKernels.slopeGradientChunks(s.n());
+            int chunks = plan[0];
+            B partial = chunks == 1 ? buffer(da) : slopePartials.atLeast((long) chunks * s.out());
+            elementwise.preluSlopeGradient(s.n(), s.out(), plan[1], chunks, buffer(dy), buffer(z), partial, d);
+            if (chunks > 1) {
+                elementwise.sumSlices(chunks, s.out(), partial, buffer(da));
+            }
         });
     }
 

@@ -31,9 +31,18 @@ public abstract class Launch<B, L extends Launch<B, L>> {
         run(Math.ceilDiv(items, size), size);
     }
 
-    /** {@code int act, float alpha}: the activation's kind and slope. */
+    /**
+     * {@code F4J_ACTIVATION_PARAMS}: the activation's kind, its slope, and PReLU's slope tensor (a null pointer for
+     * the other kinds).
+     */
     public final L activation(Activation act) {
-        return i32(act.kind().ordinal()).f32(act.alpha());
+        return i32(act.kind().ordinal()).f32(act.alpha()).buffer(slopeBuffer(act));
+    }
+
+    /** PReLU's slopes as a buffer of this launch's backend, which checked that the tensor is its own; else null. */
+    @SuppressWarnings("unchecked")
+    private B slopeBuffer(Activation act) {
+        return act.slope() == null ? null : ((GpuTensor<B>) act.slope()).buffer();
     }
 
     /**

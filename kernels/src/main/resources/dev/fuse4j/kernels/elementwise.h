@@ -1,7 +1,7 @@
 /*
  * Fuse4J's kernels outside the GEMM, written once for OpenCL C and CUDA C on the dialect macros of
- * fuse4j_common.h: the dropout mask, softmax cross-entropy and its two-number sum, the sum of split-K slices and
- * the optimiser steps. The OpenCL backend builds this file as a program (its host defines RED); fuse4j.cu
+ * fuse4j_common.h: the dropout mask, softmax cross-entropy and its two-number sum, the sum of split-K slices,
+ * PReLU's slope gradient and the optimiser steps. The OpenCL backend builds this file as a program (its host defines RED); fuse4j.cu
  * compiles it into the PTX. Every kernel is one-dimensional, launched in groups the host chooses
  * (dev.fuse4j.kernels.ElementwiseKernels launches them for both backends).
  */
@@ -106,6 +106,30 @@ F4J_KERNEL void sum_slices(int slices, f4j_i64 len, F4J_GLOBAL const float *part
         sum += parts[s * len + i];
     }
     out[i] = sum;
+}
+
+/*
+ * PReLU's slope gradient in row chunks: work-item t = c * out + j sums, over rows [c * rows, (c + 1) * rows) of the
+ * [n x out] output, the terms f4j_slope_term of column j (dy, the stored z and the regenerated mask) into
+ * partial[t]; sum_slices then adds the chunks in order. Neighbouring work-items read neighbouring columns.
+ */
+F4J_KERNEL void prelu_slope_grad(int n, int out, int rows, int chunks, F4J_GLOBAL const float *dy,
+                                 F4J_GLOBAL const float *z, F4J_GLOBAL float *partial, F4J_DROPOUT_PARAMS) {
+    f4j_i64 t = F4J_GLOBAL_ID;
+    if (t >= (f4j_i64)chunks * out) {
+        return;
+    }
+    const f4j_dropout d = F4J_DROPOUT;
+    int c = (int)(t / out);
+    int j = (int)(t % out);
+    int from = c * rows;
+    int to = n - from < rows ? n : from + rows;
+    float s = 0.0f;
+    for (int i = from; i < to; i++) {
+        f4j_i64 e = (f4j_i64)i * out + j;
+        s += f4j_slope_term(d.scale, dy[e], z[e], f4j_keep(d.base + (f4j_u64)e, d));
+    }
+    partial[t] = s;
 }
 
 /* PyTorch's SGD: g = grad + wd*p; v = momentum*v + g; p -= lr*v. */

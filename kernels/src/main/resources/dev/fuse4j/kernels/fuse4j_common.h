@@ -12,7 +12,9 @@
  *   seed, offset  the Philox key and the counter's high half;
  *   element_base  the mask index of the call's first output element in a larger batch (0 for a whole batch):
  *                 element (i, j) of an [n x out] output draws the mask of element element_base + i * out + j.
- * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity, 4 elu (alpha): Activation.Kind ordinals.
+ * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity, 4 elu (alpha), 5 prelu (slope[j] of
+ * column j): Activation.Kind ordinals. Kernels that apply or differentiate the activation take F4J_ACTIVATION_PARAMS
+ * in that order (dev.fuse4j.kernels.Launch#activation packs them); slope is null unless act is prelu.
  */
 #ifndef FUSE4J_COMMON_H
 #define FUSE4J_COMMON_H
@@ -82,6 +84,9 @@ inline float f4j_tanh_exp(float x) {
 #define F4J_GELU 2
 #define F4J_IDENTITY 3
 #define F4J_ELU 4
+#define F4J_PRELU 5
+
+#define F4J_ACTIVATION_PARAMS int act, float alpha, F4J_GLOBAL const float *slope
 
 /* Ten rounds of Philox4x32 on counter c under key (k0, k1). */
 F4J_FN uint4 f4j_philox4x32_10(uint4 c, f4j_u32 k0, f4j_u32 k1) {
@@ -167,7 +172,15 @@ F4J_FN float f4j_activate(int act, float alpha, float z) {
     if (act == F4J_ELU) {
         return z > 0.0f ? z : alpha * F4J_EXPM1(z);
     }
+    if (act == F4J_PRELU) {
+        return z > 0.0f ? z : alpha * z;
+    }
     return z;
+}
+
+/* The alpha the activation of column j takes: PReLU's slope[j], the one alpha of the call for the others. */
+F4J_FN float f4j_alpha_of(int act, float alpha, F4J_GLOBAL const float *slope, f4j_i64 j) {
+    return act == F4J_PRELU ? slope[j] : alpha;
 }
 
 F4J_FN float f4j_gelu_grad(float z) {
@@ -185,7 +198,9 @@ F4J_FN float f4j_epilogue(int act, float alpha, float z, int kept, float scale) 
  * dz of one element, with PyTorch's tests at the kinks. RELU reads mask and side off y (no Philox work) as
  * threshold_backward: y <= 0 gives 0, so a NaN y passes the gradient. The others use `kept` (the regenerated mask):
  * LEAKY_RELU its side from y > 0 (a NaN takes the slope alpha, as leaky_relu_backward), GELU and ELU the
- * pre-activation z; ELU tests z <= 0 as elu_backward does, so a NaN z passes the gradient.
+ * pre-activation z; ELU tests z <= 0 as elu_backward does, so a NaN z passes the gradient; PRELU (alpha: the
+ * column's slope, which may be negative, so y's sign cannot tell the side) tests z > 0 as prelu_backward does, so a
+ * NaN z takes the slope.
  */
 F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float z, int kept) {
     if (act == F4J_RELU) {
@@ -200,7 +215,18 @@ F4J_FN float f4j_dz(int act, float alpha, float scale, float dy, float y, float 
     if (act == F4J_ELU) {
         return kept ? (z <= 0.0f ? dy * scale * (alpha * F4J_EXP(z)) : dy * scale) : 0.0f;
     }
+    if (act == F4J_PRELU) {
+        return kept ? (z > 0.0f ? dy * scale : dy * scale * alpha) : 0.0f;
+    }
     return kept ? dy * scale : 0.0f;
+}
+
+/*
+ * One element's term of PReLU's slope gradient: dy * scale * z where kept and z > 0 fails (prelu_backward's
+ * input > 0 ? 0 : input * grad, so a NaN z gives NaN), 0 where dropped.
+ */
+F4J_FN float f4j_slope_term(float scale, float dy, float z, int kept) {
+    return kept && !(z > 0.0f) ? dy * scale * z : 0.0f;
 }
 
 /* Whether backward of this activation needs the regenerated mask (ReLU reads it off y). */
@@ -210,7 +236,7 @@ F4J_FN int f4j_dz_needs_mask(int act) {
 
 /* Whether backward of this activation reads the pre-activation z kept from forward. */
 F4J_FN int f4j_dz_needs_z(int act) {
-    return act == F4J_GELU || act == F4J_ELU;
+    return act == F4J_GELU || act == F4J_ELU || act == F4J_PRELU;
 }
 
 #endif /* FUSE4J_COMMON_H */

@@ -59,7 +59,7 @@ inline float4 f4j_load4(__global const float *s, int rows, int cols, int r, int 
  * activation needs them); zero past the edges. Four consecutive elements span at most two Philox blocks.
  */
 inline float4 f4j_dz4(__global const float *dy, __global const float *y, __global const float *z, int n, int out,
-                      int i, int j, int act, float alpha, f4j_dropout d) {
+                      int i, int j, int act, float alpha, __global const float *slope, f4j_dropout d) {
     float4 g = f4j_load4(dy, n, out, i, j);
     float4 yy = f4j_load4(y, n, out, i, j);
     float4 zz = f4j_dz_needs_z(act) ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
@@ -74,10 +74,17 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
             kept[c] = f4j_keep_word(f4j_word((ec >> 2) == q0 ? b0 : b1, (int)(ec & 3)), d.threshold);
         }
     }
-    return (float4)(f4j_dz(act, alpha, d.scale, g.x, yy.x, zz.x, kept[0]),
-                    f4j_dz(act, alpha, d.scale, g.y, yy.y, zz.y, kept[1]),
-                    f4j_dz(act, alpha, d.scale, g.z, yy.z, zz.z, kept[2]),
-                    f4j_dz(act, alpha, d.scale, g.w, yy.w, zz.w, kept[3]));
+    /* PReLU's slope per column; past the edge (where dy loads as 0) any slope gives 0, so read none there. */
+    float a[4] = {alpha, alpha, alpha, alpha};
+    if (act == F4J_PRELU) {
+        for (int c = 0; c < 4 && j + c < out; c++) {
+            a[c] = slope[j + c];
+        }
+    }
+    return (float4)(f4j_dz(act, a[0], d.scale, g.x, yy.x, zz.x, kept[0]),
+                    f4j_dz(act, a[1], d.scale, g.y, yy.y, zz.y, kept[1]),
+                    f4j_dz(act, a[2], d.scale, g.z, yy.z, zz.z, kept[2]),
+                    f4j_dz(act, a[3], d.scale, g.w, yy.w, zz.w, kept[3]));
 }
 
 #if VN >= 8
@@ -151,7 +158,7 @@ inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint wo
 __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
 void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
           __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
-          __global const float *y, __global const float *z, __global float *db, int act, float alpha,
+          __global const float *y, __global const float *z, __global float *db, F4J_ACTIVATION_PARAMS,
           F4J_DROPOUT_PARAMS) {
     __local float As[BK][BM + PAD];
     __local float Bs[BK][BN + PAD];
@@ -189,7 +196,7 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
             /* A(m, k) = dz[k][m]: dz rows run along m. */
             for (int g = tid; g < BK * (BM / 4); g += THREADS) {
                 int kk = g / (BM / 4), m = (g % (BM / 4)) * 4;
-                float4 v = f4j_dz4(dy, y, z, K, M, k0 + kk, row0 + m, act, alpha, d);
+                float4 v = f4j_dz4(dy, y, z, K, M, k0 + kk, row0 + m, act, alpha, slope, d);
                 vstore4(v, 0, &As[kk][m]);
             }
         } else {
@@ -198,7 +205,7 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
                 int m = g / (BK / 4), kk = (g % (BK / 4)) * 4;
                 float4 v = mode == MODE_FORWARD
                         ? f4j_load4(a, M, K, row0 + m, k0 + kk)
-                        : f4j_dz4(dy, y, z, M, K, row0 + m, k0 + kk, act, alpha, d);
+                        : f4j_dz4(dy, y, z, M, K, row0 + m, k0 + kk, act, alpha, slope, d);
                 As[kk][m] = v.x;
                 As[kk + 1][m] = v.y;
                 As[kk + 2][m] = v.z;
@@ -312,7 +319,7 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
                     }
                     kept = f4j_keep_word(f4j_word(blk, (int)(me & 3)), d.threshold);
                 }
-                dst[cc] = f4j_epilogue(act, alpha, zz, kept, d.scale);
+                dst[cc] = f4j_epilogue(act, f4j_alpha_of(act, alpha, slope, col), zz, kept, d.scale);
             }
         }
     }

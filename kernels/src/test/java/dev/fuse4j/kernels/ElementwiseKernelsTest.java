@@ -85,10 +85,32 @@ class ElementwiseKernelsTest {
                 "sum2 is one group of RED; Adam's bias corrections 1 - beta^2");
     }
 
+    /** F4J_ACTIVATION_PARAMS: kind, slope, and PReLU's slope buffer, a null pointer for the other kinds. */
     @Test
     void activationArgumentsAreTheKindOrdinalAndSlope() {
         Recorder r = new Recorder("k", log);
         r.activation(Activation.leakyRelu(0.5f)).run(1, 1);
-        assertEquals(List.of("k(i1, f0.5) 1 x 1"), log);
+        assertEquals(List.of("k(i1, f0.5, null) 1 x 1"), log);
+    }
+
+    /**
+     * PReLU's slope gradient: one work-item per column and row chunk, in chunks of at least 64 rows (one chunk up
+     * to 127 rows), at most 1024 chunks, every row in exactly one chunk.
+     */
+    @Test
+    void slopeGradientSumsRowChunksOfEveryColumn() {
+        for (int n : new int[] {1, 63, 127, 128, 1000, 65536, 100_000}) {
+            int[] plan = ElementwiseKernels.slopeGradientChunks(n);
+            int chunks = plan[0], rows = plan[1];
+            assertEquals(true, chunks >= 1 && chunks <= 1024 && (long) chunks * rows >= n
+                    && (long) (chunks - 1) * rows < n, n + " rows in " + chunks + " chunks of " + rows);
+            assertEquals(true, chunks == 1 || rows >= 64, n + " rows: chunks of " + rows);
+        }
+        assertEquals(1, ElementwiseKernels.slopeGradientChunks(127)[0]);
+        assertEquals(2, ElementwiseKernels.slopeGradientChunks(128)[0]);
+        Dropout d = Dropout.train(0.5f, 3, 4);
+        kernels.preluSlopeGradient(300, 70, 75, 4, "dy", "z", "partial", d);
+        assertEquals(List.of("prelu_slope_grad(i300, i70, i75, i4, dy, z, partial, f2.0, i1, l2147483648, l3, l4, l0) "
+                + "5 x 64"), log, "4 chunks of 70 columns: 280 work-items");
     }
 }

@@ -45,8 +45,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                                     options below override (default: default)
             %PRESETS%
               --hidden LIST         hidden layer widths (default 512,512)
-              --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
-                                    (default alpha 1); default relu
+              --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu, elu[:ALPHA]
+                                    (default alpha 1) or prelu (learned slopes from 0.25); default relu
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
@@ -207,8 +207,11 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         if (s.startsWith("elu:")) {
             return Activation.elu((float) parseDouble(s.substring(s.indexOf(':') + 1), "--activation alpha"));
         }
-        throw new IllegalArgumentException("--activation must be relu, leaky_relu[:SLOPE], gelu or elu[:ALPHA], not '"
-                + v + "'");
+        if (s.equals("prelu")) {
+            return Activation.prelu();
+        }
+        throw new IllegalArgumentException("--activation must be relu, leaky_relu[:SLOPE], gelu, elu[:ALPHA] or "
+                + "prelu, not '" + v + "'");
     }
 
     /** The option spelling of {@code a}, as {@code --activation} takes it. */
@@ -219,6 +222,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
             case LEAKY_RELU -> "leaky_relu:" + a.alpha();
             case IDENTITY -> "identity";
             case ELU -> "elu:" + a.alpha();
+            case PRELU -> "prelu";
         };
     }
 

@@ -25,9 +25,15 @@ record ExportedModel(String architecture, List<ExportedModel.DenseLayer> layers)
      *
      * @param name   the prefix of the layer's parameter names ({@code layer0} for {@code layer0.weight})
      * @param weight row-major {@code [out, in]}, the nn.Linear layout
+     * @param slope  PReLU's slopes {@code [out]}, or null for every other activation
      */
     record DenseLayer(String name, int in, int out, Activation activation, float dropoutP, float[] weight,
-                      float[] bias) {
+                      float[] bias, float[] slope) {
+
+        /** PReLU's slope tensor name: the weight of the PyTorch module after the linear one. */
+        String slopeName() {
+            return name + Dense.SLOPE_SUFFIX;
+        }
 
         String weightName() {
             return name + WEIGHT_SUFFIX;
@@ -65,7 +71,8 @@ record ExportedModel(String architecture, List<ExportedModel.DenseLayer> layers)
                         + "': exported weights are found by name, so the names must differ");
             }
             layers.add(new DenseLayer(name, d.inFeatures(), d.outFeatures(), d.activation(), d.dropoutP(),
-                    d.weight().value().toArray(), d.bias().value().toArray()));
+                    d.weight().value().toArray(), d.bias().value().toArray(),
+                    d.slope() == null ? null : d.slope().value().toArray()));
         }
         return new ExportedModel(model.describe(), List.copyOf(layers));
     }

@@ -45,7 +45,8 @@ public final class ModelExport {
      * Writes {@code model} as one ONNX file: per layer a {@code Gemm} ({@code transB = 1}, weights {@code [out, in]}
      * as {@code layer0.weight}, ...) and its activation ({@code Relu}, {@code LeakyRelu} with the layer's slope,
      * GELU's tanh form as a {@code Gelu} node from opset 20 and as its formula before that, {@code Elu} with the
-     * layer's alpha, nothing for a linear layer). The graph maps {@link #INPUT_NAME} to {@link #OUTPUT_NAME}.
+     * layer's alpha, {@code PRelu} with the layer's slopes {@code [out]} as {@code layer0_act.weight}, nothing for a
+     * linear layer). The graph maps {@link #INPUT_NAME} to {@link #OUTPUT_NAME}.
      *
      * @param opset {@link #MIN_OPSET} to {@link #MAX_OPSET}
      * @throws IllegalStateException    if the model was closed

@@ -125,6 +125,11 @@ final class OnnxEncoder {
                 }
                 case ELU -> graph.message(GRAPH_NODE, node(l.name() + "_elu", "Elu", List.of(z), y)
                         .message(NODE_ATTRIBUTE, floatAttribute("alpha", l.activation().alpha())));
+                case PRELU -> {
+                    // The slopes [out] broadcast over the batch's rows.
+                    initializers.add(floatTensor(l.slopeName(), l.slope(), l.out()));
+                    graph.message(GRAPH_NODE, node(l.name() + "_prelu", "PRelu", List.of(z, l.slopeName()), y));
+                }
                 case IDENTITY -> {
                     // The Gemm already wrote y.
                 }

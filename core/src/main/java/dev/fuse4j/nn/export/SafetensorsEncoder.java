@@ -40,6 +40,10 @@ final class SafetensorsEncoder {
             offset = entry(entries, l.biasName(), new int[] {l.out()}, l.bias(), offset);
             data.add(l.weight());
             data.add(l.bias());
+            if (l.slope() != null) {
+                offset = entry(entries, l.slopeName(), new int[] {l.out()}, l.slope(), offset);
+                data.add(l.slope());
+            }
         }
         StringBuilder header = new StringBuilder("{").append(String.join(",", entries)).append('}');
         // Spaces pad the header so the tensor data starts 8-byte aligned, as readers that map the file prefer.

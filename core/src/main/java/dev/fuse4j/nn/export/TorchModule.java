@@ -22,6 +22,7 @@ final class TorchModule {
                 case LEAKY_RELU -> "torch.nn.LeakyReLU(negative_slope=" + l.activation().alpha() + ")";
                 case GELU -> "torch.nn.GELU(approximate='tanh')";
                 case ELU -> "torch.nn.ELU(alpha=" + l.activation().alpha() + ")";
+                case PRELU -> "torch.nn.PReLU(num_parameters=" + l.out() + ")";
                 case IDENTITY -> null;
             };
             if (act != null) {
