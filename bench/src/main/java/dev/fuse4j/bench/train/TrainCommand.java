@@ -26,7 +26,8 @@ import java.util.Locale;
 /**
  * {@code ./fuse4j train}: trains an MLP on MNIST-format files, printing per epoch the training loss, the
  * validation loss and accuracy and the time, checkpointing after each epoch, and plotting the loss curves; with
- * {@code --compare-no-dropout} the same model is also trained without dropout, to show the gap dropout closes.
+ * {@code --compare-no-dropout} the same model is also trained without dropout, to show the gap dropout closes, and
+ * each {@code --compare-with OPTIONS} trains one more run with those options, plotted beside the others.
  * Progress goes to stderr, the epoch lines and the summary to stdout.
  */
 public final class TrainCommand {
@@ -37,6 +38,7 @@ public final class TrainCommand {
     public static final float ADAM_EPS = 1e-8f;
 
     private final TrainOptions o;
+    private final List<TrainRuns.Variant> variants;
     private final PrintStream out;
     private final PrintStream err;
     private final boolean terminal;
@@ -46,8 +48,9 @@ public final class TrainCommand {
     /** The history a resumed invocation found on disk, read once before this invocation rewrites the file. */
     private List<Epoch> previous = List.of();
 
-    TrainCommand(TrainOptions options, PrintStream out, PrintStream err, boolean terminal) {
-        this.o = options;
+    TrainCommand(TrainRuns runs, PrintStream out, PrintStream err, boolean terminal) {
+        this.o = runs.base();
+        this.variants = runs.variants();
         this.out = out;
         this.err = err;
         this.terminal = terminal;
@@ -59,12 +62,13 @@ public final class TrainCommand {
 
     /** Runs the command; returns the {@link ExitCode}: FAILED when training diverged, USAGE for bad input. */
     static int run(String[] args, PrintStream out, PrintStream err, boolean terminal) throws IOException {
-        TrainOptions o;
+        TrainRuns runs;
         try {
-            o = TrainOptions.parse(args);
+            runs = TrainRuns.parse(args);
         } catch (CliArgs.HelpRequested | CliArgs.VersionRequested | IllegalArgumentException e) {
             return CliArgs.stopped(e, "train", TrainOptions.USAGE, out, err);
         }
+        TrainOptions o = runs.base();
         Backend be;
         IdxDataset train;
         IdxDataset val;
@@ -82,7 +86,7 @@ public final class TrainCommand {
             return ExitCode.USAGE;
         }
         try {
-            return new TrainCommand(o, out, err, terminal).train(be, train, val);
+            return new TrainCommand(runs, out, err, terminal).train(be, train, val);
         } catch (Checkpoint.CheckpointException e) {
             err.println("train: cannot resume: " + e.getMessage());
             return ExitCode.USAGE;
@@ -104,9 +108,12 @@ public final class TrainCommand {
         String title = title(be, train, classes);
         previous = o.resume() ? HistoryCsv.read(historyFile()) : List.of();
         TrainingData data = TrainingData.of(train, val);
-        run(be, data, classes, o.dropout(), title);
+        run(be, data, classes, o, o.dropout(), TrainRuns.runName(o.dropout()), "model.ckpt", title);
         if (o.compareNoDropout() && o.dropout() > 0f) {
-            run(be, data, classes, 0f, title);
+            run(be, data, classes, o, 0f, TrainRuns.runName(0f), "model-no-dropout.ckpt", title);
+        }
+        for (TrainRuns.Variant v : variants) {
+            run(be, data, classes, v.options(), v.options().dropout(), v.name(), TrainRuns.checkpointName(v), title);
         }
         out.println();
         SummaryTable.print(out, history, data.fitLabels().length);
@@ -119,31 +126,34 @@ public final class TrainCommand {
         return ExitCode.OK;
     }
 
-    /** Trains one model for the epochs its checkpoint (if resuming) has not done yet. */
-    private void run(Backend be, TrainingData data, int classes, float p, String title)
-            throws IOException, Resume.Mismatch {
+    /**
+     * Trains one model with {@code ro}, the run's options, and hidden-layer dropout {@code p}, for the epochs its
+     * checkpoint has not done yet.
+     */
+    private void run(Backend be, TrainingData data, int classes, TrainOptions ro, float p, String name,
+                     String checkpoint, String title) throws IOException, Resume.Mismatch {
         IdxDataset train = data.train();
-        String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
-        Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
-        try (Sequential model = model(be, o, train.features(), classes, p); Optimizer opt = optimizer(o, model)) {
+        Path ckpt = o.out().resolve(checkpoint);
+        try (Sequential model = model(be, ro, train.features(), classes, p);
+             Optimizer opt = optimizer(ro, model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
                     model.parameterCount(), opt.describe());
             int start = 0;
             if (o.resume() && Files.isRegularFile(ckpt)) {
-                start = Resume.restore(ckpt, model, opt, train.size(), o.batch());
+                start = Resume.restore(ckpt, model, opt, train.size(), ro.batch());
                 history.addAll(Resume.earlierEpochs(previous, name, start, historyFile(), err));
                 out.printf(Locale.ROOT, "resumed from %s after %d epochs%n", ckpt, start);
             }
             LeakWatch leaks = new LeakWatch(err);
-            for (int epoch = start; epoch < o.epochs(); epoch++) {
-                epoch(model, opt, data, name, epoch);
+            for (int epoch = start; epoch < ro.epochs(); epoch++) {
+                epoch(model, opt, ro, data, name, epoch);
                 writeHistory(title);
                 Checkpoint.save(ckpt, model, opt, epoch + 1);
                 leaks.afterEpoch(epoch + 1);
             }
             writeHistory(title);
-            // The model asked for is the one trained with the requested dropout, not the comparison run.
-            if (o.export() != null && p == o.dropout()) {
+            // The model asked for is the one trained with the options as given, not a comparison run.
+            if (o.export() != null && ro == o && p == o.dropout()) {
                 export(model);
             }
         }
@@ -165,17 +175,17 @@ public final class TrainCommand {
     }
 
     /** One epoch of training, then the evaluation-mode losses, one line on stdout and one row of history. */
-    private void epoch(Sequential model, Optimizer opt, TrainingData data, String name, int epoch) {
+    private void epoch(Sequential model, Optimizer opt, TrainOptions ro, TrainingData data, String name, int epoch) {
         IdxDataset train = data.train();
         long t0 = System.nanoTime();
         ProgressBar bar = new ProgressBar(err, terminal, String.format(Locale.ROOT, "epoch %d/%d", epoch + 1,
-                o.epochs()));
+                ro.epochs()));
         MaskDigest digest = o.maskDigest() ? new MaskDigest() : null;
-        int[] order = Training.shuffledOrder(train.size(), o.seed(), epoch);
+        int[] order = Training.shuffledOrder(train.size(), ro.seed(), epoch);
         Training.EpochResult running = Training.trainEpoch(model, opt, train.images(), data.trainLabels(), order,
-                o.batch(), (done, total, loss) -> {
+                ro.batch(), (done, total, loss) -> {
                     if (digest != null) {
-                        digest.addStep(model, Math.min(o.batch(), order.length - (done - 1) * o.batch()));
+                        digest.addStep(model, Math.min(ro.batch(), order.length - (done - 1) * ro.batch()));
                     }
                     bar.update(done, total, loss);
                 });
@@ -192,7 +202,7 @@ public final class TrainCommand {
                     ? " (forward agrees)" : " (" + digest.violations() + " dropped elements not zero!)");
         }
         out.printf(Locale.ROOT, "epoch %3d/%d  running loss %.4f  train loss %.4f acc %5.2f%%  "
-                        + "val loss %.4f acc %5.2f%%  %.1f s (%.0f examples/s)%s%n", epoch + 1, o.epochs(),
+                        + "val loss %.4f acc %5.2f%%  %.1f s (%.0f examples/s)%s%n", epoch + 1, ro.epochs(),
                 running.loss(), fit.loss(), 100 * fit.accuracy(), v.loss(), 100 * v.accuracy(), seconds,
                 train.size() / trainSeconds, masks);
         out.flush();

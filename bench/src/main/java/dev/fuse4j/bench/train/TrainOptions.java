@@ -57,6 +57,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --seed S              seeds initialisation, shuffling and dropout masks (default 1)
               --limit N             train on the first N examples only (default: all)
               --compare-no-dropout  also train the same model with dropout 0 and plot both runs
+              --compare-with OPTS   also train a run with these options added (e.g. '--activation elu'), plotted
+                                    beside the others; give it once per run to compare
               --mask-digest         print a SHA-256 of each epoch's dropout masks (equal on every backend)
               --resume              continue from the checkpoints in --out
               --backend NAME        cpu, opencl, opencl:1, cuda... (default: -Dfuse4j.backend, FUSE4J_BACKEND,

@@ -10,7 +10,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The train command's picture: loss (left) and accuracy (right) per epoch, training solid and validation dashed,
- * one colour per run, so the gap between the curves with and without dropout is visible at a glance. Both
+ * one colour per run, so the gap between the curves with and without dropout is visible at a glance; with more
+ * than two runs (variants compared), the validation curves alone, solid. Both
  * curves are measured in evaluation mode after each epoch, so dropout's noise does not widen the gap.
  */
 final class TrainingPlot {
@@ -20,12 +21,19 @@ final class TrainingPlot {
     static void write(Path file, List<Epoch> history, String title) throws IOException {
         List<SvgLineChart.Series> loss = new ArrayList<>();
         List<SvgLineChart.Series> accuracy = new ArrayList<>();
-        for (String run : history.stream().map(Epoch::run).distinct().toList()) {
+        List<String> runs = history.stream().map(Epoch::run).distinct().toList();
+        // Beyond two runs, four curves each would hide the comparison: the validation curves alone tell it.
+        boolean training = runs.size() <= 2;
+        for (String run : runs) {
             List<Epoch> rows = history.stream().filter(e -> e.run().equals(run)).toList();
-            loss.add(series("training loss, " + run, rows, Epoch::trainLoss, false));
-            loss.add(series("validation loss, " + run, rows, Epoch::valLoss, true));
-            accuracy.add(series("training accuracy, " + run, rows, e -> 100 * e.trainAccuracy(), false));
-            accuracy.add(series("validation accuracy, " + run, rows, e -> 100 * e.valAccuracy(), true));
+            if (training) {
+                loss.add(series("training loss, " + run, rows, Epoch::trainLoss, false));
+            }
+            loss.add(series("validation loss, " + run, rows, Epoch::valLoss, training));
+            if (training) {
+                accuracy.add(series("training accuracy, " + run, rows, e -> 100 * e.trainAccuracy(), false));
+            }
+            accuracy.add(series("validation accuracy, " + run, rows, e -> 100 * e.valAccuracy(), training));
         }
         SvgLineChart.write(file, title, List.of(new SvgLineChart.Panel("cross-entropy loss", loss),
                 new SvgLineChart.Panel("accuracy (%)", accuracy)));

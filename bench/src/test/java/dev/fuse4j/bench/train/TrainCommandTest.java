@@ -223,6 +223,48 @@ class TrainCommandTest {
         assertTrue(acc >= 0.9, "validation accuracy on the bar images after 3 epochs of " + activation + " is " + acc);
     }
 
+    /**
+     * Each {@code --compare-with} trains one more run with its options added to the given ones: its own name in the
+     * history, the table and the plot (validation curves only, beyond two runs), its own checkpoint to resume from.
+     */
+    @Test
+    void compareWithTrainsEachVariantBesideTheOthers(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 300, 1);
+        writeBars(dir, "t10k", 100, 2);
+        Path out = dir.resolve("out");
+        String[] common = {"--data", dir.toString(), "--hidden", "16", "--batch", "32", "--backend", "cpu",
+            "--dropout", "0.3", "--lr", "0.01", "--out", out.toString(), "--compare-with", "--activation elu:0.5",
+            "--compare-with=--hidden 24,8 --dropout=0.1"};
+        Run r = train(concat(common, "--epochs", "1"));
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("activation elu:0.5: 36 -> 16 (elu:0.5, dropout 0.3) -> 4"), r.out);
+        assertTrue(r.out.contains("hidden 24/8 dropout 0.1: 36 -> 24 (relu, dropout 0.1) -> 8 (relu, dropout 0.1)"),
+                r.out);
+        List<String[]> h = history(out);
+        assertEquals(List.of("dropout 0.3", "activation elu:0.5", "hidden 24/8 dropout 0.1"),
+                h.stream().map(row -> row[0]).toList());
+        String svg = Files.readString(out.resolve("loss-curves.svg"));
+        assertTrue(svg.contains("validation accuracy, hidden 24/8 dropout 0.1"), "every run in the plot");
+        assertFalse(svg.contains("training loss,"), "three runs: validation curves only");
+        assertTrue(Files.exists(out.resolve("model-activation-elu-0.5.ckpt")), "the variant's own checkpoint");
+
+        Run resumed = train(concat(common, "--epochs", "2", "--resume"));
+        assertEquals(0, resumed.code, resumed.err);
+        assertTrue(resumed.out.contains("resumed from " + out.resolve("model-hidden-24-8-dropout-0.1.ckpt")),
+                resumed.out);
+        assertEquals(6, history(out).size(), "two epochs of each of the three runs");
+
+        assertEquals(TrainRuns.parse("--compare-with", "--activation gelu"), TrainRuns.parse("--compare-with=--activation gelu"));
+        for (String[] bad : new String[][] {{"--compare-with", "--out elsewhere"}, {"--compare-with", "--activation tanh"},
+            {"--compare-with"}, {"--compare-with", " "}, {"--compare-with", "--seed 2", "--compare-with", "--seed=2"},
+            {"--compare-with", "--dropout 0.2"}}) {
+            Run refused = train(concat(new String[] {"--data", dir.toString(), "--backend", "cpu"}, bad));
+            assertEquals(2, refused.code, String.join(" ", bad) + ": " + refused.out);
+            assertTrue(refused.err.contains("--compare-with"), refused.err);
+            assertFalse(refused.out.contains("epoch"), "refused before training: " + refused.out);
+        }
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {
