@@ -113,7 +113,8 @@ public final class TrainCommand {
         out.println("wrote " + historyFile() + " and " + o.out().resolve("loss-curves.svg"));
         if (maskViolations > 0) {
             err.println("train: " + maskViolations + " elements that the dropout mask drops were not zero in the "
-                    + "forward output: the fused forward and the mask kernel disagree on this backend");
+                    + "forward output (under DropConnect: weights whose gradient was not zero): the fused kernels and "
+                    + "the mask kernel disagree on this backend");
             return ExitCode.FAILED;
         }
         return ExitCode.OK;
@@ -123,7 +124,8 @@ public final class TrainCommand {
     private void run(Backend be, TrainingData data, int classes, float p, String title)
             throws IOException, Resume.Mismatch {
         IdxDataset train = data.train();
-        String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
+        String name = p > 0f ? String.format(Locale.ROOT, o.dropConnect() ? "dropconnect %s" : "dropout %s", p)
+                : "no dropout";
         Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
         try (Sequential model = model(be, o, train.features(), classes, p); Optimizer opt = optimizer(o, model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
@@ -221,21 +223,26 @@ public final class TrainCommand {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
                 String act = TrainOptions.describe(d.activation());
-                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, dropout %s)", act, d.dropoutP())
-                        : " (" + act + ")");
+                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, %s %s)", act,
+                        d.dropConnect() ? "dropconnect" : "dropout", d.dropoutP()) : " (" + act + ")");
             }
         }
         return sb.toString();
     }
 
     /**
-     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p}, then
-     * a linear layer of {@code classes} outputs; the training-step benchmark builds the same.
+     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p} (on
+     * the weights with {@code --dropconnect}), then a linear layer of {@code classes} outputs; the training-step
+     * benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
         Sequential.Builder b = Sequential.builder(be, features, o.seed());
         for (int h : o.hidden()) {
-            b.dense(h, o.activation(), p);
+            if (o.dropConnect()) {
+                b.denseDropConnect(h, o.activation(), p);
+            } else {
+                b.dense(h, o.activation(), p);
+            }
         }
         return b.linear(classes).build();
     }
