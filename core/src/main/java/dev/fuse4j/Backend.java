@@ -48,7 +48,9 @@ public interface Backend {
     }
 
     /**
-     * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output.
+     * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output. With
+     * {@link Dropout#dropConnect} the mask falls on w instead: {@code y = act(x·(w ⊙ M)ᵀ/(1 − p) + b)}, the mask
+     * applied as w is read, never as a masked copy of it.
      *
      * @param preActivationOut null, or an {@code [n, out]} tensor of this backend into which {@code z} is written
      *                         (needed by backward for {@link Activation.Kind#GELU} and {@link Activation.Kind#ELU})
@@ -56,7 +58,9 @@ public interface Backend {
     Tensor linear(Tensor x, Tensor w, Tensor b, Activation act, Dropout d, Tensor preActivationOut);
 
     /**
-     * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0.
+     * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0. With
+     * {@link Dropout#dropConnect}: {@code dz = dy · act'(z)}, {@code dx = dz·(w ⊙ M)/(1 − p)} and
+     * {@code dw = (dzᵀ·x) ⊙ M/(1 − p)}.
      *
      * @param preActivation the {@code z} written by forward; required for GELU and ELU, ignored (may be null)
      *                      otherwise
@@ -76,7 +80,10 @@ public interface Backend {
     LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
                                Dropout d, boolean inputGradient);
 
-    /** The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f. */
+    /**
+     * The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f; with
+     * {@link Dropout#dropConnect}, where an element of a {@code [rows, cols] = [out, in]} weight is kept.
+     */
     Tensor dropoutMask(int rows, int cols, Dropout d);
 
     /**

@@ -729,6 +729,37 @@ public abstract class BackendContract extends BackendSuite {
         }
     }
 
+    /**
+     * One weight tensor used by plain calls and DropConnect calls of different masks, each more than once (a backend
+     * may keep W's packed form between calls): every call sees its own mask, or none, in y and in dx.
+     */
+    @Test
+    void callsOnOneWeightTensorEachSeeTheirOwnMask() {
+        Random r = new Random(31);
+        int n = 6, in = 37, out = 45;
+        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        Dropout[] sequence = {Dropout.eval(), Dropout.eval(), Dropout.dropConnect(0.5f, 3L, 0L),
+            Dropout.dropConnect(0.5f, 3L, 0L), Dropout.dropConnect(0.5f, 3L, 1L), Dropout.eval(),
+            Dropout.dropConnect(0.5f, 3L, 1L), Dropout.eval()};
+        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+             Tensor tb = backend.tensor(b, out); Tensor tdy = backend.tensor(dy, n, out)) {
+            for (int c = 0; c < sequence.length; c++) {
+                Dropout d = sequence[c];
+                String where = "call " + c + " on one weight tensor, " + d;
+                try (Tensor ty = backend.linear(tx, tw, tb, Activation.identity(), d, null);
+                     LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, null, Activation.identity(), d)) {
+                    float[] y = ty.toArray();
+                    assertWithin("y", Reference.forward(x, w, b, n, in, out, Activation.identity(), d).y(), y, out,
+                            where);
+                    Reference.Backward ref = Reference.backward(dy, x, w, y, null, Reference.mask(n, out, d), n, in,
+                            out, Activation.identity(), d);
+                    assertWithin("dx", ref.dx(), g.dx().toArray(), in, where);
+                    assertWithin("dw", ref.dw(), g.dw().toArray(), in, where);
+                }
+            }
+        }
+    }
+
     /** Slices with element bases draw the one weight mask of the call: the whole batch's rows and gradients. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("activations")
