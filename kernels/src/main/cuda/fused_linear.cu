@@ -15,6 +15,8 @@
  *   gemm_forward  C[n x out]  = x . w^T, then bias, activation, dropout before the store
  *   gemm_dx       C[n x in]   = dz . w,   dz formed from dy and y (and z, the mask) while the A tile is loaded
  *   gemm_dw       C[out x in] = dz^T . x, likewise
+ * DropConnect (the weight-mask words' wmask set): forward and dx mask w as its tiles are loaded, dw masks its
+ * result as it is stored, so the masked weights never exist in global memory.
  */
 #ifndef FUSE4J_FUSED_LINEAR_CU
 #define FUSE4J_FUSED_LINEAR_CU
@@ -70,6 +72,32 @@ __device__ __forceinline__ MaskWords mask_words(unsigned long long e0, const f4j
     /* Four elements from e0 span a second block unless e0 is a multiple of 4 (rows of a width not divisible by 4). */
     w.second = (e0 & 3) != 0 ? mask_block(w.q0 + 1, d.s0, d.s1, d.o0, d.o1) : w.first;
     return w;
+}
+
+/* DropConnect's Philox block as a call, for the same reason as mask_block. */
+__device__ __noinline__ uint4 weight_block(unsigned long long q, const f4j_weight_mask m) {
+    return f4j_weight_block(q, m);
+}
+
+/*
+ * v, the weight elements k0 .. k0+3, as a product reads them: v * scale where the weight mask keeps, else 0; v
+ * itself without a mask. Four consecutive elements span at most two Philox blocks.
+ */
+__device__ __forceinline__ float4 weight_masked4(float4 v, unsigned long long k0, const f4j_weight_mask &m) {
+    if (!m.on) {
+        return v;
+    }
+    const unsigned long long q0 = k0 >> 2;
+    const uint4 first = weight_block(q0, m);
+    const uint4 second = (k0 & 3) != 0 ? weight_block(q0 + 1, m) : first;
+    float out[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        const unsigned long long k = k0 + q;
+        out[q] = f4j_keep_word(f4j_word((k >> 2) == q0 ? first : second, (int)(k & 3)), m.threshold)
+                ? out[q] * m.scale : 0.0f;
+    }
+    return make_float4(out[0], out[1], out[2], out[3]);
 }
 
 __device__ __forceinline__ float4 zero4() {
@@ -153,15 +181,17 @@ __device__ __forceinline__ void store4(float *__restrict__ c, int ld, int i, int
 template <int MODE>
 __device__ __forceinline__ void load_step(int t, int k0, int kEnd, int M, int N, int K, int row0, int col0,
                                           const float *__restrict__ a, const float *__restrict__ b,
-                                          const DzParams &dzp, float4 &ra, float4 &rb) {
+                                          const DzParams &dzp, const f4j_weight_mask &wm, float4 &ra, float4 &rb) {
     const int kr = t >> 1, kc = (t & 1) * 4;   /* K-contiguous: tile row, k offset */
     const int mr = t >> 5, mc = (t & 31) * 4;  /* M-contiguous: k row, column offset */
     if (MODE == MODE_FORWARD) {
         ra = load4(a, K, row0 + kr, k0 + kc, M, kEnd);
-        rb = load4(b, K, col0 + kr, k0 + kc, N, kEnd);
+        rb = weight_masked4(load4(b, K, col0 + kr, k0 + kc, N, kEnd),
+                            (unsigned long long)(col0 + kr) * K + (unsigned long long)(k0 + kc), wm);
     } else if (MODE == MODE_DX) {
         ra = dz4(dzp, row0 + kr, k0 + kc, M, kEnd);
-        rb = load4(b, N, k0 + mr, col0 + mc, kEnd, N);
+        rb = weight_masked4(load4(b, N, k0 + mr, col0 + mc, kEnd, N),
+                            (unsigned long long)(k0 + mr) * N + (unsigned long long)(col0 + mc), wm);
     } else {
         ra = dz4(dzp, k0 + mr, row0 + mc, kEnd, M);
         rb = load4(b, N, k0 + mr, col0 + mc, kEnd, N);
@@ -197,7 +227,7 @@ template <int MODE>
 __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const float *__restrict__ a,
                                           const float *__restrict__ b, float *__restrict__ c,
                                           const float *__restrict__ bias, float *__restrict__ zout,
-                                          const DzParams &dzp) {
+                                          const DzParams &dzp, const f4j_weight_mask &wm) {
     __shared__ __align__(16) float As[2][BK][PITCH];
     __shared__ __align__(16) float Bs[2][BK][PITCH];
     const int t = threadIdx.x;
@@ -221,14 +251,14 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
     float4 ra, rb;
     int cur = 0;
     if (kBegin < kEnd) {
-        load_step<MODE>(t, kBegin, kEnd, M, N, K, row0, col0, a, b, dzp, ra, rb);
+        load_step<MODE>(t, kBegin, kEnd, M, N, K, row0, col0, a, b, dzp, wm, ra, rb);
         store_step<MODE>(t, As[0], Bs[0], ra, rb);
     }
     __syncthreads();
     for (int k0 = kBegin; k0 < kEnd; k0 += BK) {
         const int next = k0 + BK < kEnd;
         if (next) {
-            load_step<MODE>(t, k0 + BK, kEnd, M, N, K, row0, col0, a, b, dzp, ra, rb);
+            load_step<MODE>(t, k0 + BK, kEnd, M, N, K, row0, col0, a, b, dzp, wm, ra, rb);
         }
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
@@ -274,9 +304,14 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
             }
             float v[4];
             if (MODE != MODE_FORWARD) {
+                float4 r4 = make_float4(acc[i][g * 4], acc[i][g * 4 + 1], acc[i][g * 4 + 2], acc[i][g * 4 + 3]);
+                if (MODE == MODE_DW) {
+                    /* DropConnect's dw masked and scaled as it is stored: dw[row][col], k = row * N + col. */
+                    r4 = weight_masked4(r4, (unsigned long long)row * N + (unsigned long long)col, wm);
+                }
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
-                    v[q] = acc[i][g * 4 + q];
+                    v[q] = lane(r4, q);
                 }
                 store4(c, N, row, col, N, v);
             } else {
@@ -311,25 +346,25 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
 /* y[M x N] = epilogue(x[M x K] . w[N x K]^T + bias); z into zout unless zout is null. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
 gemm_forward(int M, int N, int K, const float *x, const float *w, const float *bias, float *y, float *zout,
-             F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+             F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     DzParams p = {nullptr, nullptr, nullptr, N, act, alpha, slope, F4J_DROPOUT};
-    gemm_body<MODE_FORWARD>(M, N, K, K, x, w, y, bias, zout, p);
+    gemm_body<MODE_FORWARD>(M, N, K, K, x, w, y, bias, zout, p, F4J_WEIGHT_MASK);
 }
 
 /* dx[M x N] = dz[M x K] . w[K x N], dz formed from dy, y (and z) of the [M x K] output; K split by kChunk. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
 gemm_dx(int M, int N, int K, int kChunk, const float *dy, const float *y, const float *z, const float *w, float *dx,
-        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     DzParams p = {dy, y, z, K, act, alpha, slope, F4J_DROPOUT};
-    gemm_body<MODE_DX>(M, N, K, kChunk, nullptr, w, dx, nullptr, nullptr, p);
+    gemm_body<MODE_DX>(M, N, K, kChunk, nullptr, w, dx, nullptr, nullptr, p, F4J_WEIGHT_MASK);
 }
 
 /* dw[M x N] = dz^T[M x K] . x[K x N], dz of the [K x M] output; K split by kChunk. */
 extern "C" __global__ void __launch_bounds__(THREADS, 2)
 gemm_dw(int M, int N, int K, int kChunk, const float *dy, const float *y, const float *z, const float *x, float *dw,
-        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS) {
+        F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     DzParams p = {dy, y, z, M, act, alpha, slope, F4J_DROPOUT};
-    gemm_body<MODE_DW>(M, N, K, kChunk, nullptr, x, dw, nullptr, nullptr, p);
+    gemm_body<MODE_DW>(M, N, K, kChunk, nullptr, x, dw, nullptr, nullptr, p, F4J_WEIGHT_MASK);
 }
 
 /*

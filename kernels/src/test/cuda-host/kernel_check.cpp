@@ -120,6 +120,17 @@ bool keep_reference(unsigned long long e, unsigned long long seed, unsigned long
     return c[e & 3] >= threshold;
 }
 
+/*
+ * DropConnect's weight mask, DESIGN.md's keepWeight(k): word k mod 4 of Philox on counter
+ * (lo32(k/4), hi32(k/4) | 2^31, lo32(offset), hi32(offset)) under key (lo32(seed), hi32(seed)).
+ */
+bool keep_weight_reference(unsigned long long k, unsigned long long seed, unsigned long long offset,
+                           unsigned long long threshold) {
+    uint32_t c[4] = {uint32_t(k >> 2), uint32_t(k >> 34) | 0x80000000u, uint32_t(offset), uint32_t(offset >> 32)};
+    philox_reference(c, uint32_t(seed), uint32_t(seed >> 32));
+    return c[k & 3] >= threshold;
+}
+
 double gelu_grad_reference(double z) {
     double t = std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z));
     return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3 * 0.044715 * z * z);
@@ -150,12 +161,26 @@ struct Drop {
     float p;
     unsigned long long seed, offset;
     unsigned long long base = 0; /* element base: the call is a slice of a larger batch */
+    int weights = 0;             /* DropConnect: p masks the weights, the outputs are not masked */
     unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
     float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
-    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase}; }
+    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase, weights}; }
+    /* What the outputs see: no mask and scale 1 under DropConnect. */
+    Drop outputs() const { return weights ? Drop{0, 0.0f, 0, 0} : *this; }
     /* Whether element e of the call (element base not yet added) is kept. */
-    int keep(unsigned long long e) const { return !training || keep_reference(base + e, seed, offset, threshold()); }
+    int keep(unsigned long long e) const {
+        return !training || weights || keep_reference(base + e, seed, offset, threshold());
+    }
+    /* Weight element k = o * in + c as the products use it: w * s where DropConnect keeps it, else 0; w without. */
+    double weight(unsigned long long k, float w) const {
+        return !weights ? w : keep_weight_reference(k, seed, offset, threshold()) ? (double)w * scale() : 0.0;
+    }
 };
+
+/* The kernels' dropout words then weight-mask words of d, in F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS order. */
+#define DROP_WORDS(d) (d).outputs().scale(), (d).outputs().training, (d).outputs().threshold(), (d).outputs().seed, \
+        (d).outputs().offset, (d).outputs().base, (d).weights, (d).weights ? (d).scale() : 0.0f, \
+        (d).weights ? (d).threshold() : 0ULL, (d).weights ? (d).seed : 0ULL, (d).weights ? (d).offset : 0ULL
 
 double activate(int act, double alpha, double z) {
     switch (act) {
@@ -185,7 +210,7 @@ float prelu_slope(int j) {
 
 std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
     return std::to_string(n) + "x" + std::to_string(in) + "->" + std::to_string(out) + " act " + std::to_string(act)
-            + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
+            + (d.training ? (d.weights ? " dropconnect p " : " p ") + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
 }
 
 /*
@@ -212,19 +237,22 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         b[7] = -INFINITY;
         b[8] = INFINITY;
     }
-    const unsigned long long thr = d.threshold();
-    const float s = d.scale();
+    const float s = d.outputs().scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
-                     d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, sl, DROP_WORDS(d));
     });
+    /* The weights as the products use them, W (.) M * s under DropConnect, formed here in double. */
+    std::vector<double> wm(size_t(out) * in);
+    for (size_t k = 0; k < wm.size(); k++) {
+        wm[k] = d.weight(k, w[k]);
+    }
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
             double zr = b[j], mag = std::fabs(b[j]);
             for (int k = 0; k < in; k++) {
-                zr += (double)x[size_t(i) * in + k] * w[size_t(j) * in + k];
-                mag += std::fabs((double)x[size_t(i) * in + k] * w[size_t(j) * in + k]);
+                zr += (double)x[size_t(i) * in + k] * wm[size_t(j) * in + k];
+                mag += std::fabs((double)x[size_t(i) * in + k] * wm[size_t(j) * in + k]);
             }
             size_t e = size_t(i) * out + j;
             double yr = d.keep(e) ? activate(act, alpha_at(j), zr) * s : 0.0;
@@ -258,6 +286,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float *zp = act == F4J_GELU || act == F4J_ELU || act == F4J_PRELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
                                       float *, int, float, const float *, float, int, unsigned long long,
+                                      unsigned long long, unsigned long long, unsigned long long, int, float,
                                       unsigned long long, unsigned long long, unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
@@ -266,8 +295,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         float *target = count > 1 ? partial.p : dst.p;
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
-            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
-                   d.base);
+            kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, sl, DROP_WORDS(d));
         });
         if (count > 1) {
             long long len = (long long)m * nn;
@@ -280,8 +308,9 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     int chunks = (n + rows - 1) / rows;
     Buf partial(size_t(chunks) * out);
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
-        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, sl, s, d.training, thr, d.seed, d.offset,
-                  d.base);
+        const Drop o = d.outputs();
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, sl, s, o.training, o.threshold(), o.seed,
+                  o.offset, o.base);
     });
     launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
     if (act == F4J_PRELU) {
@@ -292,8 +321,9 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         Buf da(out), slopePartial(size_t(chunks) * out);
         long long items = (long long)chunks * out;
         launch(dim3{unsigned((items + 255) / 256), 1, 1}, 256, [&] {
-            prelu_slope_grad(n, out, rows, chunks, dy.p, z.p, slopePartial.p, s, d.training, thr, d.seed, d.offset,
-                             d.base);
+            const Drop o = d.outputs();
+            prelu_slope_grad(n, out, rows, chunks, dy.p, z.p, slopePartial.p, s, o.training, o.threshold(), o.seed,
+                             o.offset, o.base);
         });
         launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, slopePartial.p, da.p); });
         for (int j = 0; j < out; j++) {
@@ -314,9 +344,9 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         for (int k = 0; k < in; k++) {
             double r = 0, mag = 0;
             for (int j = 0; j < out; j++) {
-                double t = dz[size_t(i) * out + j] * w[size_t(j) * in + k];
+                double t = dz[size_t(i) * out + j] * wm[size_t(j) * in + k];
                 r += t;
-                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(w[size_t(j) * in + k]);
+                mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(wm[size_t(j) * in + k]);
             }
             near(dx[size_t(i) * in + k], r, out + 2, mag, name + " dx[" + std::to_string(i) + "][" + std::to_string(k) + "]");
         }
@@ -329,7 +359,10 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
                 r += t;
                 mag += std::fabs(t) + slack[size_t(i) * out + j] * std::fabs(x[size_t(i) * in + k]);
             }
-            near(dw[size_t(j) * in + k], r, n + 2, mag, name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
+            /* DropConnect's dw is (dz^T . x) (.) M * s: the weight's own factor, 0 where dropped (exactly). */
+            const double f = d.weights ? d.weight(size_t(j) * in + k, 1.0f) : 1.0;
+            near(dw[size_t(j) * in + k], f == 0.0 ? 0.0 : r * f, n + 2, f == 0.0 ? 0.0 : mag * std::fabs(f),
+                 name + " dw[" + std::to_string(j) + "][" + std::to_string(k) + "]");
         }
         double r = 0, mag = 0;
         for (int i = 0; i < n; i++) {
@@ -348,12 +381,10 @@ void check_forward_without_z(int n, int in, int out, const Drop &d, std::mt19937
     fill(b, rng, 0.5f);
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, nullptr, d.scale(), d.training,
-                     d.threshold(), d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, nullptr, DROP_WORDS(d));
     });
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, nullptr, d.scale(), d.training,
-                     d.threshold(), d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, nullptr, DROP_WORDS(d));
     });
     for (size_t e = 0; e < y.n; e++) {
         expect(y2[e] == y[e], "forward without z at " + std::to_string(e));
@@ -364,11 +395,13 @@ void check_mask(long long total, const Drop &d) {
     Buf m(total);
     long long blocks = ((long long)(d.base & 3) + total + 3) / 4; /* Philox blocks the elements touch */
     launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
-        dropout_mask(total, m.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base);
+        dropout_mask(total, m.p, DROP_WORDS(d));
     });
-    const std::string name = "mask of " + std::to_string(total) + " from " + std::to_string(d.base);
+    const std::string name = std::string(d.weights ? "weight mask" : "mask") + " of " + std::to_string(total)
+            + " from " + std::to_string(d.base);
     for (long long e = 0; e < total; e++) {
-        expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), name + " at " + std::to_string(e));
+        bool kept = d.weights ? d.weight(e, 1.0f) != 0.0 : d.keep(e);
+        expect(m[e] == (kept ? 1.0f : 0.0f), name + " at " + std::to_string(e));
     }
     expect(m[total] == -12345.0f || (total & 3) == 0, name + " wrote past its end");
 }
@@ -496,6 +529,24 @@ int main() {
         check_mask(total, half);
     }
     check_mask(1029, eval);
+    /* DropConnect: the weight mask in the forward's and dx's W loads and dw's store, split K included. */
+    const Drop connect{1, 0.5f, 0x1122334455667788ull, 0x99AABBCCDDEEFF00ull, 0, 1};
+    const Shape connectShapes[] = {{1, 1, 1}, {3, 5, 7}, {129, 9, 130}, {2, 1030, 3}};
+    for (const Shape &sh : connectShapes) {
+        for (int act = 0; act < ACTIVATIONS; act++) {
+            check_layer(sh.n, sh.in, sh.out, act, alpha_of(act), connect, 1, rng);
+        }
+    }
+    check_layer(67, 300, 257, F4J_RELU, 0.0f, connect, 1, rng);
+    check_layer(600, 20, 12, F4J_GELU, 0.0f, connect, 3, rng);
+    check_layer(37, 300, 9, F4J_LEAKY_RELU, 0.2f, connect, 5, rng);
+    check_layer(33, 20, 12, F4J_RELU, 0.0f, Drop{1, 1.0f, 7, 3, 0, 1}, 1, rng);
+    check_layer(33, 20, 12, F4J_RELU, 0.0f, Drop{1, 0.0f, 7, 3, 0, 1}, 1, rng);
+    check_layer(9, 13, 11, F4J_RELU, 0.0f, connect, 1, rng, true);
+    check_forward_without_z(9, 21, 130, connect, rng);
+    for (long long total : {1LL, 3LL, 1029LL, 4096LL}) {
+        check_mask(total, connect);
+    }
     check_cross_entropy(rng);
     check_optimisers(rng);
     std::printf("%d of %d checks failed\n", failures, checks);

@@ -48,7 +48,9 @@ public interface Backend {
     }
 
     /**
-     * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output.
+     * {@code y = dropout(act(z))} with {@code z = x·wᵀ + b}, fused in one pass over the output. With
+     * {@link Dropout#dropConnect} the mask falls on w instead: {@code y = act(x·(w ⊙ M)ᵀ/(1 − p) + b)}, the mask
+     * applied as w is read, never as a masked copy of it.
      *
      * For {@link Activation#prelu(Tensor)} the slope tensor must be {@code [out]}, of this backend and open.
      *
@@ -61,7 +63,8 @@ public interface Backend {
     /**
      * Backward of {@link #linear}: {@code dz = dy · s · act'(z)} where the element was kept, else 0. For PReLU
      * also the slope gradient {@link LinearGrads#da()}: {@code da_j = Σ_i dy·s·z} over the kept elements of column
-     * {@code j} where {@code z > 0} fails.
+     * {@code j} where {@code z > 0} fails. With {@link Dropout#dropConnect}: {@code dz = dy · act'(z)},
+     * {@code dx = dz·(w ⊙ M)/(1 − p)} and {@code dw = (dzᵀ·x) ⊙ M/(1 − p)}.
      *
      * @param preActivation the {@code z} written by forward; required for GELU, ELU and PReLU, ignored (may be
      *                      null) otherwise
@@ -81,7 +84,10 @@ public interface Backend {
     LinearGrads linearBackward(Tensor dy, Tensor x, Tensor w, Tensor y, Tensor preActivation, Activation act,
                                Dropout d, boolean inputGradient);
 
-    /** The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f. */
+    /**
+     * The mask the fused op applies: 1f where an element of a {@code [rows, cols]} output is kept, else 0f; with
+     * {@link Dropout#dropConnect}, where an element of a {@code [rows, cols] = [out, in]} weight is kept.
+     */
     Tensor dropoutMask(int rows, int cols, Dropout d);
 
     /**

@@ -12,6 +12,12 @@ public final class Philox {
     public static final int W0 = 0x9E3779B9;
     public static final int W1 = 0xBB67AE85;
     public static final int ROUNDS = 10;
+    /**
+     * DropConnect's weight-mask stream: set in the counter's second word ({@code hi32} of the block index), where an
+     * output mask's counter always has it clear (its block index {@code e >>> 2} is below 2⁶²), so the two streams
+     * of one seed and offset never share a Philox block.
+     */
+    public static final int WEIGHT_STREAM = 0x80000000;
 
     private Philox() {
     }
@@ -58,11 +64,11 @@ public final class Philox {
 
     /**
      * The dropout mask contract of docs/DESIGN.md for element {@code e} of a call (its flat index in the call's
-     * output; {@link Dropout#elementBase()} is added here): whether it is kept.
+     * output; {@link Dropout#elementBase()} is added here): whether it is kept. DropConnect keeps every output.
      * Slow (one Philox block per call); backends compute one block per four elements.
      */
     public static boolean keep(long e, Dropout d) {
-        return !d.training() || word(e, d) >= d.threshold();
+        return !d.training() || d.dropConnect() || word(e, d) >= d.threshold();
     }
 
     /**
@@ -77,5 +83,26 @@ public final class Philox {
         block((int) block, (int) (block >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
                 (int) d.seed(), (int) (d.seed() >>> 32), out);
         return out[(int) (g & 3)] & 0xFFFFFFFFL;
+    }
+
+    /**
+     * DropConnect's weight mask (docs/DESIGN.md) for weight element {@code k = o·in + c} of a call with
+     * {@link Dropout#dropConnect()}: whether it is kept; every weight is kept otherwise. Slow (one block per call).
+     */
+    public static boolean keepWeight(long k, Dropout d) {
+        return !d.dropConnect() || weightWord(k, d) >= d.threshold();
+    }
+
+    /**
+     * The unsigned Philox word that decides weight element {@code k}: word {@code k & 3} of the block at counter
+     * {@code (lo32(k >>> 2), hi32(k >>> 2) | WEIGHT_STREAM, lo32(offset), hi32(offset))} under key
+     * {@code (lo32(seed), hi32(seed))}; the element base plays no part.
+     */
+    public static long weightWord(long k, Dropout d) {
+        int[] out = new int[4];
+        long block = k >>> 2;
+        block((int) block, (int) (block >>> 32) | WEIGHT_STREAM, (int) d.offset(), (int) (d.offset() >>> 32),
+                (int) d.seed(), (int) (d.seed() >>> 32), out);
+        return out[(int) (k & 3)] & 0xFFFFFFFFL;
     }
 }

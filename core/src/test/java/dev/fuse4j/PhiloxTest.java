@@ -102,6 +102,72 @@ class PhiloxTest {
         assertTrue(new PhiloxMask(Dropout.eval()).keep(12345));
     }
 
+    /**
+     * DropConnect's weight mask: counter {@code (lo32(k >>> 2), hi32(k >>> 2) | 2^31, lo32(offset), hi32(offset))},
+     * word {@code k & 3}, no element base; the output mask's counters never have that bit.
+     */
+    @Test
+    void weightWordFollowsTheWeightStreamsCounterLayout() {
+        long seed = 0x0123456789ABCDEFL, offset = 0x0FEDCBA987654321L;
+        int[] key = {0x89ABCDEF, 0x01234567};
+        Dropout d = Dropout.dropConnect(0.25f, seed, offset);
+        for (long q : new long[] {0, 5, 0xFFFF_FFFFL, 0x1_0000_0002L}) {
+            int[] words = Philox.philox4x32_10(new int[] {(int) q, (int) (q >>> 32) | 0x80000000, 0x87654321,
+                0x0FEDCBA9}, key);
+            int[] outputWords = Philox.philox4x32_10(new int[] {(int) q, (int) (q >>> 32), 0x87654321, 0x0FEDCBA9},
+                    key);
+            for (int lane = 0; lane < 4; lane++) {
+                long k = 4 * q + lane;
+                assertEquals(words[lane] & 0xFFFFFFFFL, Philox.weightWord(k, d), "block " + q + " word " + lane);
+                assertEquals(outputWords[lane] & 0xFFFFFFFFL, Philox.word(k, Dropout.train(0.25f, seed, offset)),
+                        "the output stream at block " + q + " word " + lane);
+                assertEquals((words[lane] & 0xFFFFFFFFL) >= d.threshold(), Philox.keepWeight(k, d));
+            }
+        }
+        // The largest output element index still has the stream bit clear.
+        long lastBlock = Long.MAX_VALUE >>> 2;
+        assertEquals(0, (int) (lastBlock >>> 32) & Philox.WEIGHT_STREAM, "an output counter reached the weight stream");
+        assertTrue(Philox.keepWeight(3, Dropout.train(1f, seed, offset)), "output dropout keeps every weight");
+        assertTrue(Philox.keep(3, Dropout.dropConnect(1f, seed, offset)), "DropConnect keeps every output");
+    }
+
+    @Test
+    void philoxMaskOfTheWeightsAgreesWithKeepWeight() {
+        Dropout d = Dropout.dropConnect(0.3f, -5L, 1L << 40);
+        PhiloxMask m = PhiloxMask.weights(d);
+        PhiloxMask outputs = new PhiloxMask(d);
+        for (long k = 0; k < 1000; k++) {
+            assertEquals(Philox.keepWeight(k, d), m.keep(k), "weight " + k);
+            assertTrue(outputs.keep(k), "DropConnect masked output " + k);
+        }
+        assertTrue(PhiloxMask.weights(Dropout.train(0.9f, 1, 2)).keep(7), "output dropout masked a weight");
+    }
+
+    /** The DropConnect settings: its own factory, equality, text, step and slices. */
+    @Test
+    void dropConnectIsADropoutOnTheWeights() {
+        Dropout d = Dropout.dropConnect(0.3f, 7L, 2L);
+        assertTrue(d.dropConnect());
+        assertTrue(d.training());
+        assertFalse(Dropout.train(0.3f, 7L, 2L).dropConnect());
+        assertFalse(Dropout.eval().dropConnect());
+        assertEquals(Dropout.eval(), d.onOutputs());
+        Dropout plain = Dropout.train(0.3f, 7L, 2L);
+        assertEquals(plain, plain.onOutputs());
+        assertFalse(d.equals(plain), "DropConnect equals output dropout of the same p, seed and offset");
+        assertFalse(d.hashCode() == plain.hashCode() && d.equals(plain));
+        assertEquals(Dropout.dropConnect(0.3f, 7L, 2L), d);
+        assertEquals(Dropout.dropConnect(0.3f, 7L, 2L).hashCode(), d.hashCode());
+        assertEquals("Dropout.dropConnect(p=0.3, seed=7, offset=2)", d.toString());
+        assertEquals(Dropout.dropConnect(0.3f, 7L, 3L), d.next());
+        assertEquals(d, d.withElementBase(99), "an element base changed DropConnect");
+        assertEquals(d.scale(), plain.scale());
+        assertEquals(d.threshold(), plain.threshold());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Dropout.dropConnect(1.5f, 1, 1));
+        assertTrue(e.getMessage().contains("1.5"), e.getMessage());
+    }
+
     @Test
     void badArgumentsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Philox.philox4x32_10(new int[3], new int[2]));

@@ -26,6 +26,15 @@ final class PackedGemm {
     /** Tasks per thread: enough to even out a core that is interrupted, few enough that each streams little B. */
     private static final int TASKS_PER_THREAD = 4;
 
+    /** Finishes rows of a tile on the last K block, before they are stored ({@link TileEpilogue}, DropConnect's dW). */
+    interface StoreEpilogue {
+        /**
+         * Rewrites in place {@code tile[t .. t+cols)}, row {@code i}'s sums for columns {@code j0 .. j0+cols-1}
+         * ({@code cols} ≤ 64).
+         */
+        void apply(float[] tile, int t, int i, int j0, int cols);
+    }
+
     /** Fills packed operand blocks (see {@link Operands}). */
     interface Packer {
         /**
@@ -58,7 +67,7 @@ final class PackedGemm {
     /**
      * Computes C into {@code c} (row-major, leading dimension {@code n}); {@code epilogue} may be null.
      */
-    void multiply(int m, int n, int k, Packer a, Packer b, float[] c, TileEpilogue epilogue) {
+    void multiply(int m, int n, int k, Packer a, Packer b, float[] c, StoreEpilogue epilogue) {
         float[] bp = packedB.get(packedSize(n, k));
         pack(n, k, b, bp);
         multiplyPacked(m, n, k, a, bp, c, epilogue);
@@ -84,7 +93,7 @@ final class PackedGemm {
     }
 
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
-    void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, TileEpilogue epilogue) {
+    void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
         int wanted = TASKS_PER_THREAD * pool.threads();
@@ -107,7 +116,7 @@ final class PackedGemm {
                         a.pack(ap, r0 * kc, mr, i0 + r0, Math.min(mr, rows - r0), k0, kc);
                     }
                     boolean accumulate = k0 > 0;
-                    TileEpilogue ep = k0 + kc == k ? epilogue : null;
+                    StoreEpilogue ep = k0 + kc == k ? epilogue : null;
                     for (int p = pFrom; p < pTo; p++) {
                         int j0 = p * nr;
                         int cols = Math.min(nr, n - j0);
@@ -138,7 +147,7 @@ final class PackedGemm {
      * the epilogue on the last block, and stores the rows and columns that exist.
      */
     private void finishEdge(float[] tile, float[] c, int ldc, int i0, int rows, int j0, int cols,
-                            boolean accumulate, TileEpilogue ep) {
+                            boolean accumulate, StoreEpilogue ep) {
         for (int r = 0; r < rows; r++) {
             int at = (i0 + r) * ldc + j0;
             int t = r * nr;

@@ -24,14 +24,15 @@ final class ScalarCpuBackend extends CpuBackend {
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
         int n = s.n(), in = s.in(), out = s.out();
-        float scale = d.scale();
+        float scale = d.onOutputs().scale();
         PhiloxMask mask = new PhiloxMask(d);
         CpuTensor slope = slopeOf(act);
+        DropConnectWeights wm = new DropConnectWeights(d);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
                 float acc = 0f;
                 for (int k = 0; k < in; k++) {
-                    acc += x.data[i * in + k] * w.data[j * in + k];
+                    acc += x.data[i * in + k] * wm.load(w.data, j * in + k);
                 }
                 float zz = acc + b.data[j];
                 int e = i * out + j;
@@ -48,8 +49,9 @@ final class ScalarCpuBackend extends CpuBackend {
     protected void backward(LinearShape s, CpuTensor dy, CpuTensor x, CpuTensor w, CpuTensor y, CpuTensor z,
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
         int n = s.n(), in = s.in(), out = s.out();
-        float scale = d.scale();
+        float scale = d.onOutputs().scale();
         PhiloxMask mask = new PhiloxMask(d);
+        DropConnectWeights wm = new DropConnectWeights(d);
         float[] dz = new float[n * out];
         CpuTensor slope = slopeOf(act);
         for (int e = 0; e < dz.length; e++) {
@@ -61,7 +63,7 @@ final class ScalarCpuBackend extends CpuBackend {
             for (int k = 0; k < in; k++) {
                 float acc = 0f;
                 for (int j = 0; j < out; j++) {
-                    acc += dz[i * out + j] * w.data[j * in + k];
+                    acc += dz[i * out + j] * wm.load(w.data, j * in + k);
                 }
                 dx.data[i * in + k] = acc;
             }
@@ -77,7 +79,7 @@ final class ScalarCpuBackend extends CpuBackend {
                 for (int i = 0; i < n; i++) {
                     acc += dz[i * out + j] * x.data[i * in + k];
                 }
-                dw.data[j * in + k] = acc;
+                dw.data[j * in + k] = wm.store(acc, j * in + k);
             }
         }
     }
@@ -94,7 +96,7 @@ final class ScalarCpuBackend extends CpuBackend {
 
     @Override
     protected void mask(int rows, int cols, Dropout d, CpuTensor out) {
-        PhiloxMask mask = new PhiloxMask(d);
+        PhiloxMask mask = d.dropConnect() ? PhiloxMask.weights(d) : new PhiloxMask(d);
         for (int e = 0; e < out.data.length; e++) {
             out.data[e] = mask.keep(e) ? 1f : 0f;
         }

@@ -13,7 +13,7 @@ import static dev.fuse4j.cpu.Tuning.S;
  * The forward's epilogue on accumulator vectors: {@code z = acc + b}, optionally stored, then the activation,
  * the dropout scale and the Philox mask, all before the tile is written.
  */
-final class TileEpilogue {
+final class TileEpilogue implements PackedGemm.StoreEpilogue {
     private final float[] bias;
     private final Activation.Kind act;
     private final float alpha;
@@ -41,7 +41,8 @@ final class TileEpilogue {
      * Applies the epilogue in place to one tile row: {@code tile[t .. t+cols)} holds row {@code i}'s sums for
      * columns {@code j0 .. j0+cols-1} ({@code cols} ≤ 64).
      */
-    void apply(float[] tile, int t, int i, int j0, int cols) {
+    @Override
+    public void apply(float[] tile, int t, int i, int j0, int cols) {
         long e0 = (long) i * ldc + j0;
         long keep = training ? philox.keepBits(e0, cols) : 0L;
         for (int c = 0; c < cols; c += L) {

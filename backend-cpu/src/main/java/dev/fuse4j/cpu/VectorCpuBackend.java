@@ -50,8 +50,10 @@ final class VectorCpuBackend extends CpuBackend {
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
         warmup.awaitBefore(s.flops());
-        float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(), Operands.rowsOf(w.data, s.in()));
-        forward(s, x.data, wp, b.data, act, d, y.data, z == null ? null : z.data);
+        float[] wp = d.dropConnect()
+                ? maskedWeights(s.out(), s.in(), new VectorDropConnect(d, s.in()).forwardB(w.data))
+                : packedWeights(w, PackedCache.FORWARD, s.out(), s.in(), Operands.rowsOf(w.data, s.in()));
+        forward(s, x.data, wp, b.data, act, d.onOutputs(), y.data, z == null ? null : z.data);
     }
 
     /** The forward on arrays, with w already packed by {@link #packWeights}{@code (forward = true)}. */
@@ -69,6 +71,16 @@ final class VectorCpuBackend extends CpuBackend {
         } else {
             gemm.pack(s.in(), s.out(), Operands.columnsOf(w, s.in()), bp);
         }
+        return bp;
+    }
+
+    /**
+     * W packed with DropConnect's mask by {@code packer}, into the calling thread's scratch: never into the tensor's
+     * {@link PackedCache}, whose copies serve calls without a mask or with another one.
+     */
+    private float[] maskedWeights(int n, int k, PackedGemm.Packer packer) {
+        float[] bp = gemm.scratchB(gemm.packedSize(n, k));
+        gemm.pack(n, k, packer, bp);
         return bp;
     }
 
@@ -97,6 +109,7 @@ final class VectorCpuBackend extends CpuBackend {
                             Activation act, Dropout d, CpuTensor dx, CpuTensor dw, CpuTensor db) {
         warmup.awaitBefore(2 * s.flops());
         float[] wp = dx == null ? null
+                : d.dropConnect() ? maskedWeights(s.in(), s.out(), new VectorDropConnect(d, s.in()).dxB(w.data))
                 : packedWeights(w, PackedCache.BACKWARD, s.in(), s.out(), Operands.columnsOf(w.data, s.in()));
         backward(s, dy.data, x.data, wp, y.data, z == null ? null : z.data, act, d, dx == null ? null : dx.data,
                 dw.data, db.data);
@@ -104,17 +117,19 @@ final class VectorCpuBackend extends CpuBackend {
 
     /**
      * The backward on arrays, with w packed by {@link #packWeights}{@code (forward = false)}; {@code dx} and
-     * {@code wPacked} are null when dx is not wanted.
+     * {@code wPacked} are null when dx is not wanted. With DropConnect, {@code wPacked} holds the masked weights
+     * ({@link VectorDropConnect#dxB}) and dw is masked as it is stored.
      */
     void backward(LinearShape s, float[] dy, float[] x, float[] wPacked, float[] y, float[] z, Activation act,
                   Dropout d, float[] dx, float[] dw, float[] db) {
         int n = s.n(), in = s.in(), out = s.out();
         float[] dz = dzBuffer.get(n * out);
-        new BackwardDz(dy, y, z, out, act, d).formInto(dz, db, n, pool);
+        new BackwardDz(dy, y, z, out, act, d.onOutputs()).formInto(dz, db, n, pool);
         if (dx != null) {
             gemm.multiplyPacked(n, in, out, Operands.rowsOf(dz, out), wPacked, dx, null);
         }
-        gemm.multiply(out, in, n, Operands.columnsOf(dz, out), Operands.columnsOf(x, in), dw, null);
+        PackedGemm.StoreEpilogue dwMask = d.dropConnect() ? new VectorDropConnect(d, in).gradient() : null;
+        gemm.multiply(out, in, n, Operands.columnsOf(dz, out), Operands.columnsOf(x, in), dw, dwMask);
     }
 
     @Override
@@ -129,7 +144,7 @@ final class VectorCpuBackend extends CpuBackend {
             Arrays.fill(m, 1f);
             return;
         }
-        VectorPhilox philox = new VectorPhilox(d);
+        VectorPhilox philox = d.dropConnect() ? VectorPhilox.weights(d) : new VectorPhilox(d);
         FloatVector ones = FloatVector.broadcast(S, 1f);
         int chunks = (m.length + MASK_CHUNK - 1) / MASK_CHUNK;
         pool.parallelFor(chunks, c -> {

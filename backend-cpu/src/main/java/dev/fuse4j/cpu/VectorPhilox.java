@@ -39,13 +39,27 @@ final class VectorPhilox {
     /** The call's element base: the contract's index of the call's element 0. */
     private final long base;
 
+    /** Or'ed into the counter's second word: 0 for the output mask, {@link Philox#WEIGHT_STREAM} for DropConnect's. */
+    private final long stream;
+
+    /** The output mask of {@code d}. */
     VectorPhilox(Dropout d) {
+        this(d, d.elementBase(), 0L);
+    }
+
+    private VectorPhilox(Dropout d, long base, long stream) {
         this.k0 = d.seed() & M32;
         this.k1 = d.seed() >>> 32;
         this.off0 = d.offset() & M32;
         this.off1 = d.offset() >>> 32;
         this.threshold = d.threshold();
-        this.base = d.elementBase();
+        this.base = base;
+        this.stream = stream;
+    }
+
+    /** DropConnect's weight mask of {@code d}, element {@code k = o·in + c} of the weight (no element base). */
+    static VectorPhilox weights(Dropout d) {
+        return new VectorPhilox(d, 0L, Philox.WEIGHT_STREAM & M32);
     }
 
     /**
@@ -79,7 +93,7 @@ final class VectorPhilox {
     private long keepBitsAligned(long e0) {
         LongVector q = IOTA.add(e0 >>> 2);
         LongVector c0 = q.and(M32);
-        LongVector c1 = q.lanewise(VectorOperators.LSHR, 32);
+        LongVector c1 = q.lanewise(VectorOperators.LSHR, 32).or(stream);
         LongVector c2 = LongVector.broadcast(LS, off0);
         LongVector c3 = LongVector.broadcast(LS, off1);
         long key0 = k0;

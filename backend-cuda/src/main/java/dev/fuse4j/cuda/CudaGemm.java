@@ -47,7 +47,7 @@ final class CudaGemm implements GpuGemm<CUdeviceptr> {
     public void forward(LinearShape s, CUdeviceptr x, CUdeviceptr w, CUdeviceptr b, CUdeviceptr y, CUdeviceptr zOut,
                  Activation act, Dropout d) {
         launch("gemm_forward").i32(s.n()).i32(s.out()).i32(s.in()).buffer(x).buffer(w).buffer(b).buffer(y)
-                .buffer(zOut).activation(act).dropout(d)
+                .buffer(zOut).activation(act).dropout(d).weightMask(d)
                 .run(Math.ceilDiv(s.out(), TILE), Math.ceilDiv(s.n(), TILE), 1, THREADS);
     }
 
@@ -79,7 +79,7 @@ final class CudaGemm implements GpuGemm<CUdeviceptr> {
         SplitK split = SplitK.plan(tiles, dev.info.multiprocessors(), k, STEP_K);
         CUdeviceptr out = split.split() ? partialC.atLeast((long) split.slices() * m * n) : c;
         launch(kernel).i32(m).i32(n).i32(k).i32(split.chunk()).buffer(dy).buffer(y).buffer(z).buffer(b).buffer(out)
-                .activation(act).dropout(d)
+                .activation(act).dropout(d).weightMask(d)
                 .run(Math.ceilDiv(n, TILE), Math.ceilDiv(m, TILE), split.slices(), THREADS);
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, out, c);

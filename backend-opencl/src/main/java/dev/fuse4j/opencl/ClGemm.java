@@ -87,7 +87,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
         Tier tier = pick(s.n(), s.out());
         gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(y).buffer(b).buffer(zOut)
                 .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
-                .activation(act).dropout(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
+                .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
     }
 
     @Override
@@ -98,7 +98,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
         cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dx;
         gemm(tier, MODE_DX, m, n, k, split.chunk()).buffer(null).buffer(w).buffer(c) // a: dz, formed from dy, y, z
                 .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(null) // no bias, z output or db
-                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
+                .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dx);
         }
@@ -115,7 +115,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
         cl_mem rowSums = split.split() ? partialDb.atLeast((long) split.slices() * m) : db;
         gemm(tier, MODE_DW, m, n, k, split.chunk()).buffer(null).buffer(x).buffer(c) // a: dzᵀ, formed from dy, y, z
                 .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(rowSums) // no bias or z output
-                .activation(act).dropout(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
+                .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dw);
             elementwise.sumSlices(split.slices(), m, rowSums, db);

@@ -16,7 +16,8 @@ import java.util.SplittableRandom;
  * parameter like the others (initialised to 0.25, as PyTorch's {@code nn.PReLU}), named as the weight of the
  * PyTorch module the export writes after the linear one ({@code layer0_act.weight}). In training each forward
  * pass draws a fresh mask by advancing the layer's Philox offset by one; backward regenerates that same mask rather
- * than storing it.
+ * than storing it. With DropConnect the mask falls on W instead ({@code y = act(x·(W ⊙ M)ᵀ/(1 − p) + b)},
+ * {@link Dropout#dropConnect}), one per forward pass.
  */
 public final class Dense implements Layer {
 
@@ -25,6 +26,8 @@ public final class Dense implements Layer {
     private final int out;
     private final Activation activation;
     private final float p;
+    /** Whether p masks the weights (DropConnect) rather than the outputs. */
+    private final boolean dropConnect;
     private final long dropoutSeed;
     private final Parameter weight;
     private final Parameter bias;
@@ -50,6 +53,15 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
                  long dropoutSeed) {
+        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed);
+    }
+
+    /**
+     * As {@link #Dense(Backend, String, int, int, Activation, float, long, long)}, with {@code dropConnect} choosing
+     * where p's mask falls: on the weights (DropConnect) when true, on the outputs when false.
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, boolean dropConnect,
+                 long initSeed, long dropoutSeed) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("a dense layer needs in > 0 and out > 0 but has in=" + in
                     + ", out=" + out);
@@ -67,6 +79,7 @@ public final class Dense implements Layer {
         this.out = out;
         this.activation = activation;
         this.p = p;
+        this.dropConnect = dropConnect;
         this.dropoutSeed = dropoutSeed;
         float[] w = initialWeights(in, out, activation, initSeed);
         Tensor wt = backend.tensor(w, out, in);
@@ -134,6 +147,11 @@ public final class Dense implements Layer {
         return p;
     }
 
+    /** Whether {@link #dropoutP()} masks the weights (DropConnect) rather than the outputs. */
+    public boolean dropConnect() {
+        return dropConnect;
+    }
+
     public Parameter weight() {
         return weight;
     }
@@ -163,9 +181,9 @@ public final class Dense implements Layer {
             throw new IllegalArgumentException(describe() + ": row base must be in [0, " + Long.MAX_VALUE / out
                     + "] (its element base rowBase·" + out + " is a 64-bit index) but is " + rowBase);
         }
-        Dropout d = training && p > 0f
-                ? Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out)
-                : Dropout.eval();
+        Dropout d = !training || p == 0f ? Dropout.eval()
+                : dropConnect ? Dropout.dropConnect(p, dropoutSeed, dropoutOffset) // one weight mask for every row
+                : Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out);
         int n = x.shape()[0];
         Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
         Tensor y;
@@ -250,7 +268,8 @@ public final class Dense implements Layer {
             case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
             case PRELU -> "prelu";
         };
-        return String.format(Locale.ROOT, "dense(%d->%d, %s, p=%s, seed=%d)", in, out, act, p, dropoutSeed);
+        return String.format(Locale.ROOT, "dense(%d->%d, %s, %sp=%s, seed=%d)", in, out, act,
+                dropConnect ? "dropconnect " : "", p, dropoutSeed);
     }
 
     private void releaseActivations() {

@@ -329,16 +329,28 @@ public final class Sequential implements AutoCloseable {
 
         /** A hidden layer: the fused op with {@code activation} and dropout {@code p} in training. */
         public Builder dense(int out, Activation activation, float p) {
+            return add(out, activation, p, false);
+        }
+
+        private Builder add(int out, Activation activation, float p, boolean dropConnect) {
             int i = layers.size();
             try {
-                layers.add(new Dense(backend, "layer" + i, features, out, activation, p, derive(seed, 2 * i),
-                        derive(seed, 2 * i + 1)));
+                layers.add(new Dense(backend, "layer" + i, features, out, activation, p, dropConnect,
+                        derive(seed, 2 * i), derive(seed, 2 * i + 1)));
             } catch (RuntimeException e) {
                 layers.forEach(Dense::close);
                 throw e;
             }
             features = out;
             return this;
+        }
+
+        /**
+         * A hidden layer with DropConnect: the fused op with {@code activation}, and in training each weight dropped
+         * with probability {@code p} (one mask per forward pass) instead of each output.
+         */
+        public Builder denseDropConnect(int out, Activation activation, float p) {
+            return add(out, activation, p, true);
         }
 
         /** A plain linear layer: no activation, no dropout (the usual output layer before a softmax). */

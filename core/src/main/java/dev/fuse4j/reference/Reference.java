@@ -63,10 +63,15 @@ public final class Reference {
      * The mask of a {@code [n, out]} output, element by element: element {@code (i, j)} is {@code e = e0 + i·out + j}
      * ({@code e0} the element base), drawn as word {@code e mod 4} of Philox4x32-10 on counter
      * {@code (lo32(e/4), hi32(e/4), lo32(offset), hi32(offset))} under key {@code (lo32(seed), hi32(seed))}, and kept
-     * when that word, unsigned, is at least the threshold.
+     * when that word, unsigned, is at least the threshold. DropConnect keeps every output
+     * ({@link DropConnectReference#weightMask} has its mask).
      */
     public static boolean[] mask(int n, int out, Dropout d) {
         boolean[] keep = new boolean[n * out];
+        if (d.dropConnect()) { // the mask is on the weights: every output is kept
+            java.util.Arrays.fill(keep, true);
+            return keep;
+        }
         long threshold = threshold(d);
         int[] key = {(int) d.seed(), (int) (d.seed() >>> 32)};
         for (int e = 0; e < keep.length; e++) {
@@ -216,7 +221,7 @@ public final class Reference {
     /**
      * The forward of the fused layer: {@code z} within the bound of a sum of {@code in + 1} terms, and
      * {@code y = keep ? act(z)·s : 0}, a kept element within that bound stretched by the activation's slope and
-     * scaled by s, a dropped one exactly 0.
+     * scaled by s, a dropped one exactly 0. DropConnect is {@link DropConnectReference#forward}.
      */
     public static Forward forward(float[] x, float[] w, float[] b, int n, int in, int out, Activation act,
                                   Dropout d) {
@@ -230,6 +235,9 @@ public final class Reference {
     public static Forward forward(float[] x, float[] w, float[] b, int n, int in, int out, Activation act,
                                   Dropout d, float[] slope) {
         checkSlopes(act, slope, out);
+        if (d.dropConnect()) {
+            return DropConnectReference.forward(x, w, b, n, in, out, act, d, slope);
+        }
         double[] z = preActivation(x, w, b, n, in, out);
         double[] mag = magnitude(x, w, b, n, in, out);
         boolean[] keep = mask(n, out, d);
@@ -285,7 +293,8 @@ public final class Reference {
     /**
      * The backward of the fused layer from the backend's own {@code y} and {@code z}: {@code dx = dz·W},
      * {@code dw = dzᵀ·X}, {@code db = Σ_i dz}, each within the bound of its sum; GELU and ELU add the slack of their
-     * float32 derivatives ({@link #derivativeSlack} of {@code |dy·s|}) carried through the same sum.
+     * float32 derivatives ({@link #derivativeSlack} of {@code |dy·s|}) carried through the same sum. DropConnect is
+     * {@link DropConnectReference#backward}.
      */
     public static Backward backward(float[] dy, float[] x, float[] w, float[] y, float[] z, boolean[] keep, int n,
                                     int in, int out, Activation act, Dropout d) {
@@ -300,6 +309,9 @@ public final class Reference {
     public static Backward backward(float[] dy, float[] x, float[] w, float[] y, float[] z, boolean[] keep, int n,
                                     int in, int out, Activation act, Dropout d, float[] slope) {
         checkSlopes(act, slope, out);
+        if (d.dropConnect()) {
+            return DropConnectReference.backward(dy, x, w, y, z, n, in, out, act, d, slope);
+        }
         double[] dz = dz(dy, y, z, keep, act, d, slope);
         double[] slack = new double[dz.length];
         double relative = derivativeSlack(act);
@@ -309,10 +321,10 @@ public final class Reference {
                 slack[e] = keep[e] ? relative * Math.abs(dy[e]) * s : 0;
             }
         }
-        float[] ones = new float[n];
-        java.util.Arrays.fill(ones, 1f);
-        return new Backward(product(dz, slack, false, n, out, w, in), product(dz, slack, true, out, n, x, in),
-                product(dz, slack, true, out, n, ones, 1),
+        double[] ones = new double[n];
+        java.util.Arrays.fill(ones, 1.0);
+        return new Backward(product(dz, slack, false, n, out, widen(w), in),
+                product(dz, slack, true, out, n, widen(x), in), product(dz, slack, true, out, n, ones, 1),
                 act.kind() == Activation.Kind.PRELU ? slopeGradient(dy, z, keep, n, out, d) : null);
     }
 
@@ -355,8 +367,8 @@ public final class Reference {
      * ({@code transposed} false) or as {@code [inner, rows]}; {@code B} is {@code [inner, cols]}. The slack of each
      * element of A is carried through the sum with {@code |B|}.
      */
-    private static Expected product(double[] a, double[] slack, boolean transposed, int rows, int inner, float[] b,
-                                    int cols) {
+    static Expected product(double[] a, double[] slack, boolean transposed, int rows, int inner, double[] b,
+                            int cols) {
         double[] value = new double[rows * cols];
         double[] bound = new double[rows * cols];
         for (int r = 0; r < rows; r++) {
@@ -376,5 +388,14 @@ public final class Reference {
             }
         }
         return new Expected(value, bound);
+    }
+
+    /** {@code v} in float64, element by element. */
+    static double[] widen(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
     }
 }

@@ -203,7 +203,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
             backward(s, tdy, tx, tw, ty, tz, act, d, dx, dw, db);
             if (act.kind() == Activation.Kind.PRELU) {
                 da = allocate(new int[] {s.out()});
-                slopeGradient(s, tdy, tz, d, da);
+                slopeGradient(s, tdy, tz, d.onOutputs(), da); // DropConnect masks no output
             }
             return new LinearGrads(dx, dw, db, da);
         } catch (RuntimeException | Error e) {

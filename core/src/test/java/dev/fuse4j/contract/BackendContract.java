@@ -5,7 +5,9 @@ import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.DeviceMemoryException;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
+import dev.fuse4j.Philox;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.reference.DropConnectReference;
 import dev.fuse4j.reference.Expected;
 import dev.fuse4j.reference.Reference;
 import dev.fuse4j.reference.TrainingReference;
@@ -506,9 +508,16 @@ public abstract class BackendContract extends BackendSuite {
     @ParameterizedTest(name = "{0}")
     @MethodSource("activations")
     void slicesOfABatchComputeTheWholeBatchsRows(Activation act) {
+        checkSlices(act, Dropout.train(0.5f, 2024L, 17L));
+    }
+
+    /**
+     * Slices of a batch, each with its element base, give the whole batch's y, dx and (output dropout) mask bit for
+     * bit, and dw and db summed within twice the whole batch's bound.
+     */
+    private void checkSlices(Activation act, Dropout d) {
         Random r = new Random(61);
         int n = 23, in = 20, out = 33; // out odd: slice bases r0·out fall on every residue mod 4
-        Dropout d = Dropout.train(0.5f, 2024L, 17L);
         float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
         float[] y, z, mask, dx;
         float[] slope = act.kind() == Activation.Kind.PRELU ? preluSlopes(out) : null;
@@ -543,8 +552,10 @@ public abstract class BackendContract extends BackendSuite {
                          Tensor tz = backend.zeros(rows, out); Tensor ty = backend.linear(tx, tw, tb, a.act(), ds, tz);
                          Tensor tm = backend.dropoutMask(rows, out, ds);
                          LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), ds)) {
-                        assertArrayEquals(Arrays.copyOfRange(mask, r0 * out, (r0 + rows) * out), tm.toArray(),
-                                "mask of " + what);
+                        if (!d.dropConnect()) { // DropConnect's mask is the weights', not the rows'
+                            assertArrayEquals(Arrays.copyOfRange(mask, r0 * out, (r0 + rows) * out),
+                                    tm.toArray(), "mask of " + what);
+                        }
                         assertArrayEquals(Arrays.copyOfRange(y, r0 * out, (r0 + rows) * out), ty.toArray(),
                                 "y of " + what);
                         assertArrayEquals(Arrays.copyOfRange(dx, r0 * in, (r0 + rows) * in), g.dx().toArray(),
@@ -606,6 +617,224 @@ public abstract class BackendContract extends BackendSuite {
                 }
             }
         }
+    }
+
+    // ---- DropConnect --------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> dropConnectCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (int[] s : SHAPES) {
+            a.add(Arguments.of(s[0], s[1], s[2], 0.5f));
+        }
+        for (float p : new float[] {0f, 1e-9f, 0.1f, 0.9f, 0.999999f, 1f}) {
+            a.add(Arguments.of(7, 33, 31, p));
+        }
+        return a.stream();
+    }
+
+    /** Forward and backward with the weight mask against float64 computing {@code W ⊙ M} explicitly. */
+    @ParameterizedTest(name = "n={0} in={1} out={2} p={3}")
+    @MethodSource("dropConnectCases")
+    void dropConnectMatchesFloat64WithTheMaskedWeights(int n, int in, int out, float p) {
+        Dropout d = Dropout.dropConnect(p, 5L * n + out, 3L * in);
+        checkForward(n, in, out, Activation.relu(), d, new Random(n * 13L + in));
+        checkBackward(n, in, out, Activation.relu(), d, new Random(n * 19L + out));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void dropConnectOfEveryActivation(Activation act) {
+        for (int[] s : new int[][] {{1, 1, 1}, {7, 33, 31}, {65, 129, 33}, {2, 1500, 9}}) {
+            Dropout d = Dropout.dropConnect(0.4f, -4321L, 1L << 40);
+            checkForward(s[0], s[1], s[2], act, d, new Random(s[2]));
+            checkBackward(s[0], s[1], s[2], act, d, new Random(s[1] + 2));
+        }
+    }
+
+    static Stream<Arguments> dropConnectMaskCases() {
+        return Stream.of(
+                Arguments.of(29, 37, Dropout.dropConnect(0.5f, 1L, 0L)),
+                Arguments.of(64, 64, Dropout.dropConnect(0.1f, Long.MIN_VALUE, Long.MAX_VALUE)),
+                Arguments.of(5, 131, Dropout.dropConnect(0.9f, 0xDEADBEEFCAFEL, (1L << 32) + 3)),
+                Arguments.of(17, 3, Dropout.dropConnect(0.999999f, -1L, 12345L)),
+                Arguments.of(3, 3, Dropout.dropConnect(1e-9f, 42L, 0L)));
+    }
+
+    /**
+     * The weight mask bit for bit against the Philox weight stream, seen three ways: the mask op, the forward
+     * ({@code x = I}, {@code b = 0}, identity: {@code y[c][o] = w[o][c]·s} or 0) and dw ({@code dy = 1}: dw is
+     * {@code s} where kept, 0 where dropped).
+     */
+    @ParameterizedTest(name = "{0}x{1} {2}")
+    @MethodSource("dropConnectMaskCases")
+    void dropConnectMaskIsThePhiloxWeightStreamBitForBit(int out, int in, Dropout d) {
+        boolean[] keep = DropConnectReference.weightMask(out, in, d);
+        float[] eye = new float[in * in];
+        for (int c = 0; c < in; c++) {
+            eye[c * in + c] = 1f;
+        }
+        float[] w = new float[out * in];
+        Arrays.fill(w, 2f);
+        float[] ones = new float[in * out];
+        Arrays.fill(ones, 1f);
+        float[] m, y, dw;
+        try (Tensor tm = backend.dropoutMask(out, in, d); Tensor tx = backend.tensor(eye, in, in);
+             Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.zeros(out);
+             Tensor ty = backend.linear(tx, tw, tb, Activation.identity(), d, null);
+             Tensor tdy = backend.tensor(ones, in, out);
+             LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, null, Activation.identity(), d, false)) {
+            assertArrayEquals(new int[] {out, in}, tm.shape());
+            m = tm.toArray();
+            y = ty.toArray();
+            dw = g.dw().toArray();
+        }
+        float s = d.scale();
+        int differ = 0;
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < in; c++) {
+                int k = o * in + c;
+                assertEquals(keep[k], Philox.keepWeight(k, d), "Philox.keepWeight of weight " + k);
+                boolean maskSays = m[k] == 1f, forwardSays = y[c * out + o] == 2f * s, dwSays = dw[k] == s;
+                if (maskSays != keep[k] || forwardSays != keep[k] || dwSays != keep[k]
+                        || !keep[k] && (m[k] != 0f || y[c * out + o] != 0f || dw[k] != 0f)) {
+                    differ++;
+                }
+            }
+        }
+        assertEquals(0, differ, differ + " of " + out * in + " weights: the mask op, forward or dw differ from the "
+                + "Philox weight stream for " + d);
+    }
+
+    @Test
+    void dropConnectDropsAboutPOfTheWeightsAndNoOutputs() {
+        int out = 256, in = 256;
+        Dropout d = Dropout.dropConnect(0.25f, 77L, 0L);
+        try (Tensor t = backend.dropoutMask(out, in, d)) {
+            double kept = 0;
+            for (float v : t.toArray()) {
+                kept += v;
+            }
+            double frac = kept / (out * in);
+            assertTrue(Math.abs(frac - 0.75) < 0.01, "kept fraction of the weights " + frac + " for p = 0.25");
+        }
+        // Positive inputs, weights and bias: with the outputs unmasked every y is positive.
+        Random r = new Random(4);
+        int n = 16, k = 40, o = 24;
+        float[] x = new float[n * k], w = new float[o * k], b = new float[o];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 0.1f + r.nextFloat();
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = 0.1f + r.nextFloat();
+        }
+        Arrays.fill(b, 0.5f);
+        try (Tensor tx = backend.tensor(x, n, k); Tensor tw = backend.tensor(w, o, k); Tensor tb = backend.tensor(b, o);
+             Tensor y = backend.linearReluDropout(tx, tw, tb, Dropout.dropConnect(0.5f, 77L, 0L))) {
+            for (float v : y.toArray()) {
+                assertTrue(v > 0f, "DropConnect masked an output: y = " + v);
+            }
+        }
+    }
+
+    /**
+     * The weight stream is not the output stream: for one p, seed and offset the weight mask of an {@code [r, c]}
+     * weight and the output mask of an {@code [r, c]} output agree on about half their elements at p = ½ (as two
+     * independent masks do), where one stream would agree everywhere.
+     */
+    @Test
+    void dropConnectsStreamIsDisjointFromTheOutputMasks() {
+        for (long offset : new long[] {0L, 9L, -1L}) {
+            try (Tensor wm = backend.dropoutMask(256, 256, Dropout.dropConnect(0.5f, 2026L, offset));
+                 Tensor om = backend.dropoutMask(256, 256, Dropout.train(0.5f, 2026L, offset))) {
+                float[] a = wm.toArray(), b = om.toArray();
+                int same = 0;
+                for (int e = 0; e < a.length; e++) {
+                    same += a[e] == b[e] ? 1 : 0;
+                }
+                double frac = (double) same / a.length;
+                assertTrue(Math.abs(frac - 0.5) < 0.01, "the weight and output masks of offset " + offset
+                        + " agree on " + frac + " of their elements");
+            }
+        }
+    }
+
+    /**
+     * p = 0 keeps and scales by 1: the plain layer bit for bit (evaluation is {@code Dropout.eval()} itself); p = 1
+     * drops every weight: y = act(b) on every row, dx and dw 0, db still the sum of dz.
+     */
+    @Test
+    void dropConnectAtPZeroIsThePlainLayerAndAtPOneLeavesTheBias() {
+        Random r = new Random(12);
+        int n = 11, in = 29, out = 19;
+        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        Activation act = Activation.gelu();
+        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+             Tensor tb = backend.tensor(b, out); Tensor tdy = backend.tensor(dy, n, out);
+             Tensor zp = backend.zeros(n, out); Tensor ze = backend.zeros(n, out); Tensor z1 = backend.zeros(n, out);
+             Tensor plain = backend.linear(tx, tw, tb, act, Dropout.eval(), zp);
+             Tensor none = backend.linear(tx, tw, tb, act, Dropout.dropConnect(0f, 8L, 1L), ze);
+             Tensor all = backend.linear(tx, tw, tb, act, Dropout.dropConnect(1f, 8L, 1L), z1);
+             LinearGrads gp = backend.linearBackward(tdy, tx, tw, plain, zp, act, Dropout.eval());
+             LinearGrads gn = backend.linearBackward(tdy, tx, tw, none, ze, act, Dropout.dropConnect(0f, 8L, 1L));
+             LinearGrads ga = backend.linearBackward(tdy, tx, tw, all, z1, act, Dropout.dropConnect(1f, 8L, 1L))) {
+            assertArrayEquals(plain.toArray(), none.toArray(), "DropConnect at p = 0 must be the plain layer");
+            assertArrayEquals(gp.dx().toArray(), gn.dx().toArray(), "dx at p = 0");
+            assertArrayEquals(gp.dw().toArray(), gn.dw().toArray(), "dw at p = 0");
+            assertArrayEquals(gp.db().toArray(), gn.db().toArray(), "db at p = 0");
+            float[] y1 = all.toArray();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < out; j++) {
+                    assertEquals((float) Reference.activation(act, b[j]), y1[i * out + j], 1e-5f,
+                            "y" + idx(i * out + j, out) + " with every weight dropped");
+                }
+            }
+            for (float v : ga.dx().toArray()) {
+                assertEquals(0f, v, "dx with every weight dropped");
+            }
+            for (float v : ga.dw().toArray()) {
+                assertEquals(0f, v, "dw with every weight dropped");
+            }
+        }
+    }
+
+    /**
+     * One weight tensor used by plain calls and DropConnect calls of different masks, each more than once (a backend
+     * may keep W's packed form between calls): every call sees its own mask, or none, in y and in dx.
+     */
+    @Test
+    void callsOnOneWeightTensorEachSeeTheirOwnMask() {
+        Random r = new Random(31);
+        int n = 6, in = 37, out = 45;
+        float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+        Dropout[] sequence = {Dropout.eval(), Dropout.eval(), Dropout.dropConnect(0.5f, 3L, 0L),
+            Dropout.dropConnect(0.5f, 3L, 0L), Dropout.dropConnect(0.5f, 3L, 1L), Dropout.eval(),
+            Dropout.dropConnect(0.5f, 3L, 1L), Dropout.eval()};
+        try (Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+             Tensor tb = backend.tensor(b, out); Tensor tdy = backend.tensor(dy, n, out)) {
+            for (int c = 0; c < sequence.length; c++) {
+                Dropout d = sequence[c];
+                String where = "call " + c + " on one weight tensor, " + d;
+                try (Tensor ty = backend.linear(tx, tw, tb, Activation.identity(), d, null);
+                     LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, null, Activation.identity(), d)) {
+                    float[] y = ty.toArray();
+                    assertWithin("y", Reference.forward(x, w, b, n, in, out, Activation.identity(), d).y(), y, out,
+                            where);
+                    Reference.Backward ref = Reference.backward(dy, x, w, y, null, Reference.mask(n, out, d), n, in,
+                            out, Activation.identity(), d);
+                    assertWithin("dx", ref.dx(), g.dx().toArray(), in, where);
+                    assertWithin("dw", ref.dw(), g.dw().toArray(), in, where);
+                }
+            }
+        }
+    }
+
+    /** Slices with element bases draw the one weight mask of the call: the whole batch's rows and gradients. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void dropConnectSlicesOfABatchComputeTheWholeBatchsRows(Activation act) {
+        Dropout d = Dropout.dropConnect(0.5f, 2024L, 17L);
+        assertEquals(d, d.withElementBase(5 * 33), "an element base must not change DropConnect's mask");
+        checkSlices(act, d);
     }
 
     // ---- loss and optimizers ---------------------------------------------------------------------------------

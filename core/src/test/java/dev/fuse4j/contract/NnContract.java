@@ -16,6 +16,7 @@ import dev.fuse4j.nn.ParameterSlot;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
+import dev.fuse4j.reference.DropConnectReference;
 import dev.fuse4j.reference.Expected;
 import dev.fuse4j.reference.Reference;
 import org.junit.jupiter.api.Test;
@@ -62,11 +63,23 @@ public abstract class NnContract extends BackendSuite {
     @ParameterizedTest
     @MethodSource("activations")
     void denseGradientsMatchFiniteDifferences(Activation act) {
+        checkDenseGradients(act, false);
+    }
+
+    /** DropConnect's gradients, the weight mask held fixed (the same offset) across the differences. */
+    @ParameterizedTest
+    @MethodSource("activations")
+    void dropConnectGradientsMatchFiniteDifferences(Activation act) {
+        checkDenseGradients(act, true);
+    }
+
+    /** A dense layer's dw, db and dx from backward against central differences of {@code L = Σ y·dy}. */
+    private void checkDenseGradients(Activation act, boolean dropConnect) {
         int n = 4, in = 6, out = 5;
         Random r = new Random(11);
         float[] x = randoms(r, n * in);
         float[] dy = randoms(r, n * out);
-        try (Dense layer = new Dense(backend, "t", in, out, act, 0.5f, 3, 4);
+        try (Dense layer = new Dense(backend, "t", in, out, act, 0.5f, dropConnect, 3, 4);
              Tensor dyT = backend.tensor(dy, n, out)) {
             boolean prelu = act.kind() == Activation.Kind.PRELU;
             if (prelu) {
@@ -101,7 +114,20 @@ public abstract class NnContract extends BackendSuite {
                     ? new float[][] {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx,
                         layer.slope().grad().toArray()}
                     : new float[][] {layer.weight().grad().toArray(), layer.bias().grad().toArray(), dx};
-            double[] z = Reference.preActivation(x, w, b, n, in, out);
+            Dropout used = layer.lastDropout();
+            assertEquals(dropConnect, used.dropConnect(), "the layer's dropout " + used);
+            double[] z = Reference.forward(x, w, b, n, in, out, act, used, a).z().value();
+            // Under DropConnect z's slope in w is x·s (or 0) and in x the masked, scaled weight.
+            float[] xSlope = x.clone(), wSlope = w.clone();
+            if (dropConnect) {
+                double[] wm = DropConnectReference.maskedWeights(w, out, in, used);
+                for (int k = 0; k < wSlope.length; k++) {
+                    wSlope[k] = (float) wm[k];
+                }
+                for (int k = 0; k < xSlope.length; k++) {
+                    xSlope[k] *= used.scale();
+                }
+            }
             // ELU's slope jumps from alpha to 1 at 0 unless alpha is 1; PReLU's from a_j to 1
             boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU
                     || act.kind() == Activation.Kind.ELU && act.alpha() != 1f || prelu;
@@ -110,11 +136,11 @@ public abstract class NnContract extends BackendSuite {
             for (int t = 0; t < at.length; t++) {
                 for (int i = 0; i < at[t].length; i++) {
                     total++;
-                    if (kinked && nearKink(z, t, i, x, w, n, in, out)) {
+                    if (kinked && nearKink(z, t, i, xSlope, wSlope, n, in, out)) {
                         continue; // a ReLU kink inside ±H makes the difference quotient meaningless there
                     }
                     double fd = difference(loss, at, t, i);
-                    assertClose(fd, analytic[t][i], names[t] + "[" + i + "] with " + act);
+                    assertClose(fd, analytic[t][i], names[t] + "[" + i + "] with " + act + ", " + used);
                     checked++;
                 }
             }
@@ -230,6 +256,62 @@ public abstract class NnContract extends BackendSuite {
             assertEquals(3, d.dropoutOffset(), "evaluation must not advance the Philox offset");
             assertArrayEquals(e1, e2, "evaluation is deterministic");
             assertTrue(m.train().isTraining());
+        }
+    }
+
+    /**
+     * DropConnect in a model: each training step draws the weight mask of the Philox weight stream at the next
+     * offset, the forward matches float64 with {@code W ⊙ M} formed explicitly, a dropped weight's gradient is
+     * exactly 0, and evaluation is the plain layer bit for bit.
+     */
+    @Test
+    void eachDropConnectStepDrawsTheWeightMaskAtTheNextOffset() {
+        int n = 9, in = 8, hidden = 33;
+        float[] x = randoms(new Random(15), n * in);
+        float[] dy = randoms(new Random(16), n * hidden);
+        try (Sequential m = Sequential.builder(backend, in, 78).denseDropConnect(hidden, Activation.relu(), 0.5f)
+                .linear(3).build();
+             Sequential plain = Sequential.builder(backend, in, 78).dense(hidden, Activation.relu(), 0f)
+                .linear(3).build();
+             Tensor xt = backend.tensor(x, n, in); Tensor dyt = backend.tensor(dy, n, hidden)) {
+            Dense d = (Dense) m.layers().get(0);
+            assertTrue(d.dropConnect());
+            float[] w = d.weight().value().toArray(), b = d.bias().value().toArray();
+            List<boolean[]> seen = new ArrayList<>();
+            for (int step = 0; step < 3; step++) {
+                float[] y = d.forward(xt).toArray();
+                Dropout used = d.lastDropout();
+                assertEquals(Dropout.dropConnect(0.5f, used.seed(), step), used, "step " + step);
+                assertEquals(step + 1, d.dropoutOffset());
+                boolean[] keep = DropConnectReference.weightMask(hidden, in, used);
+                try (Tensor mask = backend.dropoutMask(hidden, in, used)) {
+                    float[] mk = mask.toArray();
+                    for (int k = 0; k < keep.length; k++) {
+                        assertEquals(keep[k] ? 1f : 0f, mk[k], "weight mask element " + k + " at step " + step);
+                    }
+                }
+                Reference.Forward ref = Reference.forward(x, w, b, n, in, hidden, Activation.relu(), used);
+                int e = ref.y().firstViolation(y);
+                assertTrue(e < 0, () -> "y[" + e + "] = " + y[e] + " but float64 with W ⊙ M gives "
+                        + ref.y().value()[e] + " at step " + used.offset());
+                assertEquals(null, d.backward(dyt, false), "dx was not asked for");
+                float[] dw = d.weight().grad().toArray();
+                for (int k = 0; k < keep.length; k++) {
+                    if (!keep[k]) {
+                        assertEquals(0f, dw[k], "the gradient of dropped weight " + k + " at step " + step);
+                    }
+                }
+                for (boolean[] earlier : seen) {
+                    assertFalse(Arrays.equals(earlier, keep), "step " + step + " reused a weight mask");
+                }
+                seen.add(keep);
+            }
+            m.eval();
+            float[] e1 = m.forward(xt).toArray();
+            assertEquals(Dropout.eval(), d.lastDropout());
+            assertEquals(3, d.dropoutOffset(), "evaluation must not advance the Philox offset");
+            plain.eval();
+            assertArrayEquals(plain.forward(xt).toArray(), e1, "DropConnect in evaluation is the plain layer");
         }
     }
 
@@ -429,6 +511,46 @@ public abstract class NnContract extends BackendSuite {
                 .linear(Blobs.CLASSES).build();
     }
 
+    /**
+     * A DropConnect model's checkpoint names DropConnect in the model it records: it resumes bit for bit, and an
+     * otherwise equal model with output dropout is refused.
+     */
+    @Test
+    void aCheckpointRecordsDropConnectAndResumesItBitForBit(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(96, 25);
+        Path ck = dir.resolve("dropconnect.ckpt");
+        float[][] straight;
+        try (Sequential m = dropConnectModel(true); Optimizer o = optimizer("adam", m)) {
+            for (int e = 0; e < 2; e++) {
+                Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 7, e), 16, null);
+            }
+            straight = snapshot(m);
+        }
+        try (Sequential m = dropConnectModel(true); Optimizer o = optimizer("adam", m)) {
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 7, 0), 16, null);
+            Checkpoint.save(ck, m, o, 1);
+        }
+        try (Sequential m = dropConnectModel(true); Optimizer o = optimizer("adam", m)) {
+            assertEquals(1, Checkpoint.restore(ck, m, o));
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 7, 1), 16, null);
+            float[][] resumed = snapshot(m);
+            for (int i = 0; i < straight.length; i++) {
+                assertArrayEquals(straight[i], resumed[i], m.parameters().get(i).name()
+                        + " differs between 2 straight epochs and 1 + resume + 1");
+            }
+        }
+        try (Sequential other = dropConnectModel(false); Optimizer o = optimizer("adam", other)) {
+            expectRefused(ck, other, o, "holds a different model");
+            expectRefused(ck, other, o, "dropconnect p=0.25");
+        }
+    }
+
+    private Sequential dropConnectModel(boolean dropConnect) {
+        Sequential.Builder b = Sequential.builder(backend, Blobs.FEATURES, 8);
+        b = dropConnect ? b.denseDropConnect(12, Activation.relu(), 0.25f) : b.dense(12, Activation.relu(), 0.25f);
+        return b.linear(Blobs.CLASSES).build();
+    }
+
     private Sequential eluModel(float alpha) {
         return Sequential.builder(backend, Blobs.FEATURES, 6).dense(12, Activation.elu(alpha), 0.25f)
                 .linear(Blobs.CLASSES).build();
@@ -590,6 +712,17 @@ public abstract class NnContract extends BackendSuite {
      */
     @Test
     void slicesOfABatchOnReplicasGiveTheWholeBatchsOutputAndGradients() {
+        checkSlicesOnReplicas(NnContract::splitModel);
+    }
+
+    /** The same with DropConnect layers: one weight mask per step, whatever rows a replica computes. */
+    @Test
+    void slicesOfABatchOnReplicasWithDropConnectGiveTheWholeBatchsOutputAndGradients() {
+        checkSlicesOnReplicas(be -> Sequential.builder(be, 6, 21).denseDropConnect(13, Activation.relu(), 0.5f)
+                .denseDropConnect(9, Activation.leakyRelu(0.1f), 0.3f).linear(5).build());
+    }
+
+    private void checkSlicesOnReplicas(Function<Backend, Sequential> model) {
         int n = 37, in = 6;
         Random r = new Random(23);
         float[] x = randoms(r, n * in);
@@ -600,7 +733,7 @@ public abstract class NnContract extends BackendSuite {
         float[] wholeOut;
         float[] wholeGrads;
         double[] gradBound;
-        try (Sequential m = splitModel(backend); Tensor xt = backend.tensor(x, n, in);
+        try (Sequential m = model.apply(backend); Tensor xt = backend.tensor(x, n, in);
              Tensor lab = backend.tensor(labels, n)) {
             Tensor logits = m.forward(xt);
             wholeOut = logits.toArray();
@@ -615,7 +748,7 @@ public abstract class NnContract extends BackendSuite {
             int r0 = 0;
             for (int rows : sizes) {
                 String what = "rows " + r0 + ".." + (r0 + rows) + " of " + n + " split " + Arrays.toString(sizes);
-                try (Sequential replica = splitModel(backend);
+                try (Sequential replica = model.apply(backend);
                      Tensor xt = backend.tensor(Arrays.copyOfRange(x, r0 * in, (r0 + rows) * in), rows, in);
                      Tensor lab = backend.tensor(Arrays.copyOfRange(labels, r0, r0 + rows), rows)) {
                     Tensor logits = replica.forward(xt, r0);

@@ -228,4 +228,49 @@ class ReferenceTest {
                 "an infinite bound does not excuse a wrong value");
         assertEquals(Double.POSITIVE_INFINITY, e.worstRatio(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 5}));
     }
+
+    /**
+     * DropConnect's reference is the plain reference on {@code W ⊙ M · s} formed explicitly (p = ½: s = 2, so the
+     * masked weights are exact floats), its mask the Philox weight stream, and its dw the plain dw masked and scaled.
+     */
+    @Test
+    void dropConnectIsThePlainLayerOnTheMaskedWeights() {
+        int n = 5, in = 11, out = 7;
+        java.util.Random r = new java.util.Random(3);
+        float[] x = new float[n * in], w = new float[out * in], b = new float[out], dy = new float[n * out];
+        for (float[] a : new float[][] {x, w, b, dy}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+        }
+        Dropout d = Dropout.dropConnect(0.5f, 99L, 4L);
+        boolean[] keep = DropConnectReference.weightMask(out, in, d);
+        float[] masked = new float[w.length];
+        int dropped = 0;
+        for (int k = 0; k < w.length; k++) {
+            assertEquals(Philox.keepWeight(k, d), keep[k], "weight " + k);
+            masked[k] = keep[k] ? w[k] * 2f : 0f;
+            dropped += keep[k] ? 0 : 1;
+        }
+        assertTrue(dropped > 0 && dropped < w.length, dropped + " of " + w.length + " dropped");
+        Reference.Forward plain = Reference.forward(x, masked, b, n, in, out, Activation.gelu(), Dropout.eval());
+        Reference.Forward connect = Reference.forward(x, w, b, n, in, out, Activation.gelu(), d);
+        assertArrayEquals(plain.z().value(), connect.z().value());
+        assertArrayEquals(plain.y().value(), connect.y().value());
+        float[] y = new float[n * out], z = new float[n * out];
+        for (int e = 0; e < y.length; e++) {
+            y[e] = (float) plain.y().value()[e];
+            z[e] = (float) plain.z().value()[e];
+        }
+        Reference.Backward pb = Reference.backward(dy, x, masked, y, z, Reference.mask(n, out, Dropout.eval()), n, in,
+                out, Activation.gelu(), Dropout.eval());
+        Reference.Backward cb = Reference.backward(dy, x, w, y, z, Reference.mask(n, out, d), n, in, out,
+                Activation.gelu(), d);
+        assertArrayEquals(pb.dx().value(), cb.dx().value());
+        assertArrayEquals(pb.db().value(), cb.db().value());
+        for (int k = 0; k < w.length; k++) {
+            assertEquals(keep[k] ? 2 * pb.dw().value()[k] : 0.0, cb.dw().value()[k], "dw " + k);
+            assertEquals(keep[k] ? 2 * pb.dw().bound()[k] : 0.0, cb.dw().bound()[k], "dw bound " + k);
+        }
+    }
 }

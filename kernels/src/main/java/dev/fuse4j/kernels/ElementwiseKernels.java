@@ -34,9 +34,13 @@ public final class ElementwiseKernels<B> {
         this.reduceSize = reduceSize;
     }
 
-    /** {@code out[i]} = 1 where mask element {@code d.elementBase() + i} is kept, else 0, for {@code i < total}. */
+    /**
+     * {@code out[i]} = 1 where mask element {@code d.elementBase() + i} is kept, else 0, for {@code i < total}; with
+     * DropConnect, where weight element {@code i} is kept.
+     */
     public void dropoutMask(long total, B out, Dropout d) {
-        launcher.apply("dropout_mask").i64(total).buffer(out).dropout(d).over(maskBlocks(total, d), group);
+        launcher.apply("dropout_mask").i64(total).buffer(out).dropout(d).weightMask(d)
+                .over(maskBlocks(total, d), group);
     }
 
     /** Philox blocks the mask elements {@code [base, base + total)} touch: one work-item each. */

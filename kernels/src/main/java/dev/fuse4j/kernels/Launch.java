@@ -6,7 +6,8 @@ import dev.fuse4j.Dropout;
 /**
  * One kernel launch being prepared: arguments appended in the order of the kernel's parameters, then queued. Each
  * GPU backend supplies the four kinds of value and the enqueue; the argument groups every fused kernel shares (the
- * activation, the dropout words) are appended here, in the order {@code fuse4j_common.h} declares them.
+ * activation, the dropout words, DropConnect's weight-mask words) are appended here, in the order
+ * {@code fuse4j_common.h} declares them.
  *
  * @param <B> the backend's buffer handle
  * @param <L> the backend's launch class, so that chained calls keep its own methods
@@ -50,7 +51,18 @@ public abstract class Launch<B, L extends Launch<B, L>> {
      * {@code d}, the words every kernel that draws a mask takes last.
      */
     public final L dropout(Dropout d) {
-        return f32(d.scale()).i32(d.training() ? 1 : 0).i64(d.threshold()).i64(d.seed()).i64(d.offset())
-                .i64(d.elementBase());
+        Dropout o = d.onOutputs(); // DropConnect leaves the outputs unmasked: its words go to weightMask
+        return f32(o.scale()).i32(o.training() ? 1 : 0).i64(o.threshold()).i64(o.seed()).i64(o.offset())
+                .i64(o.elementBase());
+    }
+
+    /**
+     * {@code F4J_WEIGHT_MASK_PARAMS}: whether {@code d} is DropConnect, then its scale, keep threshold, seed and
+     * offset, the words the GEMM and mask kernels take right after the dropout words; all 0 without DropConnect.
+     */
+    public final L weightMask(Dropout d) {
+        boolean on = d.dropConnect();
+        return i32(on ? 1 : 0).f32(on ? d.scale() : 0f).i64(on ? d.threshold() : 0L).i64(on ? d.seed() : 0L)
+                .i64(on ? d.offset() : 0L);
     }
 }

@@ -18,19 +18,25 @@
 /*
  * The mask as 1f / 0f: m[i] is mask element element_base + i, for i < total. One work-item per Philox block of
  * the mask elements covered, so a base that is not a multiple of 4 shares its first block with the elements before.
+ * With DropConnect's weight-mask words it is the weight mask of a [rows x cols] weight instead.
  */
-F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PARAMS) {
+F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     const f4j_dropout d = F4J_DROPOUT;
+    const f4j_weight_mask wm = F4J_WEIGHT_MASK;
     f4j_u64 q = (d.base >> 2) + (f4j_u64)F4J_GLOBAL_ID;
     f4j_u64 end = d.base + (f4j_u64)total;
     if ((q << 2) >= end) {
         return;
     }
-    uint4 blk = d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+    /* DropConnect (wm.on, its output words eval with base 0) draws the weight stream instead. */
+    const int draws = d.training || wm.on;
+    const f4j_u64 keep_from = wm.on ? wm.threshold : d.threshold;
+    uint4 blk = wm.on ? f4j_weight_block(q, wm)
+              : d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
     for (int l = 0; l < 4; l++) {
         f4j_u64 e = (q << 2) + l;
         if (e >= d.base && e < end) {
-            m[e - d.base] = (!d.training || f4j_keep_word(f4j_word(blk, l), d.threshold)) ? 1.0f : 0.0f;
+            m[e - d.base] = (!draws || f4j_keep_word(f4j_word(blk, l), keep_from)) ? 1.0f : 0.0f;
         }
     }
 }

@@ -15,6 +15,12 @@
  * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity, 4 elu (alpha), 5 prelu (slope[j] of
  * column j): Activation.Kind ordinals. Kernels that apply or differentiate the activation take F4J_ACTIVATION_PARAMS
  * in that order (dev.fuse4j.kernels.Launch#activation packs them); slope is null unless act is prelu.
+ *
+ * The GEMM kernels also take DropConnect's weight-mask words, F4J_WEIGHT_MASK_PARAMS, right after the dropout words
+ * (dev.fuse4j.kernels.Launch#weightMask): wmask (0: no weight mask, the weights as they are), wscale, wthreshold,
+ * wseed, woffset. Weight element k = o * in + c draws word k & 3 of the block at counter
+ * (lo32(k >> 2), hi32(k >> 2) | F4J_WEIGHT_STREAM, lo32(woffset), hi32(woffset)), a stream no output mask reaches;
+ * a call with DropConnect passes the output dropout words as eval.
  */
 #ifndef FUSE4J_COMMON_H
 #define FUSE4J_COMMON_H
@@ -141,6 +147,34 @@ F4J_FN f4j_u32 f4j_word(uint4 block, int lane) {
 /* Whether an element whose Philox word is `word` is kept. */
 F4J_FN int f4j_keep_word(f4j_u32 word, f4j_u64 threshold) {
     return (f4j_u64)word >= threshold;
+}
+
+/* DropConnect's weight mask: its stream bit in the counter's second word, and its words in one value. */
+#define F4J_WEIGHT_STREAM 0x80000000u
+#define F4J_WEIGHT_MASK_PARAMS int wmask, float wscale, f4j_u64 wthreshold, f4j_u64 wseed, f4j_u64 woffset
+typedef struct {
+    int on;
+    float scale;
+    f4j_u64 threshold;
+    f4j_u32 s0, s1, o0, o1;
+} f4j_weight_mask;
+
+F4J_FN f4j_weight_mask f4j_weight_mask_of(int on, float scale, f4j_u64 threshold, f4j_u64 seed, f4j_u64 offset) {
+    f4j_weight_mask m;
+    m.on = on;
+    m.scale = scale;
+    m.threshold = threshold;
+    m.s0 = (f4j_u32)seed;
+    m.s1 = (f4j_u32)(seed >> 32);
+    m.o0 = (f4j_u32)offset;
+    m.o1 = (f4j_u32)(offset >> 32);
+    return m;
+}
+#define F4J_WEIGHT_MASK f4j_weight_mask_of(wmask, wscale, wthreshold, wseed, woffset)
+
+/* The four Philox words that decide weight elements 4q .. 4q+3 (the weight stream's counter layout). */
+F4J_FN uint4 f4j_weight_block(f4j_u64 q, f4j_weight_mask m) {
+    return f4j_philox4x32_10(F4J_UINT4((f4j_u32)q, (f4j_u32)(q >> 32) | F4J_WEIGHT_STREAM, m.o0, m.o1), m.s0, m.s1);
 }
 
 /* Whether mask element m (element base already added) is kept: one Philox block per call. */

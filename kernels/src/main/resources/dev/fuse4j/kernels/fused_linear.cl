@@ -55,6 +55,26 @@ inline float4 f4j_load4(__global const float *s, int rows, int cols, int r, int 
 }
 
 /*
+ * DropConnect: v, the weight elements k0 .. k0+3, as the product reads them: v * scale where the weight mask keeps,
+ * else 0; v as it is without a mask. Four consecutive elements span at most two Philox blocks.
+ */
+inline float4 f4j_weight_masked4(float4 v, ulong k0, f4j_weight_mask m) {
+    if (!m.on) {
+        return v;
+    }
+    ulong q0 = k0 >> 2;
+    uint4 b0 = f4j_weight_block(q0, m);
+    uint4 b1 = ((k0 + 3) >> 2) != q0 ? f4j_weight_block(q0 + 1, m) : b0;
+    float vals[4] = {v.x, v.y, v.z, v.w};
+    for (int c = 0; c < 4; c++) {
+        ulong k = k0 + c;
+        vals[c] = f4j_keep_word(f4j_word((k >> 2) == q0 ? b0 : b1, (int)(k & 3)), m.threshold)
+                ? vals[c] * m.scale : 0.0f;
+    }
+    return (float4)(vals[0], vals[1], vals[2], vals[3]);
+}
+
+/*
  * dz[i][j .. j+3] of the [n x out] output, formed from dy and y (and z and the regenerated mask where the
  * activation needs them); zero past the edges. Four consecutive elements span at most two Philox blocks.
  */
@@ -147,7 +167,8 @@ inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint wo
  * so any shape works; only whole tiles are stored with vector stores. Buffers a mode does not read are null.
  *
  * Forward: a = x, b = w, and the epilogue (bias, z when zout is not null, activation, Philox mask, scale) runs on
- * the accumulators before the single store of y. Backward (a is null): dy, y, z give dz in the loaders, so dz
+ * the accumulators before the single store of y. DropConnect (wm.on) masks w as its tiles are loaded (forward, dx)
+ * and dw as it is stored, so the masked weights never exist in global memory. Backward (a is null): dy, y, z give dz in the loaders, so dz
  * never exists in global memory; b is w (dx) or x (dw); in MODE_DW the work-groups of the first column tile also
  * sum their dz^T rows into db.
  *
@@ -159,10 +180,11 @@ __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
 void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
           __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
           __global const float *y, __global const float *z, __global float *db, F4J_ACTIVATION_PARAMS,
-          F4J_DROPOUT_PARAMS) {
+          F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     __local float As[BK][BM + PAD];
     __local float Bs[BK][BN + PAD];
     const f4j_dropout d = F4J_DROPOUT;
+    const f4j_weight_mask wm = F4J_WEIGHT_MASK;
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
     const int tid = ty * WX + tx;
@@ -217,17 +239,22 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
             /* B(k, j) = w[j][k]: w rows run along k. */
             for (int g = tid; g < BN * (BK / 4); g += THREADS) {
                 int j = g / (BK / 4), kk = (g % (BK / 4)) * 4;
-                float4 v = f4j_load4(b, N, K, col0 + j, k0 + kk);
+                float4 v = f4j_weight_masked4(f4j_load4(b, N, K, col0 + j, k0 + kk),
+                                              (ulong)(col0 + j) * (ulong)K + (ulong)(k0 + kk), wm);
                 Bs[kk][j] = v.x;
                 Bs[kk + 1][j] = v.y;
                 Bs[kk + 2][j] = v.z;
                 Bs[kk + 3][j] = v.w;
             }
         } else {
-            /* B(k, j) = w[k][j] (dx) or x[k][j] (dw): rows run along j. */
+            /* B(k, j) = w[k][j] (dx, masked under DropConnect) or x[k][j] (dw): rows run along j. */
             for (int g = tid; g < BK * (BN / 4); g += THREADS) {
                 int kk = g / (BN / 4), j = (g % (BN / 4)) * 4;
-                vstore4(f4j_load4(b, K, N, k0 + kk, col0 + j), 0, &Bs[kk][j]);
+                float4 v = f4j_load4(b, K, N, k0 + kk, col0 + j);
+                if (mode == MODE_DX) {
+                    v = f4j_weight_masked4(v, (ulong)(k0 + kk) * (ulong)N + (ulong)(col0 + j), wm);
+                }
+                vstore4(v, 0, &Bs[kk][j]);
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -280,11 +307,23 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
             }
             __global float *dst = c + (long)row * N + colBase;
             if (mode != MODE_FORWARD) {
+                floatV out = acc[r][v];
+                if (mode == MODE_DW && wm.on) {
+                    /* DropConnect's dw = (dz^T . x) masked and scaled as it is stored: dw[row][col], k = row * N + col. */
+                    float vals[VN];
+                    vstoreV(out, 0, vals);
+                    for (int q = 0; q < VN; q += 4) {
+                        float4 m4 = f4j_weight_masked4(vload4(0, &vals[q]),
+                                                       (ulong)row * (ulong)N + (ulong)(colBase + q), wm);
+                        vstore4(m4, 0, &vals[q]);
+                    }
+                    out = vloadV(0, vals);
+                }
                 if (colBase + VN <= N) {
-                    vstoreV(acc[r][v], 0, dst);
+                    vstoreV(out, 0, dst);
                 } else {
                     float vals[VN];
-                    vstoreV(acc[r][v], 0, vals);
+                    vstoreV(out, 0, vals);
                     for (int cc = 0; colBase + cc < N; cc++) {
                         dst[cc] = vals[cc];
                     }

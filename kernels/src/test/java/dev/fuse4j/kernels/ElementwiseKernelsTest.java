@@ -60,9 +60,18 @@ class ElementwiseKernelsTest {
     void theDropoutWordsFollowEachKernelsOwnArgumentsInTheHeadersOrder() {
         Dropout d = Dropout.train(0.25f, 0x1_0000_0002L, 7).withElementBase(33);
         kernels.dropoutMask(10, "m", d);
-        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33) 1 x 64"), log,
-                "elements 33..42 touch Philox blocks 8..10: three work-items in one group");
+        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33, "
+                + "i0, f0.0, l0, l0, l0) 1 x 64"), log,
+                "elements 33..42 touch Philox blocks 8..10: three work-items in one group; no weight mask");
         assertEquals(Dropout.eval().scale(), 1f);
+    }
+
+    /** DropConnect: the output words are evaluation's, the weight-mask words carry p, seed and offset. */
+    @Test
+    void dropConnectsWordsFollowTheDropoutWordsAndLeaveThemEval() {
+        kernels.dropoutMask(10, "m", Dropout.dropConnect(0.25f, 0x1_0000_0002L, 7));
+        assertEquals(List.of("dropout_mask(l10, m, f1.0, i0, l0, l0, l0, l0, "
+                + "i1, f1.3333334, l1073741824, l4294967298, l7) 1 x 64"), log);
     }
 
     @Test

@@ -108,9 +108,9 @@ public final class TrainCommand {
         String title = title(be, train, classes);
         previous = o.resume() ? HistoryCsv.read(historyFile()) : List.of();
         TrainingData data = TrainingData.of(train, val);
-        run(be, data, classes, o, o.dropout(), TrainRuns.runName(o.dropout()), "model.ckpt", title);
+        run(be, data, classes, o, o.dropout(), TrainRuns.runName(o, o.dropout()), "model.ckpt", title);
         if (o.compareNoDropout() && o.dropout() > 0f) {
-            run(be, data, classes, o, 0f, TrainRuns.runName(0f), "model-no-dropout.ckpt", title);
+            run(be, data, classes, o, 0f, TrainRuns.runName(o, 0f), "model-no-dropout.ckpt", title);
         }
         for (TrainRuns.Variant v : variants) {
             run(be, data, classes, v.options(), v.options().dropout(), v.name(), TrainRuns.checkpointName(v), title);
@@ -120,7 +120,8 @@ public final class TrainCommand {
         out.println("wrote " + historyFile() + " and " + o.out().resolve("loss-curves.svg"));
         if (maskViolations > 0) {
             err.println("train: " + maskViolations + " elements that the dropout mask drops were not zero in the "
-                    + "forward output: the fused forward and the mask kernel disagree on this backend");
+                    + "forward output (under DropConnect: weights whose gradient was not zero): the fused kernels and "
+                    + "the mask kernel disagree on this backend");
             return ExitCode.FAILED;
         }
         return ExitCode.OK;
@@ -231,21 +232,26 @@ public final class TrainCommand {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
                 String act = TrainOptions.describe(d.activation());
-                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, dropout %s)", act, d.dropoutP())
-                        : " (" + act + ")");
+                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, %s %s)", act,
+                        d.dropConnect() ? "dropconnect" : "dropout", d.dropoutP()) : " (" + act + ")");
             }
         }
         return sb.toString();
     }
 
     /**
-     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p}, then
-     * a linear layer of {@code classes} outputs; the training-step benchmark builds the same.
+     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p} (on
+     * the weights with {@code --dropconnect}), then a linear layer of {@code classes} outputs; the training-step
+     * benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
         Sequential.Builder b = Sequential.builder(be, features, o.seed());
         for (int h : o.hidden()) {
-            b.dense(h, o.activation(), p);
+            if (o.dropConnect()) {
+                b.denseDropConnect(h, o.activation(), p);
+            } else {
+                b.dense(h, o.activation(), p);
+            }
         }
         return b.linear(classes).build();
     }

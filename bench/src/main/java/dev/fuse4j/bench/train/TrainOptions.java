@@ -23,11 +23,13 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param compareNoDropout also train the same model without dropout, to show the gap dropout closes
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
+ * @param dropConnect   whether {@code dropout} masks the hidden layers' weights (DropConnect) instead of their outputs
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
-                           boolean maskDigest, boolean resume, String backend, Path out, Path export) {
+                           boolean maskDigest, boolean resume, String backend, Path out, Path export,
+                           boolean dropConnect) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -48,6 +50,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu, elu[:ALPHA]
                                     (default alpha 1) or prelu (learned slopes from 0.25); default relu
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
+              --dropconnect P       DropConnect instead: each weight of the hidden layers dropped with
+                                    probability P in training, in [0, 1); their outputs are not masked
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -92,6 +96,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         String backend = null;
         Path out = Path.of("fuse4j-out", "train");
         Path export = null;
+        boolean dropConnect = false;
+        boolean dropoutGiven = false;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
@@ -113,12 +119,18 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--preset" -> i++; // applied above
                 case "--hidden" -> hidden = widths(value(args, ++i, a));
                 case "--activation" -> act = activation(value(args, ++i, a));
-                case "--dropout" -> {
+                case "--dropout", "--dropconnect" -> {
                     String v = value(args, ++i, a);
                     dropout = (float) parseDouble(v, a);
                     if (!(dropout >= 0f && dropout < 1f)) {
-                        throw new IllegalArgumentException("--dropout must be in [0, 1) but is '" + v + "'");
+                        throw new IllegalArgumentException(a + " must be in [0, 1) but is '" + v + "'");
                     }
+                    if (a.equals("--dropout") ? dropConnect : dropoutGiven) {
+                        throw new IllegalArgumentException("--dropout and --dropconnect cannot both be given: a hidden "
+                                + "layer's mask falls on its outputs or on its weights");
+                    }
+                    dropConnect = a.equals("--dropconnect");
+                    dropoutGiven = !dropConnect;
                 }
                 case "--epochs" -> epochs = parseInt(value(args, ++i, a), a, 1);
                 case "--batch" -> batch = parseInt(value(args, ++i, a), a, 1);
@@ -164,7 +176,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, dropConnect);
     }
 
     /** {@code dir}, refused before any training when something other than a folder is in its place. */

@@ -80,7 +80,7 @@ record TrainRuns(TrainOptions base, List<Variant> variants) {
             }
             variants.add(new Variant(name(words), options));
         }
-        List<String> taken = new ArrayList<>(List.of(runName(base.dropout()), runName(0f)));
+        List<String> taken = new ArrayList<>(List.of(runName(base, base.dropout()), runName(base, 0f)));
         List<String> files = new ArrayList<>(List.of("model.ckpt", "model-no-dropout.ckpt"));
         for (Variant v : variants) {
             if (taken.contains(v.name()) || files.contains(checkpointName(v))) {
@@ -93,9 +93,13 @@ record TrainRuns(TrainOptions base, List<Variant> variants) {
         return new TrainRuns(base, List.copyOf(variants));
     }
 
-    /** The name of the run with the given options' own dropout {@code p}, and of its no-dropout comparison. */
-    static String runName(float p) {
-        return p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
+    /**
+     * The name of the run of options {@code o} with hidden-layer dropout {@code p} (on the weights with
+     * {@code --dropconnect}): the options' own {@code p}, or 0 for its no-dropout comparison.
+     */
+    static String runName(TrainOptions o, float p) {
+        return p > 0f ? String.format(Locale.ROOT, o.dropConnect() ? "dropconnect %s" : "dropout %s", p)
+                : "no dropout";
     }
 
     /** {@code --activation elu:0.5 --hidden=256,256} → {@code activation elu:0.5 hidden 256/256}. */

@@ -265,6 +265,50 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * {@code --dropconnect P} trains hidden layers with DropConnect: each epoch's digest of the weight masks is the
+     * same on cpu and on OpenCL (PoCL), every dropped weight's gradient was zero, and the digest is not the one of
+     * output dropout at the same p and seed. {@code --dropout} beside it is refused.
+     */
+    @Test
+    void dropConnectsMaskDigestIsEqualOnCpuAndOpenCl(@TempDir Path dir) throws IOException {
+        String opencl = dev.fuse4j.Backends.probe().stream()
+                .filter(st -> st.name().startsWith("opencl") && st.available())
+                .map(dev.fuse4j.BackendStatus::name).findFirst().orElse(null);
+        Required.assume("opencl", opencl != null, "no OpenCL device for the cpu/OpenCL digest comparison");
+        writeBars(dir, "train", 200, 1);
+        writeBars(dir, "t10k", 50, 2);
+        String[] common = {"--data", dir.toString(), "--hidden", "24,16", "--batch", "32", "--epochs", "2",
+            "--mask-digest", "--lr", "0.01"};
+        List<String> cpu = digests(train(concat(common, "--dropconnect", "0.3", "--backend", "cpu",
+                "--out", dir.resolve("cpu").toString())), "dropconnect 0.3");
+        List<String> cl = digests(train(concat(common, "--dropconnect", "0.3", "--backend", opencl,
+                "--out", dir.resolve("opencl").toString())), "dropconnect 0.3");
+        assertEquals(cpu, cl, "the weight masks of cpu and " + opencl + " differ");
+        List<String> outputs = digests(train(concat(common, "--dropout", "0.3", "--backend", "cpu",
+                "--out", dir.resolve("outputs").toString())), "dropout 0.3");
+        assertFalse(outputs.equals(cpu), "DropConnect drew the output dropout's masks");
+
+        Run both = train("--dropout", "0.2", "--dropconnect", "0.3");
+        assertEquals(2, both.code);
+        assertTrue(both.err.contains("--dropout and --dropconnect cannot both be given"), both.err);
+        Run range = train("--dropconnect", "1");
+        assertEquals(2, range.code);
+        assertTrue(range.err.contains("--dropconnect must be in [0, 1) but is '1'"), range.err);
+    }
+
+    /** The mask digests a {@code --mask-digest} run printed, one per epoch, each tied to its forward or gradient. */
+    private static List<String> digests(Run r, String runName) {
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains(runName + ": "), r.out);
+        List<String> lines = r.out.lines().filter(l -> l.contains("masks sha256")).toList();
+        assertEquals(2, lines.size(), r.out);
+        for (String l : lines) {
+            assertTrue(l.endsWith("(forward agrees)"), l);
+        }
+        return lines.stream().map(l -> l.substring(l.indexOf("masks sha256"))).toList();
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {
