@@ -45,9 +45,15 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The training layer ({@code dev.fuse4j.nn}) on one backend: gradients against finite differences, the dropout
  * masks each step draws against the Philox contract, reproducibility from one seed, exact resume from a
  * checkpoint, refusal of bad checkpoints, and learning a small synthetic task. Extend it and implement
- * {@link #createBackend()} as for {@link BackendContract}.
+ * {@link #createBackend()} as for {@link BackendContract}. Batch normalisation's cases are in
+ * {@link BatchNormNnContract}.
  */
-public abstract class NnContract extends BackendSuite {
+public abstract class NnContract extends BackendSuite implements BatchNormNnContract {
+
+    @Override
+    public Backend backendUnderTest() {
+        return backend;
+    }
 
     static Stream<Activation> activations() {
         return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity(),
@@ -778,7 +784,7 @@ public abstract class NnContract extends BackendSuite {
         return s;
     }
 
-    private static float[] randoms(Random r, int n) {
+    static float[] randoms(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = (float) r.nextGaussian();
@@ -794,7 +800,7 @@ public abstract class NnContract extends BackendSuite {
         return s;
     }
 
-    private static double difference(Function<float[][], Double> loss, float[][] at, int t, int i) {
+    static double difference(Function<float[][], Double> loss, float[][] at, int t, int i) {
         float saved = at[t][i];
         try {
             at[t][i] = (float) (saved + H);
@@ -808,7 +814,7 @@ public abstract class NnContract extends BackendSuite {
         }
     }
 
-    private static void assertClose(double fd, float analytic, String what) {
+    static void assertClose(double fd, float analytic, String what) {
         double tol = 2e-3 + 1e-2 * Math.abs(fd);
         assertTrue(Math.abs(fd - analytic) <= tol, what + ": finite difference " + fd + ", backward " + analytic);
     }

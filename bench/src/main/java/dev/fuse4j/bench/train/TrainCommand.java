@@ -220,7 +220,7 @@ public final class TrainCommand {
         for (Layer l : model.layers()) {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
-                String act = TrainOptions.describe(d.activation());
+                String act = TrainOptions.describe(d.activation()) + (d.batchNorm() != null ? ", batch norm" : "");
                 sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, dropout %s)", act, d.dropoutP())
                         : " (" + act + ")");
             }
@@ -229,13 +229,18 @@ public final class TrainCommand {
     }
 
     /**
-     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p}, then
+     * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p} (and
+     * batch norm with {@code --batch-norm}), then
      * a linear layer of {@code classes} outputs; the training-step benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
         Sequential.Builder b = Sequential.builder(be, features, o.seed());
         for (int h : o.hidden()) {
-            b.dense(h, o.activation(), p);
+            if (o.batchNorm()) {
+                b.denseBatchNorm(h, o.activation(), p);
+            } else {
+                b.dense(h, o.activation(), p);
+            }
         }
         return b.linear(classes).build();
     }

@@ -23,11 +23,13 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param compareNoDropout also train the same model without dropout, to show the gap dropout closes
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
+ * @param batchNorm     batch normalisation in every hidden layer, between its GEMM and its activation
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
-                           boolean maskDigest, boolean resume, String backend, Path out, Path export) {
+                           boolean maskDigest, boolean resume, String backend, Path out, Path export,
+                           boolean batchNorm) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -48,6 +50,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
                                     (default alpha 1); default relu
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
+              --batch-norm          batch normalisation in every hidden layer, before its activation
+                                    (PyTorch's BatchNorm1d: eps 1e-5, momentum 0.1)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -90,7 +94,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         String backend = null;
         Path out = Path.of("fuse4j-out", "train");
         Path export = null;
-        args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
+        boolean batchNorm = false;
+        args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume", "--batch-norm"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--preset")) {
@@ -147,6 +152,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--compare-no-dropout" -> noDropout = true;
                 case "--mask-digest" -> digest = true;
                 case "--resume" -> resume = true;
+                case "--batch-norm" -> batchNorm = true;
                 case "--backend" -> backend = value(args, ++i, a).trim();
                 case "--out" -> out = path(value(args, ++i, a), a);
                 case "--export" -> export = exportFolder(path(value(args, ++i, a), a));
@@ -162,7 +168,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, batchNorm);
     }
 
     /** {@code dir}, refused before any training when something other than a folder is in its place. */
