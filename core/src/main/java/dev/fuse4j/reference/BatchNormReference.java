@@ -73,11 +73,12 @@ public final class BatchNormReference {
         return new Expected(value, bound);
     }
 
-    /** {@code 1/√(var + eps)} of feature {@code j}, and its relative error in float32. */
+    /** {@code 1/√(var + eps)} of feature {@code j}. */
     private static double inverseDeviation(Stats s, int j, float eps) {
         return 1 / Math.sqrt(s.var[j] + eps);
     }
 
+    /** How far a float32 {@code 1/√(var + eps)} may stray, relative to its value. */
     private static double inverseRelativeError(Stats s, int j, float eps) {
         return s.varError[j] / (2 * (s.var[j] + eps)) + 3 * U;
     }

@@ -151,9 +151,19 @@ public abstract class NnContract extends BackendSuite implements BatchNormNnCont
         float[] x = randoms(r, n * in);
         float[] labels = {0, 1, 2, 2, 1, 0};
         try (Sequential m = Sequential.builder(backend, in, 5).dense(7, Activation.gelu(), 0.3f)
-                .dense(6, Activation.gelu(), 0.3f).linear(classes).build();
-             Tensor xt = backend.tensor(x, n, in);
-             Tensor lab = backend.tensor(labels, n)) {
+                .dense(6, Activation.gelu(), 0.3f).linear(classes).build()) {
+            assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+    }
+
+    /**
+     * Every parameter's gradient from backward of the cross-entropy loss of {@code m} on {@code x [n, in]} and
+     * {@code labels}, against central differences of that loss, each training pass at the same dropout offsets.
+     */
+    static void assertModelGradientsMatchFiniteDifferences(Sequential m, float[] x, float[] labels) {
+        Backend be = m.backend();
+        try (Tensor xt = be.tensor(x, labels.length, m.inFeatures());
+             Tensor lab = be.tensor(labels, labels.length)) {
             List<Parameter> ps = m.parameters();
             float[][] at = new float[ps.size()][];
             for (int i = 0; i < at.length; i++) {
@@ -164,13 +174,13 @@ public abstract class NnContract extends BackendSuite implements BatchNormNnCont
                     ps.get(i).load(v[i]);
                 }
                 m.layers().forEach(l -> l.setDropoutOffset(0));
-                try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+                try (CrossEntropy ce = be.softmaxCrossEntropy(m.forward(xt), lab)) {
                     return (double) ce.loss();
                 }
             };
             loss.apply(at);
             m.layers().forEach(l -> l.setDropoutOffset(0));
-            try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+            try (CrossEntropy ce = be.softmaxCrossEntropy(m.forward(xt), lab)) {
                 m.backward(ce.grad());
             }
             float[][] grads = new float[ps.size()][];
