@@ -97,6 +97,12 @@ void near(double got, double ref, int k, double magnitude, const std::string &wh
             + " (bound " + std::to_string(bound) + ")");
 }
 
+/* |got - want| within an explicit bound; a NaN fails. */
+void within(double got, double want, double bound, const std::string &what) {
+    expect(std::fabs(got - want) <= bound, what + ": got " + std::to_string(got) + ", want " + std::to_string(want)
+            + " (bound " + std::to_string(bound) + ")");
+}
+
 /* Philox4x32-10 on counter c under key (k0, k1), from Random123's published round constants and key increments. */
 void philox_reference(uint32_t c[4], uint32_t k0, uint32_t k1) {
     for (int round = 0; round < 10; round++) {
@@ -484,6 +490,98 @@ void check_optimisers(std::mt19937 &rng) {
     }
 }
 
+/*
+ * Batch normalisation's kernels (bn_stats, bn_forward, bn_backward_sums, bn_backward_dz) against this check's own
+ * double formulas: the statistics (mean, biased variance), y = keep ? act(gamma * x_hat + beta) * s : 0, and
+ * PyTorch's BatchNorm1d backward through du = dz_reference(...): dbeta = sum du, dgamma = sum du * x_hat,
+ * dz = gamma / sqrt(var + eps) / n * (n * du - dbeta - x_hat * dgamma). The features sit around 50 with a spread of
+ * about 1, where unshifted sums of squares would lose the variance.
+ */
+void check_batch_norm(int n, int out, int act, float alpha, float eps, const Drop &d, std::mt19937 &rng) {
+    const std::string name = "batch norm " + std::to_string(n) + "x" + std::to_string(out) + " act "
+            + std::to_string(act) + (d.training ? " p " + std::to_string(d.p) : " eval");
+    Buf z(size_t(n) * out), gamma(out), beta(out), stats(size_t(2) * out), y(size_t(n) * out), dy(size_t(n) * out);
+    Buf dz(size_t(n) * out), dgamma(out), dbeta(out);
+    fill(z, rng, 2.0f);
+    for (size_t e = 0; e < z.n; e++) {
+        z[e] += 50.0f;
+    }
+    fill(gamma, rng, 0.5f);
+    fill(beta, rng, 0.5f);
+    for (int j = 0; j < out; j++) {
+        gamma[j] += 1.0f;
+    }
+    fill(dy, rng, 1.0f);
+    const float s = d.scale();
+    const unsigned long long thr = d.threshold();
+    unsigned columns = unsigned((out + 63) / 64), elements = unsigned((size_t(n) * out + 63) / 64);
+    launch(dim3{columns, 1, 1}, 64, [&] { bn_stats(n, out, z.p, stats.p); });
+    launch(dim3{elements, 1, 1}, 64, [&] {
+        bn_forward(n, out, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, y.p, s, d.training, thr, d.seed,
+                   d.offset, d.base);
+    });
+    launch(dim3{columns, 1, 1}, 64, [&] {
+        bn_backward_sums(n, out, dy.p, y.p, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, dgamma.p,
+                         dbeta.p, s, d.training, thr, d.seed, d.offset, d.base);
+    });
+    launch(dim3{elements, 1, 1}, 64, [&] {
+        bn_backward_dz(n, out, dy.p, y.p, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, dgamma.p, dbeta.p,
+                       dz.p, s, d.training, thr, d.seed, d.offset, d.base);
+    });
+    const double u32 = std::ldexp(1.0, -24);
+    double slope = act == F4J_GELU ? 1.2 : act == F4J_LEAKY_RELU || act == F4J_ELU ? std::max(1.0, (double)alpha) : 1.0;
+    double curvature = act == F4J_GELU ? 1.0 : act == F4J_ELU ? alpha : 0.0;
+    for (int j = 0; j < out; j++) {
+        /* Float32 error estimates from first-order rounding analysis of the kernels' shifted sums, times 4. */
+        double c = z[j], s1 = 0, s1abs = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double dev = z[size_t(i) * out + j] - c;
+            s1 += dev;
+            s1abs += std::fabs(dev);
+            s2 += dev * dev;
+        }
+        double m1 = s1 / n, mean = c + m1, var = std::max(s2 / n - m1 * m1, 0.0);
+        double eMean = 4 * u32 * (s1abs + std::fabs(mean));
+        double eVar = 4 * ((n + 4) * u32 * s2 / n + 2 * std::fabs(m1) * u32 * s1abs);
+        const std::string col = name + " feature " + std::to_string(j);
+        within(stats[j], mean, eMean, col + " mean");
+        within(stats[size_t(out) + j], var, eVar, col + " variance");
+        double inv = 1.0 / std::sqrt(var + eps);
+        double eInv = eVar / (2 * (var + eps)) + 3 * u32; /* relative */
+        std::vector<double> du(n), xh(n), eXh(n), eDu(n);
+        double sb = 0, sg = 0, eSb = 0, eSg = 0, mSb = 0, mSg = 0;
+        for (int i = 0; i < n; i++) {
+            size_t e = size_t(i) * out + j;
+            xh[i] = (z[e] - mean) * inv;
+            eXh[i] = 4 * (eMean * inv + std::fabs(xh[i]) * eInv + 2 * u32 * std::fabs(xh[i]));
+            double u = gamma[j] * xh[i] + beta[j];
+            double eU = std::fabs(gamma[j]) * eXh[i] + 8 * u32 * (std::fabs(gamma[j] * xh[i]) + std::fabs(beta[j]));
+            double yr = d.keep(e) ? activate(act, alpha, u) * s : 0.0;
+            within(y[e], yr, d.keep(e) ? slope * s * eU + 4e-7 * std::fabs(yr) : 0.0, col + " y[" + std::to_string(i) + "]");
+            du[i] = dz_reference(act, alpha, s, dy[e], y[e], u, d.keep(e));
+            eDu[i] = d.keep(e) ? std::fabs(dy[e] * s) * (curvature * eU + 1e-6) : 0.0;
+            sb += du[i];
+            sg += du[i] * xh[i];
+            eSb += eDu[i];
+            eSg += eDu[i] * std::fabs(xh[i]) + std::fabs(du[i]) * eXh[i];
+            mSb += std::fabs(du[i]);
+            mSg += std::fabs(du[i] * xh[i]);
+        }
+        eSb = 4 * (eSb + (n + 1) * u32 * mSb);
+        eSg = 4 * (eSg + (n + 2) * u32 * mSg);
+        within(dbeta[j], sb, eSb, col + " dbeta");
+        within(dgamma[j], sg, eSg, col + " dgamma");
+        for (int i = 0; i < n; i++) {
+            size_t e = size_t(i) * out + j;
+            double a = n * du[i] - sb - xh[i] * sg;
+            double aMag = n * std::fabs(du[i]) + std::fabs(sb) + std::fabs(xh[i] * sg);
+            double eA = n * eDu[i] + eSb + std::fabs(xh[i]) * eSg + eXh[i] * std::fabs(sg) + 3 * u32 * aMag;
+            double k = gamma[j] * inv / n;
+            within(dz[e], k * a, 4 * std::fabs(k) * (eA + aMag * (eInv + 3 * u32)), col + " dz[" + std::to_string(i) + "]");
+        }
+    }
+}
+
 } // namespace
 
 int main() {
@@ -549,6 +647,13 @@ int main() {
     }
     check_cross_entropy(rng);
     check_optimisers(rng);
+    for (int act = 0; act < ACTIVATIONS; act++) {
+        for (const Shape &sh : {Shape{2, 0, 3}, Shape{37, 0, 29}, Shape{300, 0, 5}, Shape{5, 0, 300}}) {
+            check_batch_norm(sh.n, sh.out, act, alpha_of(act), 1e-5f, half, rng);
+            check_batch_norm(sh.n, sh.out, act, alpha_of(act), 0.5f, eval, rng);
+        }
+        check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.at(13), rng);
+    }
     std::printf("%d of %d checks failed\n", failures, checks);
     return failures == 0 ? 0 : 1;
 }

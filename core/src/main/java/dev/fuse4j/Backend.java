@@ -118,6 +118,36 @@ public interface Backend {
                   float weightDecay, long step);
 
     /**
+     * Batch normalisation's statistics of {@code z [n, out]}, per feature (column): a {@code [2, out]} tensor whose
+     * first row holds the batch means and whose second row the biased variances (divided by {@code n}), as
+     * PyTorch's {@code BatchNorm1d} normalises with them. Summed in a fixed order: the same bits on every run.
+     */
+    Tensor batchNormStatistics(Tensor z);
+
+    /**
+     * Pass 2 of batch normalisation in training, fused with the activation and the dropout:
+     * {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))}, per feature {@code j} of {@code z [n, out]},
+     * with {@code mean} and {@code var} from {@code stats} ({@link #batchNormStatistics}). The mask is the fused
+     * layer's, drawn from {@code d} over the {@code [n, out]} output.
+     *
+     * @param gamma the scale {@code [out]}
+     * @param beta  the shift {@code [out]}
+     * @param eps   added to the variance, finite and {@code > 0} (PyTorch's default is 1e-5)
+     */
+    Tensor batchNormActivation(Tensor z, Tensor stats, Tensor gamma, Tensor beta, float eps, Activation act,
+                               Dropout d);
+
+    /**
+     * Backward of {@link #batchNormActivation} from {@code dy [n, out]} and its output {@code y}, as PyTorch's
+     * {@code BatchNorm1d} in training (the batch statistics depend on {@code z}): with {@code du} the fused layer's
+     * {@code dz} of {@code dropout(act(u))} (mask regenerated from {@code d}), {@code dbeta = Σ_i du},
+     * {@code dgamma = Σ_i du·x̂} and {@code dz = gamma/√(var + eps)/n · (n·du − dbeta − x̂·dgamma)}. The layer's
+     * own gradients follow from {@code dz} through {@link #linearBackward} with the identity and no dropout.
+     */
+    BatchNormGrads batchNormBackward(Tensor dy, Tensor y, Tensor z, Tensor stats, Tensor gamma, Tensor beta,
+                                     float eps, Activation act, Dropout d);
+
+    /**
      * Waits until all work this backend has queued is done, and throws for the first call whose queued work
      * failed. Calls of a GPU backend return once their work is queued and only reads to the host wait, so code
      * that times calls waits here; a backend that runs each call to its end returns at once.

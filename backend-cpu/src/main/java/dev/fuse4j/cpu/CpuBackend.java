@@ -1,5 +1,7 @@
 package dev.fuse4j.cpu;
 
+import dev.fuse4j.Activation;
+import dev.fuse4j.Dropout;
 import dev.fuse4j.spi.AbstractBackend;
 import dev.fuse4j.spi.Shapes;
 
@@ -102,5 +104,23 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
         param.packs.invalidate();
         m.packs.invalidate();
         v.packs.invalidate();
+    }
+    @Override
+    protected void batchNormStatistics(int n, int out, CpuTensor z, CpuTensor stats) {
+        BatchNormLoops.statistics(n, out, z.data, stats.data);
+    }
+
+    @Override
+    protected void batchNormForward(int n, int out, CpuTensor z, CpuTensor stats, CpuTensor gamma, CpuTensor beta,
+                                    float eps, Activation act, Dropout d, CpuTensor y) {
+        BatchNormLoops.forward(n, out, z.data, stats.data, gamma.data, beta.data, eps, act, d, y.data);
+    }
+
+    @Override
+    protected void batchNormBackward(int n, int out, CpuTensor dy, CpuTensor y, CpuTensor z, CpuTensor stats,
+                                     CpuTensor gamma, CpuTensor beta, float eps, Activation act, Dropout d,
+                                     CpuTensor dz, CpuTensor dgamma, CpuTensor dbeta) {
+        BatchNormLoops.backward(n, out, dy.data, y.data, z.data, stats.data, gamma.data, beta.data, eps, act, d,
+                dz.data, dgamma.data, dbeta.data);
     }
 }

@@ -25,7 +25,8 @@ import java.util.zip.CheckedOutputStream;
  * so that a resumed run continues exactly as an uninterrupted one would.
  *
  * <p>Format (big-endian): magic {@code FUSE4JCK}, version, the model's and the optimizer's descriptions, the
- * epochs done, the optimizer's step count, per layer its dropout offset, then every parameter and state tensor
+ * epochs done, the optimizer's step count, per layer its dropout offset (and from version 2 its running statistics,
+ * a count and that many float32 values), then every parameter and state tensor
  * as name, shape and float32 data; a CRC-32 of all of that closes the file. Restoring reads and checks the whole
  * file before it touches the model: a corrupt, truncated or mismatched checkpoint is refused and leaves the model
  * and optimizer as they were.
@@ -33,7 +34,9 @@ import java.util.zip.CheckedOutputStream;
 public final class Checkpoint {
 
     private static final byte[] MAGIC = {'F', 'U', 'S', 'E', '4', 'J', 'C', 'K'};
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    /** The first version, without running statistics, which a model without batch norm still restores from. */
+    private static final int VERSION_WITHOUT_STATISTICS = 1;
 
     private Checkpoint() {
     }
@@ -69,6 +72,13 @@ public final class Checkpoint {
         out.writeInt(model.layers().size());
         for (Layer l : model.layers()) {
             out.writeLong(l.dropoutOffset());
+        }
+        for (Layer l : model.layers()) {
+            float[] stats = l.runningStatistics();
+            out.writeInt(stats.length);
+            for (float v : stats) {
+                out.writeFloat(v);
+            }
         }
         List<Parameter> params = model.parameters();
         out.writeInt(params.size());
@@ -141,6 +151,13 @@ public final class Checkpoint {
                     + "has " + model.layers().size() + " layers, " + params.size() + " parameters and the "
                     + "optimizer " + params.size() * slots.length);
         }
+        for (int i = 0; i < c.statistics.length; i++) {
+            int want = model.layers().get(i).runningStatistics().length;
+            if (c.statistics[i].length != want) {
+                throw new CheckpointException("checkpoint " + file + " holds " + c.statistics[i].length
+                        + " running statistics for layer " + i + " but the layer keeps " + want);
+            }
+        }
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
             expect(file, c.params.get(i), p.name(), p.shape());
@@ -171,6 +188,7 @@ public final class Checkpoint {
         optimizer.restore(state, c.steps);
         for (int i = 0; i < c.offsets.length; i++) {
             model.layers().get(i).setDropoutOffset(c.offsets[i]);
+            model.layers().get(i).loadRunningStatistics(c.statistics[i]);
         }
         return c.epochs;
     }
@@ -195,7 +213,7 @@ public final class Checkpoint {
     }
 
     private record Contents(String model, String optimizer, long epochs, long steps, long[] offsets,
-                            List<Stored> params, int slotCount, List<Stored> state) {
+                            float[][] statistics, List<Stored> params, int slotCount, List<Stored> state) {
     }
 
     private static Contents parse(Path file, byte[] all) throws CheckpointException {
@@ -220,7 +238,7 @@ public final class Checkpoint {
                 all.length - 8 - MAGIC.length));
         try {
             int version = in.readInt();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_WITHOUT_STATISTICS) {
                 throw new CheckpointException("checkpoint " + file + " has format version " + version
                         + "; this Fuse4J reads version " + VERSION);
             }
@@ -240,6 +258,13 @@ public final class Checkpoint {
                             + offsets[i]);
                 }
             }
+            float[][] statistics = new float[offsets.length][];
+            for (int i = 0; i < offsets.length; i++) {
+                statistics[i] = new float[version == VERSION_WITHOUT_STATISTICS ? 0 : count(in, file, "statistics")];
+                for (int k = 0; k < statistics[i].length; k++) {
+                    statistics[i][k] = in.readFloat();
+                }
+            }
             int paramCount = count(in, file, "parameter");
             List<Stored> params = new ArrayList<>();
             for (int i = 0; i < paramCount; i++) {
@@ -254,7 +279,7 @@ public final class Checkpoint {
                 throw new CheckpointException("checkpoint " + file + " has " + in.available()
                         + " unexpected bytes after its last tensor");
             }
-            return new Contents(model, optimizer, epochs, steps, offsets, params, slotCount, state);
+            return new Contents(model, optimizer, epochs, steps, offsets, statistics, params, slotCount, state);
         } catch (EOFException e) {
             throw new CheckpointException("checkpoint " + file + " ends early, although its CRC matches");
         } catch (CheckpointException e) {

@@ -6,6 +6,7 @@ import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
 import dev.fuse4j.Tensor;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -18,6 +19,10 @@ import java.util.SplittableRandom;
  * pass draws a fresh mask by advancing the layer's Philox offset by one; backward regenerates that same mask rather
  * than storing it. With DropConnect the mask falls on W instead ({@code y = act(x·(W ⊙ M)ᵀ/(1 − p) + b)},
  * {@link Dropout#dropConnect}), one per forward pass.
+ *
+ * <p>With batch normalisation ({@link BatchNorm}) the layer is {@code y = dropout(act(bn(x·Wᵀ + b)))}: in training
+ * the GEMM writes {@code z} and a second pass normalises, activates and drops; in evaluation the running statistics
+ * are folded into W and b and the layer runs as the single fused op.
  */
 public final class Dense implements Layer {
 
@@ -33,6 +38,8 @@ public final class Dense implements Layer {
     private final Parameter bias;
     /** PReLU's slopes, or null for every other activation. */
     private final Parameter slope;
+    /** Batch normalisation between the GEMM and the activation, or null. */
+    private final BatchNorm batchNorm;
 
     private boolean training = true;
     private long dropoutOffset;
@@ -53,7 +60,7 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
                  long dropoutSeed) {
-        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed);
+        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed, false);
     }
 
     /**
@@ -62,6 +69,32 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, boolean dropConnect,
                  long initSeed, long dropoutSeed) {
+        this(backend, name, in, out, activation, p, dropConnect, initSeed, dropoutSeed, false);
+    }
+
+    /**
+     * As {@link #Dense(Backend, String, int, int, Activation, float, long, long)}, with batch normalisation before
+     * the activation when {@code batchNorm} is true (PyTorch's defaults: eps 1e-5, momentum 0.1), its scale and shift
+     * the parameters {@code <name>.gamma} and {@code <name>.beta}.
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
+                 long dropoutSeed, boolean batchNorm) {
+        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed, batchNorm);
+    }
+
+    /**
+     * The layer with every option: DropConnect ({@code dropConnect}) and batch normalisation ({@code batchNorm}),
+     * which exclude each other (DropConnect masks the GEMM's weights, batch norm then renormalises what it made).
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, boolean dropConnect,
+                 long initSeed, long dropoutSeed, boolean batchNorm) {
+        if (batchNorm && dropConnect) {
+            throw new IllegalArgumentException("a dense layer takes DropConnect or batch norm, not both");
+        }
+        if (batchNorm && activation.kind() == Activation.Kind.PRELU) {
+            throw new IllegalArgumentException("PReLU cannot follow batch norm: batch norm's activation pass has no "
+                    + "per-feature slopes (leaky ReLU can follow it)");
+        }
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("a dense layer needs in > 0 and out > 0 but has in=" + in
                     + ", out=" + out);
@@ -101,6 +134,17 @@ public final class Dense implements Layer {
         }
         this.weight = new Parameter(name + ".weight", wt);
         this.bias = new Parameter(name + ".bias", bt);
+        BatchNorm bn = null;
+        if (batchNorm) {
+            try {
+                bn = new BatchNorm(backend, name, out, BatchNorm.DEFAULT_EPS, BatchNorm.DEFAULT_MOMENTUM);
+            } catch (RuntimeException e) {
+                weight.close();
+                bias.close();
+                throw e;
+            }
+        }
+        this.batchNorm = bn;
         this.slope = at == null ? null : new Parameter(name + SLOPE_SUFFIX, at);
     }
 
@@ -170,6 +214,11 @@ public final class Dense implements Layer {
         return slope == null ? activation : Activation.prelu(slope.value());
     }
 
+    /** The layer's batch normalisation, or null when it has none. */
+    public BatchNorm batchNorm() {
+        return batchNorm;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return forward(x, 0);
@@ -185,15 +234,22 @@ public final class Dense implements Layer {
                 : dropConnect ? Dropout.dropConnect(p, dropoutSeed, dropoutOffset) // one weight mask for every row
                 : Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out);
         int n = x.shape()[0];
-        Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
+        Tensor z;
         Tensor y;
-        try {
-            y = backend.linear(x, weight.value(), bias.value(), fusedActivation(), d, z);
-        } catch (RuntimeException e) {
-            if (z != null) {
-                z.close();
+        if (batchNorm != null) {
+            Tensor[] zy = training ? batchNormTraining(x, d) : new Tensor[] {null, folded(x)};
+            z = zy[0];
+            y = zy[1];
+        } else {
+            z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
+            try {
+                y = backend.linear(x, weight.value(), bias.value(), fusedActivation(), d, z);
+            } catch (RuntimeException e) {
+                if (z != null) {
+                    z.close();
+                }
+                throw e;
             }
-            throw e;
         }
         releaseActivations();
         lastX = x;
@@ -206,6 +262,25 @@ public final class Dense implements Layer {
         return y;
     }
 
+    /** Training with batch norm: pass 1 the GEMM writes {@code z}, pass 2 normalises, activates and drops. */
+    private Tensor[] batchNormTraining(Tensor x, Dropout d) {
+        Tensor z = backend.linear(x, weight.value(), bias.value(), Activation.identity(), Dropout.eval(), null);
+        try {
+            return new Tensor[] {z, batchNorm.forwardTraining(z, activation, d, describe())};
+        } catch (RuntimeException e) {
+            z.close();
+            throw e;
+        }
+    }
+
+    /** Evaluation with batch norm: the fused op on W and b with the running statistics folded in. */
+    private Tensor folded(Tensor x) {
+        float[][] wb = batchNorm.fold(weight.value().toArray(), bias.value().toArray());
+        try (Tensor w = backend.tensor(wb[0], out, in); Tensor b = backend.tensor(wb[1], out)) {
+            return backend.linear(x, w, b, activation, Dropout.eval(), null);
+        }
+    }
+
     @Override
     public Tensor backward(Tensor dy, boolean inputGradient) {
         if (lastY == null) {
@@ -214,6 +289,9 @@ public final class Dense implements Layer {
         if (lastX.isClosed()) {
             throw new IllegalStateException(describe() + ": the input of the last forward pass was closed "
                     + "before backward; keep it open until backward has run");
+        }
+        if (batchNorm != null) {
+            return batchNormBackward(dy, inputGradient);
         }
         LinearGrads g = backend.linearBackward(dy, lastX, weight.value(), lastY, lastZ, fusedActivation(),
                 lastDropout, inputGradient);
@@ -225,9 +303,47 @@ public final class Dense implements Layer {
         return g.dx();
     }
 
+    /** Backward through batch norm to {@code dz}, then the layer's own gradients from it (identity, no mask). */
+    private Tensor batchNormBackward(Tensor dy, boolean inputGradient) {
+        if (lastZ == null) {
+            throw new IllegalStateException(describe() + ": batch norm backward needs a training forward pass (an "
+                    + "evaluation pass folds the running statistics into the weights and keeps nothing to go back "
+                    + "through)");
+        }
+        try (Tensor dz = batchNorm.backward(dy, lastY, lastZ, activation, lastDropout)) {
+            LinearGrads g = backend.linearBackward(dz, lastX, weight.value(), dz, null, Activation.identity(),
+                    Dropout.eval(), inputGradient);
+            weight.setGrad(g.dw());
+            bias.setGrad(g.db());
+            return g.dx();
+        }
+    }
+
     @Override
     public List<Parameter> parameters() {
-        return slope == null ? List.of(weight, bias) : List.of(weight, bias, slope);
+        List<Parameter> ps = new ArrayList<>(List.of(weight, bias));
+        if (slope != null) {
+            ps.add(slope);
+        }
+        if (batchNorm != null) {
+            ps.add(batchNorm.gamma());
+            ps.add(batchNorm.beta());
+        }
+        return List.copyOf(ps);
+    }
+
+    @Override
+    public float[] runningStatistics() {
+        return batchNorm == null ? new float[0] : batchNorm.runningStatistics();
+    }
+
+    @Override
+    public void loadRunningStatistics(float[] statistics) {
+        if (batchNorm == null) {
+            Layer.super.loadRunningStatistics(statistics);
+        } else {
+            batchNorm.loadRunningStatistics(statistics, describe());
+        }
     }
 
     @Override
@@ -268,8 +384,9 @@ public final class Dense implements Layer {
             case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
             case PRELU -> "prelu";
         };
-        return String.format(Locale.ROOT, "dense(%d->%d, %s, %sp=%s, seed=%d)", in, out, act,
-                dropConnect ? "dropconnect " : "", p, dropoutSeed);
+        return String.format(Locale.ROOT, "dense(%d->%d, %s, %sp=%s, seed=%d%s)", in, out, act,
+                dropConnect ? "dropconnect " : "", p, dropoutSeed,
+                batchNorm == null ? "" : ", " + batchNorm.describe());
     }
 
     private void releaseActivations() {
@@ -298,8 +415,14 @@ public final class Dense implements Layer {
                 try {
                     bias.close();
                 } finally {
-                    if (slope != null) {
-                        slope.close();
+                    try {
+                        if (slope != null) {
+                            slope.close();
+                        }
+                    } finally {
+                        if (batchNorm != null) {
+                            batchNorm.close();
+                        }
                     }
                 }
             }

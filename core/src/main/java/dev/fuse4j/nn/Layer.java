@@ -58,6 +58,22 @@ public interface Layer extends AutoCloseable {
     /** Sets the offset {@link #dropoutOffset()} reports; negative offsets are refused. */
     void setDropoutOffset(long offset);
 
+    /**
+     * State the layer keeps beside its parameters and does not train, in one array (batch norm's running means then
+     * running variances); empty for a layer without any. Checkpoints save and restore it.
+     */
+    default float[] runningStatistics() {
+        return new float[0];
+    }
+
+    /** Replaces what {@link #runningStatistics()} reports; an array of another length is refused. */
+    default void loadRunningStatistics(float[] statistics) {
+        if (statistics.length != 0) {
+            throw new IllegalArgumentException(describe() + " keeps no running statistics but " + statistics.length
+                    + " values were given");
+        }
+    }
+
     /** A one-line description of the architecture, which checkpoints compare before they restore anything. */
     String describe();
 

@@ -146,7 +146,10 @@ public final class Sequential implements AutoCloseable {
         }
     }
 
-    /** All parameters, in layer order: {@code layer0.weight, layer0.bias, layer1.weight, ...}. */
+    /**
+     * All parameters, in layer order: {@code layer0.weight, layer0.bias, layer1.weight, ...}; a layer with batch norm
+     * adds {@code gamma} and {@code beta} after its bias.
+     */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>();
         for (Layer l : layers) {
@@ -329,14 +332,22 @@ public final class Sequential implements AutoCloseable {
 
         /** A hidden layer: the fused op with {@code activation} and dropout {@code p} in training. */
         public Builder dense(int out, Activation activation, float p) {
-            return add(out, activation, p, false);
+            return add(out, activation, p, false, false);
         }
 
-        private Builder add(int out, Activation activation, float p, boolean dropConnect) {
+        /**
+         * A hidden layer with batch normalisation before its activation: {@code dropout(act(bn(x·Wᵀ + b)))} in
+         * training, the fused op on the folded weights in evaluation (see {@link BatchNorm}).
+         */
+        public Builder denseBatchNorm(int out, Activation activation, float p) {
+            return add(out, activation, p, false, true);
+        }
+
+        private Builder add(int out, Activation activation, float p, boolean dropConnect, boolean batchNorm) {
             int i = layers.size();
             try {
                 layers.add(new Dense(backend, "layer" + i, features, out, activation, p, dropConnect,
-                        derive(seed, 2 * i), derive(seed, 2 * i + 1)));
+                        derive(seed, 2 * i), derive(seed, 2 * i + 1), batchNorm));
             } catch (RuntimeException e) {
                 layers.forEach(Dense::close);
                 throw e;
@@ -350,7 +361,7 @@ public final class Sequential implements AutoCloseable {
          * with probability {@code p} (one mask per forward pass) instead of each output.
          */
         public Builder denseDropConnect(int out, Activation activation, float p) {
-            return add(out, activation, p, true);
+            return add(out, activation, p, true, false);
         }
 
         /** A plain linear layer: no activation, no dropout (the usual output layer before a softmax). */

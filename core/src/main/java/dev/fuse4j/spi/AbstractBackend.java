@@ -2,6 +2,7 @@ package dev.fuse4j.spi;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
+import dev.fuse4j.BatchNormGrads;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
@@ -101,6 +102,17 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
 
     protected abstract void adam(T param, T grad, T m, T v, float lr, float beta1, float beta2, float eps,
                                  float weightDecay, long step);
+
+    /** Writes the per-feature means and biased variances of {@code z [n, out]} into {@code stats [2, out]}. */
+    protected abstract void batchNormStatistics(int n, int out, T z, T stats);
+
+    /** Writes {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))}; the arguments are checked. */
+    protected abstract void batchNormForward(int n, int out, T z, T stats, T gamma, T beta, float eps, Activation act,
+                                             Dropout d, T y);
+
+    /** Writes batch norm's {@code dz, dgamma, dbeta}; the arguments are checked. */
+    protected abstract void batchNormBackward(int n, int out, T dy, T y, T z, T stats, T gamma, T beta, float eps,
+                                              Activation act, Dropout d, T dz, T dgamma, T dbeta);
 
     // ---- the public API, checked ----------------------------------------------------------------------------
 
@@ -293,6 +305,65 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         adam(p, g, tm, tv, lr, beta1, beta2, eps, weightDecay, step);
     }
 
+    @Override
+    public final Tensor batchNormStatistics(Tensor z) {
+        T tz = own(z, "z", 2);
+        T stats = allocate(new int[] {2, tz.dim(1)});
+        try {
+            batchNormStatistics(tz.dim(0), tz.dim(1), tz, stats);
+            return stats;
+        } catch (RuntimeException | Error e) {
+            stats.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final Tensor batchNormActivation(Tensor z, Tensor stats, Tensor gamma, Tensor beta, float eps,
+                                            Activation act, Dropout d) {
+        T tz = own(z, "z", 2);
+        int n = tz.dim(0), out = tz.dim(1);
+        T ts = own(stats, "stats", 2);
+        T tg = own(gamma, "gamma", 1);
+        T tb = own(beta, "beta", 1);
+        checkBatchNorm(tz, ts, tg, tb, eps, act, d);
+        T y = allocate(new int[] {n, out});
+        try {
+            batchNormForward(n, out, tz, ts, tg, tb, eps, act, d, y);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final BatchNormGrads batchNormBackward(Tensor dy, Tensor y, Tensor z, Tensor stats, Tensor gamma,
+                                                  Tensor beta, float eps, Activation act, Dropout d) {
+        T tz = own(z, "z", 2);
+        int n = tz.dim(0), out = tz.dim(1);
+        T ts = own(stats, "stats", 2);
+        T tg = own(gamma, "gamma", 1);
+        T tb = own(beta, "beta", 1);
+        checkBatchNorm(tz, ts, tg, tb, eps, act, d);
+        T tdy = own(dy, "dy", 2);
+        sameShape(tdy, "dy", tz.shapeView());
+        T ty = own(y, "y", 2);
+        sameShape(ty, "y", tz.shapeView());
+        T dz = allocate(new int[] {n, out});
+        T dgamma = null;
+        T dbeta = null;
+        try {
+            dgamma = allocate(new int[] {out});
+            dbeta = allocate(new int[] {out});
+            batchNormBackward(n, out, tdy, ty, tz, ts, tg, tb, eps, act, d, dz, dgamma, dbeta);
+            return new BatchNormGrads(dz, dgamma, dbeta);
+        } catch (RuntimeException | Error e) {
+            closeAll(dz, dgamma, dbeta);
+            throw e;
+        }
+    }
+
     // ---- checks ------------------------------------------------------------------------------------------------
 
     /** Checks that {@code t} is an open tensor of this backend with {@code rank} dimensions (-1: any). */
@@ -342,6 +413,30 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         if (a.dim(0) != s.out()) {
             throw new IllegalArgumentException("PReLU slope is " + Arrays.toString(a.shapeView()) + " but w is "
                     + Arrays.toString(w.shapeView()) + ": the slope needs " + s.out() + " values, one per output");
+        }
+    }
+
+    /** The shapes batch norm's passes share: {@code stats [2, out]}, {@code gamma} and {@code beta [out]}. */
+    private static void checkBatchNorm(TensorBase z, TensorBase stats, TensorBase gamma, TensorBase beta, float eps,
+                                       Activation act, Dropout d) {
+        int out = z.dim(1);
+        sameShape(stats, "stats (the batch statistics of z " + Arrays.toString(z.shapeView()) + ")",
+                new int[] {2, out});
+        sameShape(gamma, "gamma (one scale per feature of z " + Arrays.toString(z.shapeView()) + ")",
+                new int[] {out});
+        sameShape(beta, "beta (one shift per feature of z " + Arrays.toString(z.shapeView()) + ")", new int[] {out});
+        if (!(eps > 0f && Float.isFinite(eps))) {
+            throw new IllegalArgumentException("batch norm eps must be finite and > 0 but is " + eps);
+        }
+        notNull(act, "activation");
+        notNull(d, "dropout (use Dropout.eval() for none)");
+        if (act.kind() == Activation.Kind.PRELU) {
+            throw new IllegalArgumentException("batch norm's activation pass has no per-feature slopes: PReLU "
+                    + "cannot follow batch norm (leaky ReLU can)");
+        }
+        if (d.dropConnect()) {
+            throw new IllegalArgumentException("DropConnect masks the weights of the GEMM that makes z, not batch "
+                    + "norm's output: " + d);
         }
     }
 

@@ -40,8 +40,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The contract every backend meets, run by each backend module against itself (extend this class and implement
  * {@link #createBackend()}). Values are judged against the float64 {@link Reference} within the DESIGN.md bound,
  * masks bit for bit against the Philox contract. A backend that cannot run here is skipped with its reason.
+ * Batch normalisation's cases are in {@link BatchNormContract}.
  */
-public abstract class BackendContract extends BackendSuite {
+public abstract class BackendContract extends BackendSuite implements BatchNormContract {
+
+    @Override
+    public dev.fuse4j.Backend backendUnderTest() {
+        return backend;
+    }
 
     // ---- shapes ----------------------------------------------------------------------------------------------
 

@@ -111,4 +111,21 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
                         float beta2, float eps, float wd, long step) {
         throw refuse();
     }
+    @Override
+    protected void batchNormStatistics(int n, int out, HeapTensor z, HeapTensor stats) {
+        throw refuse();
+    }
+
+    @Override
+    protected void batchNormForward(int n, int out, HeapTensor z, HeapTensor stats, HeapTensor gamma,
+                                    HeapTensor beta, float eps, Activation act, Dropout d, HeapTensor y) {
+        throw refuse();
+    }
+
+    @Override
+    protected void batchNormBackward(int n, int out, HeapTensor dy, HeapTensor y, HeapTensor z, HeapTensor stats,
+                                     HeapTensor gamma, HeapTensor beta, float eps, Activation act, Dropout d,
+                                     HeapTensor dz, HeapTensor dgamma, HeapTensor dbeta) {
+        throw refuse();
+    }
 }

@@ -46,9 +46,15 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The training layer ({@code dev.fuse4j.nn}) on one backend: gradients against finite differences, the dropout
  * masks each step draws against the Philox contract, reproducibility from one seed, exact resume from a
  * checkpoint, refusal of bad checkpoints, and learning a small synthetic task. Extend it and implement
- * {@link #createBackend()} as for {@link BackendContract}.
+ * {@link #createBackend()} as for {@link BackendContract}. Batch normalisation's cases are in
+ * {@link BatchNormNnContract}.
  */
-public abstract class NnContract extends BackendSuite {
+public abstract class NnContract extends BackendSuite implements BatchNormNnContract {
+
+    @Override
+    public Backend backendUnderTest() {
+        return backend;
+    }
 
     static Stream<Activation> activations() {
         return Stream.of(Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity(),
@@ -182,9 +188,19 @@ public abstract class NnContract extends BackendSuite {
         float[] x = randoms(r, n * in);
         float[] labels = {0, 1, 2, 2, 1, 0};
         try (Sequential m = Sequential.builder(backend, in, 5).dense(7, Activation.gelu(), 0.3f)
-                .dense(6, Activation.gelu(), 0.3f).linear(classes).build();
-             Tensor xt = backend.tensor(x, n, in);
-             Tensor lab = backend.tensor(labels, n)) {
+                .dense(6, Activation.gelu(), 0.3f).linear(classes).build()) {
+            assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+    }
+
+    /**
+     * Every parameter's gradient from backward of the cross-entropy loss of {@code m} on {@code x [n, in]} and
+     * {@code labels}, against central differences of that loss, each training pass at the same dropout offsets.
+     */
+    static void assertModelGradientsMatchFiniteDifferences(Sequential m, float[] x, float[] labels) {
+        Backend be = m.backend();
+        try (Tensor xt = be.tensor(x, labels.length, m.inFeatures());
+             Tensor lab = be.tensor(labels, labels.length)) {
             List<Parameter> ps = m.parameters();
             float[][] at = new float[ps.size()][];
             for (int i = 0; i < at.length; i++) {
@@ -195,13 +211,13 @@ public abstract class NnContract extends BackendSuite {
                     ps.get(i).load(v[i]);
                 }
                 m.layers().forEach(l -> l.setDropoutOffset(0));
-                try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+                try (CrossEntropy ce = be.softmaxCrossEntropy(m.forward(xt), lab)) {
                     return (double) ce.loss();
                 }
             };
             loss.apply(at);
             m.layers().forEach(l -> l.setDropoutOffset(0));
-            try (CrossEntropy ce = backend.softmaxCrossEntropy(m.forward(xt), lab)) {
+            try (CrossEntropy ce = be.softmaxCrossEntropy(m.forward(xt), lab)) {
                 m.backward(ce.grad());
             }
             float[][] grads = new float[ps.size()][];
@@ -965,7 +981,7 @@ public abstract class NnContract extends BackendSuite {
         return s;
     }
 
-    private static float[] randoms(Random r, int n) {
+    static float[] randoms(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = (float) r.nextGaussian();
@@ -981,7 +997,7 @@ public abstract class NnContract extends BackendSuite {
         return s;
     }
 
-    private static double difference(Function<float[][], Double> loss, float[][] at, int t, int i) {
+    static double difference(Function<float[][], Double> loss, float[][] at, int t, int i) {
         float saved = at[t][i];
         try {
             at[t][i] = (float) (saved + H);
@@ -995,7 +1011,7 @@ public abstract class NnContract extends BackendSuite {
         }
     }
 
-    private static void assertClose(double fd, float analytic, String what) {
+    static void assertClose(double fd, float analytic, String what) {
         double tol = 2e-3 + 1e-2 * Math.abs(fd);
         assertTrue(Math.abs(fd - analytic) <= tol, what + ": finite difference " + fd + ", backward " + analytic);
     }

@@ -75,6 +75,16 @@ class OnnxExportTest {
         }
     }
 
+    /** Batch norm leaves as its evaluation form: a Gemm on the folded weights, then the activation. */
+    @Test
+    void onnxRuntimeMatchesEvalModeOfABatchNormModel() throws Exception {
+        try (Sequential model = TrainedModels.batchNorm(Backends.get("cpu"))) {
+            for (int opset : OPSETS) {
+                checkAgainstOnnxRuntime(model, opset);
+            }
+        }
+    }
+
     @Test
     void defaultExportDeclaresNamedInputAndOutputWithAnOpenBatch() throws Exception {
         try (Sequential model = TrainedModels.twoHidden(Backends.get("cpu"), Activation.relu())) {

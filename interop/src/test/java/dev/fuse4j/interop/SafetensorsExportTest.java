@@ -6,9 +6,12 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.fuse4j.Backends;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.nn.BatchNorm;
+import dev.fuse4j.nn.Dense;
 import dev.fuse4j.nn.Parameter;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.export.ModelExport;
+import dev.fuse4j.reference.BatchNormReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,6 +113,53 @@ class SafetensorsExportTest {
             }
             assertEquals(all.length - dataStart, end, "the data must end with the last tensor");
         }
+    }
+
+    /**
+     * A batch-norm layer exports its evaluation form as a plain {@code Linear}: {@code layerN.weight} and
+     * {@code layerN.bias} are the float64 fold of the running statistics, rounded to float32, and gamma and beta
+     * are not in the file.
+     */
+    @Test
+    void aBatchNormLayerExportsItsFoldedWeightsAsAPlainLinear() throws IOException {
+        try (Sequential model = TrainedModels.batchNorm(Backends.get("cpu"))) {
+            Path file = dir.resolve("bn.safetensors");
+            ModelExport.safetensors(model, file);
+            byte[] all = Files.readAllBytes(file);
+            ByteBuffer le = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+            long headerLength = le.getLong(0);
+            int dataStart = (int) (8 + headerLength);
+            JsonObject header = JsonParser.parseString(
+                    new String(all, 8, (int) headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
+            Set<String> names = new TreeSet<>(header.keySet());
+            names.remove("__metadata__");
+            assertEquals(new TreeSet<>(List.of("layer0.weight", "layer0.bias", "layer1.weight", "layer1.bias",
+                    "layer2.weight", "layer2.bias")), names, "gamma and beta are folded into the weights");
+            for (int l = 0; l < 2; l++) {
+                Dense d = (Dense) model.layers().get(l);
+                BatchNorm bn = d.batchNorm();
+                double[][] folded = BatchNormReference.fold(d.weight().value().toArray(), d.bias().value().toArray(),
+                        bn.gamma().value().toArray(), bn.beta().value().toArray(), widen(bn.runningMean()),
+                        widen(bn.runningVar()), bn.eps(), d.inFeatures(), d.outFeatures());
+                String[] tensors = {"layer" + l + ".weight", "layer" + l + ".bias"};
+                for (int t = 0; t < 2; t++) {
+                    JsonObject entry = header.getAsJsonObject(tensors[t]);
+                    int start = ints(entry.getAsJsonArray("data_offsets"))[0];
+                    for (int i = 0; i < folded[t].length; i++) {
+                        float got = le.getFloat(dataStart + start + i * Float.BYTES);
+                        assertEquals((float) folded[t][i], got, tensors[t] + "[" + i + "] is not the folded value");
+                    }
+                }
+            }
+        }
+    }
+
+    private static double[] widen(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.fuse4j.interop;
 import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
 import dev.fuse4j.Tensor;
+import dev.fuse4j.nn.Dense;
 import dev.fuse4j.nn.Parameter;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
@@ -43,6 +44,15 @@ final class TrainedModels {
                 .dense(16, Activation.prelu(), 0.2f)
                 .dense(16, Activation.identity(), 0.1f)
                 .linear(OUT).build());
+    }
+
+    /**
+     * {@code IN → 32 → 24 → OUT} with batch normalisation in both hidden layers (ReLU then GELU, dropout 0.25): its
+     * evaluation form folds the running statistics into the weights.
+     */
+    static Sequential batchNorm(Backend be) {
+        return train(Sequential.builder(be, IN, SEED).denseBatchNorm(32, Activation.relu(), 0.25f)
+                .denseBatchNorm(24, Activation.gelu(), 0.25f).linear(OUT).build());
     }
 
     /** Rows of standard normal values scaled by 1.5, so that pre-activations land on both sides of 0. */
@@ -92,7 +102,10 @@ final class TrainedModels {
                 Training.trainEpoch(model, opt, x, labels, Training.shuffledOrder(EXAMPLES, SEED, epoch), 32, null);
             }
             for (Parameter p : model.parameters()) {
-                if (p.name().endsWith(".bias")) {
+                // Batch norm takes the mean out, so a bias before it gets no gradient; its folded bias is checked.
+                boolean beforeBatchNorm = model.layers().stream().anyMatch(l -> l instanceof Dense d
+                        && d.batchNorm() != null && d.bias() == p);
+                if (p.name().endsWith(".bias") && !beforeBatchNorm) {
                     float[] b = p.value().toArray();
                     boolean moved = false;
                     for (float v : b) {

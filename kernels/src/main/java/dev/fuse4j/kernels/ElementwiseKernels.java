@@ -1,5 +1,6 @@
 package dev.fuse4j.kernels;
 
+import dev.fuse4j.Activation;
 import dev.fuse4j.Dropout;
 
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.function.Function;
 public final class ElementwiseKernels<B> {
     /** The kernels {@code elementwise.h} defines. */
     public static final List<String> NAMES = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sum_slices",
-            "sgd_step", "adam_step", "prelu_slope_grad");
+            "sgd_step", "adam_step", "prelu_slope_grad", "bn_stats", "bn_forward", "bn_backward_sums",
+            "bn_backward_dz");
     /** PReLU's slope gradient sums rows in chunks of at least this many, and in at most this many chunks. */
     private static final int SLOPE_MIN_ROWS = 64;
     private static final int SLOPE_MAX_CHUNKS = 1024;
@@ -104,5 +106,26 @@ public final class ElementwiseKernels<B> {
         float c2 = (float) (1 - Math.pow(beta2, step));
         launcher.apply("adam_step").i32(len).buffer(p).buffer(g).buffer(m).buffer(v).f32(lr).f32(beta1).f32(beta2)
                 .f32(eps).f32(weightDecay).f32(c1).f32(c2).over(len, group);
+    }
+    /** Batch norm's statistics of {@code z [n, out]}: {@code stats [2, out]}, the means then the biased variances. */
+    public void batchNormStatistics(int n, int out, B z, B stats) {
+        launcher.apply("bn_stats").i32(n).i32(out).buffer(z).buffer(stats).over(out, group);
+    }
+
+    /** {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))} over {@code z [n, out]}. */
+    public void batchNormForward(int n, int out, B z, B stats, B gamma, B beta, float eps, Activation act, Dropout d,
+                                 B y) {
+        launcher.apply("bn_forward").i32(n).i32(out).buffer(z).buffer(stats).buffer(gamma).buffer(beta).f32(eps)
+                .activation(act).buffer(y).dropout(d).over((long) n * out, group);
+    }
+
+    /** Batch norm's backward: {@code dgamma, dbeta} per feature, then {@code dz} from them. */
+    public void batchNormBackward(int n, int out, B dy, B y, B z, B stats, B gamma, B beta, float eps, Activation act,
+                                  Dropout d, B dz, B dgamma, B dbeta) {
+        launcher.apply("bn_backward_sums").i32(n).i32(out).buffer(dy).buffer(y).buffer(z).buffer(stats).buffer(gamma)
+                .buffer(beta).f32(eps).activation(act).buffer(dgamma).buffer(dbeta).dropout(d).over(out, group);
+        launcher.apply("bn_backward_dz").i32(n).i32(out).buffer(dy).buffer(y).buffer(z).buffer(stats).buffer(gamma)
+                .buffer(beta).f32(eps).activation(act).buffer(dgamma).buffer(dbeta).buffer(dz).dropout(d)
+                .over((long) n * out, group);
     }
 }

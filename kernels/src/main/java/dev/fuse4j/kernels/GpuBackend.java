@@ -138,6 +138,28 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     }
 
     @Override
+    protected final void batchNormStatistics(int n, int out, T z, T stats) {
+        dev.calls().queue(new CallName("batchNormStatistics", z.shapeView()),
+                () -> elementwise.batchNormStatistics(n, out, buffer(z), buffer(stats)));
+    }
+
+    @Override
+    protected final void batchNormForward(int n, int out, T z, T stats, T gamma, T beta, float eps, Activation act,
+                                          Dropout d, T y) {
+        dev.calls().queue(new CallName("batchNormActivation", n + "x" + out, act, d),
+                () -> elementwise.batchNormForward(n, out, buffer(z), buffer(stats), buffer(gamma), buffer(beta), eps,
+                        act, d, buffer(y)));
+    }
+
+    @Override
+    protected final void batchNormBackward(int n, int out, T dy, T y, T z, T stats, T gamma, T beta, float eps,
+                                           Activation act, Dropout d, T dz, T dgamma, T dbeta) {
+        dev.calls().queue(new CallName("batchNormBackward", n + "x" + out, act, d),
+                () -> elementwise.batchNormBackward(n, out, buffer(dy), buffer(y), buffer(z), buffer(stats),
+                        buffer(gamma), buffer(beta), eps, act, d, buffer(dz), buffer(dgamma), buffer(dbeta)));
+    }
+
+    @Override
     public final void synchronize() {
         dev.finish(new CallName("synchronize"));
     }

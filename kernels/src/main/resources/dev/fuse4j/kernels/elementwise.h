@@ -1,9 +1,10 @@
 /*
  * Fuse4J's kernels outside the GEMM, written once for OpenCL C and CUDA C on the dialect macros of
  * fuse4j_common.h: the dropout mask, softmax cross-entropy and its two-number sum, the sum of split-K slices,
- * PReLU's slope gradient and the optimiser steps. The OpenCL backend builds this file as a program (its host defines RED); fuse4j.cu
- * compiles it into the PTX. Every kernel is one-dimensional, launched in groups the host chooses
- * (dev.fuse4j.kernels.ElementwiseKernels launches them for both backends).
+ * PReLU's slope gradient, the optimiser steps, and batch normalisation's statistics, normalisation and backward.
+ * The OpenCL backend builds this file as a program (its host defines RED); fuse4j.cu compiles it into the PTX.
+ * Every kernel is one-dimensional, launched in groups the host chooses (dev.fuse4j.kernels.ElementwiseKernels
+ * launches them for both backends).
  */
 #ifndef FUSE4J_ELEMENTWISE_H
 #define FUSE4J_ELEMENTWISE_H
@@ -163,6 +164,102 @@ F4J_KERNEL void adam_step(int len, F4J_GLOBAL float *p, F4J_GLOBAL const float *
         v[i] = vi;
         p[i] -= lr * (mi / c1) / (F4J_SQRT(vi / c2) + eps);
     }
+}
+
+/*
+ * Batch normalisation beside the fused layer (DESIGN.md, "Batch normalisation"): y = dropout(act(u)) with
+ * u = gamma * (z - mean) / sqrt(var + eps) + beta over each feature j of z [n, out]. stats is [2, out]: the batch
+ * means, then the biased variances.
+ */
+
+/* x_hat = (z - mean) / sqrt(var + eps), the normalised value of one element of feature j. */
+F4J_FN float f4j_bn_xhat(float z, F4J_GLOBAL const float *stats, int out, int j, float eps) {
+    return (z - stats[j]) * (1.0f / F4J_SQRT(stats[out + j] + eps));
+}
+
+/*
+ * Per feature j (one work-item each, rows summed in order, so the sums are the same bits every run): the mean and
+ * the biased variance of column j of z, from sums shifted by the column's first value z[0][j], which lies inside
+ * the batch's spread, so the variance does not cancel as E[z^2] - E[z]^2 does when the mean is large.
+ */
+F4J_KERNEL void bn_stats(int n, int out, F4J_GLOBAL const float *z, F4J_GLOBAL float *stats) {
+    f4j_i64 j = F4J_GLOBAL_ID;
+    if (j >= out) {
+        return;
+    }
+    float c = z[j];
+    float s1 = 0.0f, s2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float d = z[(f4j_i64)i * out + j] - c;
+        s1 += d;
+        s2 += d * d;
+    }
+    float m1 = s1 / n;
+    float var = s2 / n - m1 * m1;
+    stats[j] = c + m1;
+    stats[out + j] = var > 0.0f ? var : 0.0f;
+}
+
+/* Pass 2 of training: normalise, scale and shift, activate and drop every element of z [n, out] into y. */
+F4J_KERNEL void bn_forward(int n, int out, F4J_GLOBAL const float *z, F4J_GLOBAL const float *stats,
+                           F4J_GLOBAL const float *gamma, F4J_GLOBAL const float *beta, float eps,
+                           F4J_ACTIVATION_PARAMS, F4J_GLOBAL float *y, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    f4j_i64 e = F4J_GLOBAL_ID;
+    if (e >= (f4j_i64)n * out) {
+        return;
+    }
+    int j = (int)(e % out);
+    float u = gamma[j] * f4j_bn_xhat(z[e], stats, out, j, eps) + beta[j];
+    y[e] = f4j_epilogue(act, alpha, u, f4j_keep(d.base + (f4j_u64)e, d), d.scale);
+}
+
+/* du = dL/du of one element: the fused layer's dz of dropout(act(u)), u recomputed from z and the statistics. */
+F4J_FN float f4j_bn_du(f4j_i64 e, int j, int out, float dy, float y, float xhat, F4J_GLOBAL const float *gamma,
+                       F4J_GLOBAL const float *beta, int act, float alpha, f4j_dropout d) {
+    int kept = f4j_dz_needs_mask(act) ? f4j_keep(d.base + (f4j_u64)e, d) : 1;
+    return f4j_dz(act, alpha, d.scale, dy, y, gamma[j] * xhat + beta[j], kept);
+}
+
+/* Backward, per feature j (rows in order, as bn_stats): dbeta = sum_i du, dgamma = sum_i du * x_hat. */
+F4J_KERNEL void bn_backward_sums(int n, int out, F4J_GLOBAL const float *dy, F4J_GLOBAL const float *y,
+                                 F4J_GLOBAL const float *z, F4J_GLOBAL const float *stats,
+                                 F4J_GLOBAL const float *gamma, F4J_GLOBAL const float *beta, float eps,
+                                 F4J_ACTIVATION_PARAMS, F4J_GLOBAL float *dgamma, F4J_GLOBAL float *dbeta,
+                                 F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    f4j_i64 j = F4J_GLOBAL_ID;
+    if (j >= out) {
+        return;
+    }
+    float sb = 0.0f, sg = 0.0f;
+    for (int i = 0; i < n; i++) {
+        f4j_i64 e = (f4j_i64)i * out + j;
+        float xhat = f4j_bn_xhat(z[e], stats, out, (int)j, eps);
+        float du = f4j_bn_du(e, (int)j, out, dy[e], y[e], xhat, gamma, beta, act, alpha, d);
+        sb += du;
+        sg += du * xhat;
+    }
+    dgamma[j] = sg;
+    dbeta[j] = sb;
+}
+
+/* Backward through the normalisation: dz = gamma / sqrt(var + eps) / n * (n * du - dbeta - x_hat * dgamma). */
+F4J_KERNEL void bn_backward_dz(int n, int out, F4J_GLOBAL const float *dy, F4J_GLOBAL const float *y,
+                               F4J_GLOBAL const float *z, F4J_GLOBAL const float *stats,
+                               F4J_GLOBAL const float *gamma, F4J_GLOBAL const float *beta, float eps,
+                               F4J_ACTIVATION_PARAMS, F4J_GLOBAL const float *dgamma, F4J_GLOBAL const float *dbeta,
+                               F4J_GLOBAL float *dz, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    f4j_i64 e = F4J_GLOBAL_ID;
+    if (e >= (f4j_i64)n * out) {
+        return;
+    }
+    int j = (int)(e % out);
+    float xhat = f4j_bn_xhat(z[e], stats, out, j, eps);
+    float du = f4j_bn_du(e, j, out, dy[e], y[e], xhat, gamma, beta, act, alpha, d);
+    float k = gamma[j] * (1.0f / F4J_SQRT(stats[out + j] + eps)) / n;
+    dz[e] = k * (n * du - dbeta[j] - xhat * dgamma[j]);
 }
 
 #endif /* FUSE4J_ELEMENTWISE_H */

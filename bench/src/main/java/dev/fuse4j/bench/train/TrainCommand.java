@@ -231,7 +231,7 @@ public final class TrainCommand {
         for (Layer l : model.layers()) {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
-                String act = TrainOptions.describe(d.activation());
+                String act = TrainOptions.describe(d.activation()) + (d.batchNorm() != null ? ", batch norm" : "");
                 sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, %s %s)", act,
                         d.dropConnect() ? "dropconnect" : "dropout", d.dropoutP()) : " (" + act + ")");
             }
@@ -241,14 +241,16 @@ public final class TrainCommand {
 
     /**
      * The MLP train builds: a dense layer per hidden width with the options' activation and dropout {@code p} (on
-     * the weights with {@code --dropconnect}), then a linear layer of {@code classes} outputs; the training-step
-     * benchmark builds the same.
+     * the weights with {@code --dropconnect}; batch norm before the activation with {@code --batch-norm}), then a
+     * linear layer of {@code classes} outputs; the training-step benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
         Sequential.Builder b = Sequential.builder(be, features, o.seed());
         for (int h : o.hidden()) {
             if (o.dropConnect()) {
                 b.denseDropConnect(h, o.activation(), p);
+            } else if (o.batchNorm()) {
+                b.denseBatchNorm(h, o.activation(), p);
             } else {
                 b.dense(h, o.activation(), p);
             }

@@ -24,12 +24,13 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
  * @param dropConnect   whether {@code dropout} masks the hidden layers' weights (DropConnect) instead of their outputs
+ * @param batchNorm     batch normalisation in every hidden layer, between its GEMM and its activation
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
                            boolean maskDigest, boolean resume, String backend, Path out, Path export,
-                           boolean dropConnect) {
+                           boolean dropConnect, boolean batchNorm) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -52,6 +53,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
               --dropconnect P       DropConnect instead: each weight of the hidden layers dropped with
                                     probability P in training, in [0, 1); their outputs are not masked
+              --batch-norm          batch normalisation in every hidden layer, before its activation
+                                    (PyTorch's BatchNorm1d: eps 1e-5, momentum 0.1)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -98,7 +101,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         Path export = null;
         boolean dropConnect = false;
         boolean dropoutGiven = false;
-        args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
+        boolean batchNorm = false;
+        args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume", "--batch-norm"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--preset")) {
@@ -161,6 +165,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 case "--compare-no-dropout" -> noDropout = true;
                 case "--mask-digest" -> digest = true;
                 case "--resume" -> resume = true;
+                case "--batch-norm" -> batchNorm = true;
                 case "--backend" -> backend = value(args, ++i, a).trim();
                 case "--out" -> out = path(value(args, ++i, a), a);
                 case "--export" -> export = exportFolder(path(value(args, ++i, a), a));
@@ -174,9 +179,18 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                 files[f] = inFolder(data, names[f]);
             }
         }
+        if (batchNorm && dropConnect) {
+            throw new IllegalArgumentException("--batch-norm and --dropconnect cannot both be given: DropConnect masks "
+                    + "the weights of the GEMM whose output batch norm then renormalises");
+        }
+        if (batchNorm && act.kind() == Activation.Kind.PRELU) {
+            throw new IllegalArgumentException("--batch-norm cannot be given with --activation prelu: batch norm's "
+                    + "activation pass has no per-feature slopes");
+        }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, dropConnect);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, dropConnect,
+                batchNorm);
     }
 
     /** {@code dir}, refused before any training when something other than a folder is in its place. */

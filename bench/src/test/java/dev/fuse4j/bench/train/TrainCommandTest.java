@@ -309,6 +309,34 @@ class TrainCommandTest {
         return lines.stream().map(l -> l.substring(l.indexOf("masks sha256"))).toList();
     }
 
+    @Test
+    void batchNormTrainsEveryHiddenLayerWithItAndResumes(@TempDir Path dir) throws IOException {
+        assertFalse(TrainOptions.parse().batchNorm(), "off by default");
+        assertTrue(TrainOptions.parse("--batch-norm").batchNorm());
+        writeBars(dir, "train", 400, 1);
+        writeBars(dir, "t10k", 100, 2);
+        Path out = dir.resolve("out");
+        String[] common = {"--data", dir.toString(), "--hidden", "16,8", "--batch", "32", "--backend", "cpu",
+            "--batch-norm", "--lr", "0.01", "--out", out.toString()};
+        Run r = train(concat(common, "--epochs", "2"));
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("16 (relu, batch norm, dropout 0.2) -> 8 (relu, batch norm, dropout 0.2)"), r.out);
+        Run resumed = train(concat(common, "--epochs", "3", "--resume"));
+        assertEquals(0, resumed.code, resumed.err);
+        double acc = Double.parseDouble(history(out).get(2)[7]);
+        assertTrue(acc >= 0.9, "validation accuracy on the bar images after 3 batch-norm epochs is " + acc);
+        Run bad = train("--batch-norm=yes");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("--batch-norm takes no value"), bad.err);
+        Run withDropConnect = train("--batch-norm", "--dropconnect", "0.2");
+        assertEquals(2, withDropConnect.code);
+        assertTrue(withDropConnect.err.contains("--batch-norm and --dropconnect cannot both be given"),
+                withDropConnect.err);
+        Run withPrelu = train("--batch-norm", "--activation", "prelu");
+        assertEquals(2, withPrelu.code);
+        assertTrue(withPrelu.err.contains("--batch-norm cannot be given with --activation prelu"), withPrelu.err);
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {

@@ -70,8 +70,14 @@ record ExportedModel(String architecture, List<ExportedModel.DenseLayer> layers)
                 throw new IllegalArgumentException("layers " + before + " and " + i + " are both named '" + name
                         + "': exported weights are found by name, so the names must differ");
             }
-            layers.add(new DenseLayer(name, d.inFeatures(), d.outFeatures(), d.activation(), d.dropoutP(),
-                    d.weight().value().toArray(), d.bias().value().toArray(),
+            float[] w = d.weight().value().toArray();
+            float[] b = d.bias().value().toArray();
+            if (d.batchNorm() != null) { // evaluation form: the running statistics folded into W and b
+                float[][] folded = d.batchNorm().fold(w, b);
+                w = folded[0];
+                b = folded[1];
+            }
+            layers.add(new DenseLayer(name, d.inFeatures(), d.outFeatures(), d.activation(), d.dropoutP(), w, b,
                     d.slope() == null ? null : d.slope().value().toArray()));
         }
         return new ExportedModel(model.describe(), List.copyOf(layers));
