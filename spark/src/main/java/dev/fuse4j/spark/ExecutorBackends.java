@@ -3,6 +3,8 @@ package dev.fuse4j.spark;
 import dev.fuse4j.Backend;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
+import dev.fuse4j.cpu.CpuThreads;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
@@ -11,6 +13,11 @@ import org.apache.spark.resource.ResourceInformation;
  * JVM ({@code fuse4j.backend} or {@code FUSE4J_BACKEND}, set with {@code spark.executorEnv.FUSE4J_BACKEND});
  * else, where Spark schedules GPUs, the CUDA device of the task's first {@code gpu} address; else
  * {@link Backends#select()}. Backends are opened once per JVM and shared by its tasks.
+ *
+ * <p>On an executor (not the driver) whose JVM sets no thread count for the {@code cpu} backend
+ * ({@code fuse4j.cpu.threads} or {@code FUSE4J_CPU_THREADS}), the first task sets {@code fuse4j.cpu.threads} to
+ * {@code spark.task.cpus} before any backend is opened, so the backend keeps to the cores Spark gave its tasks
+ * rather than taking every core of the host.
  */
 final class ExecutorBackends {
     private static final System.Logger LOG = System.getLogger(ExecutorBackends.class.getName());
@@ -23,6 +30,7 @@ final class ExecutorBackends {
 
     /** The backend for the running task (or for the driver, outside a task). */
     static Backend forTask(String requested) {
+        capCpuThreads();
         String[] gpus = new String[0];
         TaskContext tc = TaskContext.get();
         if (tc != null) {
@@ -45,6 +53,31 @@ final class ExecutorBackends {
             }
         }
         return Backends.get(name);
+    }
+
+    private static synchronized void capCpuThreads() {
+        SparkEnv env = SparkEnv.get();
+        if (env == null) {
+            return;
+        }
+        String threads = cpuThreads(System.getProperty(CpuThreads.PROPERTY), System.getenv(CpuThreads.ENV),
+                env.executorId(), env.conf().get("spark.task.cpus", "1"));
+        if (threads != null) {
+            System.setProperty(CpuThreads.PROPERTY, threads);
+            LOG.log(System.Logger.Level.INFO, "executor " + env.executorId() + ": the cpu backend runs on "
+                    + threads + " threads (spark.task.cpus)");
+        }
+    }
+
+    /**
+     * The {@code fuse4j.cpu.threads} an executor sets: {@code taskCpus} on an executor whose JVM has no setting
+     * ({@code property}, {@code env}) of its own; null (leave it) on the driver or where one is set.
+     */
+    static String cpuThreads(String property, String env, String executorId, String taskCpus) {
+        if (property != null || env != null || executorId == null || executorId.equals("driver")) {
+            return null;
+        }
+        return taskCpus.trim();
     }
 
     /**
