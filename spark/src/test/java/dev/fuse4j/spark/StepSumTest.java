@@ -17,8 +17,8 @@ class StepSumTest {
 
     @Test
     void slicesAddLeftToRightInSliceOrder() {
-        // In float, (1e8 + 1) − 1e8 is 0 but 1e8 − 1e8 + 1 is 1: only the order 0, 1, 2 gives 0.
-        StepSum s = StepSum.of(List.of(slice(0, 1e8f, -0f), slice(1, 1f, -0f), slice(2, -1e8f, -0f)), 3);
+        // In float, (1 + 1e8) − 1e8 is 0 but 1 + (1e8 − 1e8), the sum from the right, is 1.
+        StepSum s = StepSum.of(List.of(slice(0, 1f, -0f), slice(1, 1e8f, -0f), slice(2, -1e8f, -0f)), 3);
         assertArrayEquals(new float[] {0f, -0f}, s.gradients(), "(g0 + g1) + g2, and -0 + -0 stays -0");
         assertEquals(0.25 + 0.5 + 0.75, s.loss());
         assertEquals(3, s.correct());
