@@ -25,7 +25,8 @@ class ClusterCompareTest {
             assertEquals("driver", s.executor());
             assertEquals(0, s.exitCode(), s.log());
             assertTrue(s.devices().lines().anyMatch(l -> l.startsWith("cpu: ")), s.devices());
-            assertTrue(s.table().lines().anyMatch(l -> l.trim().startsWith("cpu") && l.contains("64x32->16")), s.table());
+            assertTrue(s.table().lines().anyMatch(l -> l.trim().startsWith("cpu") && l.contains("64x32->16")),
+                    s.table());
             String report = ClusterCompare.report(sections);
             assertTrue(report.startsWith("Fuse4J compare on 1 executor\n\n== host "), report);
             assertTrue(report.contains(s.table()), report);

@@ -216,7 +216,7 @@ class SparkTrainerTest {
                         .getMessage());
     }
 
-    /** 20 rows of a label column y and a features column x, with null features in one row and a null label in another. */
+    /** 20 rows of a label column y and a features column x, with null features in one row, a null label in another. */
     private static Dataset<Row> frame(int nullFeaturesRow, int nullLabelRow) {
         StructType schema = new StructType().add("y", DataTypes.DoubleType)
                 .add("x", DataTypes.createArrayType(DataTypes.FloatType));
