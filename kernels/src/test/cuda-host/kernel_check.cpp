@@ -149,11 +149,20 @@ struct Drop {
     float p;
     unsigned long long seed, offset;
     unsigned long long base = 0; /* element base: the call is a slice of a larger batch */
+    unsigned long long period = 0; /* variational dropout: sequences * out elements, 0 for none */
+    unsigned long long group = 1; /* channel dropout: features per channel */
     unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
     float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
-    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase}; }
-    /* Whether element e of the call (element base not yet added) is kept. */
-    int keep(unsigned long long e) const { return !training || keep_reference(base + e, seed, offset, threshold()); }
+    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase, period, group}; }
+    Drop mapped(unsigned long long maskPeriod, unsigned long long maskGroup) const {
+        return Drop{training, p, seed, offset, base, maskPeriod, maskGroup};
+    }
+    /* Whether element e of the call (element base not yet added) is kept: DESIGN.md's mask index, then keep. */
+    int keep(unsigned long long e) const {
+        unsigned long long g = base + e;
+        unsigned long long index = (period != 0 ? g % period : g) / group;
+        return !training || keep_reference(index, seed, offset, threshold());
+    }
 };
 
 double activate(int act, double alpha, double z) {
@@ -174,7 +183,9 @@ float alpha_of(int act) {
 
 std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
     return std::to_string(n) + "x" + std::to_string(in) + "->" + std::to_string(out) + " act " + std::to_string(act)
-            + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
+            + (d.training ? " p " + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "")
+            + (d.period != 0 || d.group != 1 ? " period " + std::to_string(d.period) + " group " + std::to_string(d.group)
+                                              : "");
 }
 
 /*
@@ -199,7 +210,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float s = d.scale();
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
-        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
+        gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base,
+                     d.period, d.group);
     });
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < out; j++) {
@@ -239,7 +251,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float *zp = act == F4J_GELU || act == F4J_ELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
                                       float *, int, float, float, int, unsigned long long, unsigned long long,
-                                      unsigned long long, unsigned long long),
+                                      unsigned long long, unsigned long long, unsigned long long,
+                                      unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
         int count = (k + chunk - 1) / chunk;
@@ -248,7 +261,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         dim3 g{unsigned((nn + BN - 1) / BN), unsigned((m + BM - 1) / BM), unsigned(count)};
         launch(g, THREADS, [&] {
             kernel(m, nn, k, chunk, dy.p, y.p, zp, src, target, act, alpha, s, d.training, thr, d.seed, d.offset,
-                   d.base);
+                   d.base, d.period, d.group);
         });
         if (count > 1) {
             long long len = (long long)m * nn;
@@ -261,7 +274,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     int chunks = (n + rows - 1) / rows;
     Buf partial(size_t(chunks) * out);
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
-        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base);
+        bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, s, d.training, thr, d.seed, d.offset, d.base,
+                  d.period, d.group);
     });
     launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
 
@@ -304,11 +318,11 @@ void check_forward_without_z(int n, int in, int out, const Drop &d, std::mt19937
     dim3 grid{unsigned((out + BN - 1) / BN), unsigned((n + BM - 1) / BM), 1};
     launch(grid, THREADS, [&] {
         gemm_forward(n, out, in, x.p, w.p, b.p, y.p, z.p, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(), d.seed,
-                     d.offset, d.base);
+                     d.offset, d.base, d.period, d.group);
     });
     launch(grid, THREADS, [&] {
         gemm_forward(n, out, in, x.p, w.p, b.p, y2.p, nullptr, F4J_RELU, 0.0f, d.scale(), d.training, d.threshold(),
-                     d.seed, d.offset, d.base);
+                     d.seed, d.offset, d.base, d.period, d.group);
     });
     for (size_t e = 0; e < y.n; e++) {
         expect(y2[e] == y[e], "forward without z at " + std::to_string(e));
@@ -319,9 +333,10 @@ void check_mask(long long total, const Drop &d) {
     Buf m(total);
     long long blocks = ((long long)(d.base & 3) + total + 3) / 4; /* Philox blocks the elements touch */
     launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
-        dropout_mask(total, m.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base);
+        dropout_mask(total, m.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base, d.period, d.group);
     });
-    const std::string name = "mask of " + std::to_string(total) + " from " + std::to_string(d.base);
+    const std::string name = "mask of " + std::to_string(total) + " from " + std::to_string(d.base) + " period "
+            + std::to_string(d.period) + " group " + std::to_string(d.group);
     for (long long e = 0; e < total; e++) {
         expect(m[e] == (d.keep(e) ? 1.0f : 0.0f), name + " at " + std::to_string(e));
     }
@@ -438,6 +453,18 @@ int main() {
         }
         check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
         check_mask(1029, half.at(base));
+    }
+    /*
+     * Channel dropout (4 and 3 columns per channel) and variational dropout (3 sequences of 12 columns; period
+     * 3 * 12), alone, together, and on slices whose element base is and is not a multiple of 4.
+     */
+    for (const Drop &m : {half.mapped(0, 4), half.mapped(0, 3), half.mapped(3 * 12, 1), half.mapped(2 * 12, 4),
+                          half.at(5 * 12).mapped(3 * 12, 1), half.at(7 * 12).mapped(0, 3)}) {
+        for (int act = 0; act < ACTIVATIONS; act++) {
+            check_layer(9, 13, 12, act, alpha_of(act), m, 1, rng);
+        }
+        check_layer(130, 20, 12, F4J_GELU, 0.0f, m, 3, rng);
+        check_mask(12 * 11, m);
     }
     check_forward_without_z(9, 21, 130, half, rng);
     for (int act = 0; act < ACTIVATIONS; act++) {

@@ -140,9 +140,10 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
                     + Arrays.toString(tw.shapeView()) + ": the output y would be [" + s.n() + ", " + s.out()
                     + "], more than 2^31 - 9 elements, the most a tensor holds");
         }
+        Dropout bound = boundTo(d, s.out());
         T y = allocate(new int[] {s.n(), s.out()});
         try {
-            forward(s, tx, tw, tb, act, d, y, tz);
+            forward(s, tx, tw, tb, act, bound, y, tz);
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
@@ -176,13 +177,14 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
             tz = own(preActivation, "preActivation", 2);
             sameShape(tz, "preActivation", outShape);
         }
+        Dropout bound = boundTo(d, s.out());
         T dx = inputGradient ? allocate(new int[] {s.n(), s.in()}) : null;
         T dw = null;
         T db = null;
         try {
             dw = allocate(new int[] {s.out(), s.in()});
             db = allocate(new int[] {s.out()});
-            backward(s, tdy, tx, tw, ty, tz, act, d, dx, dw, db);
+            backward(s, tdy, tx, tw, ty, tz, act, bound, dx, dw, db);
             return new LinearGrads(dx, dw, db);
         } catch (RuntimeException | Error e) {
             closeAll(dx, dw, db);
@@ -195,14 +197,27 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         notNull(d, "dropout");
         int[] shape = {rows, cols};
         Shapes.checkedSize(shape);
+        Dropout bound = boundTo(d, cols);
         T out = allocate(shape);
         try {
-            mask(rows, cols, d, out);
+            mask(rows, cols, bound, out);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
         }
+    }
+
+    /**
+     * {@code d} bound to an output of {@code out} columns (the variational period is measured in them), after
+     * checking that channel dropout's channels divide the columns.
+     */
+    private static Dropout boundTo(Dropout d, int out) {
+        if (d.training() && out % d.featuresPerChannel() != 0) {
+            throw new IllegalArgumentException("channel dropout's featuresPerChannel " + d.featuresPerChannel()
+                    + " does not divide the output's " + out + " columns");
+        }
+        return out > 0 ? d.withColumns(out) : d;
     }
 
     @Override

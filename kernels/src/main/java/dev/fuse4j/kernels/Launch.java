@@ -38,10 +38,11 @@ public abstract class Launch<B, L extends Launch<B, L>> {
 
     /**
      * {@code F4J_DROPOUT_PARAMS}: scale, training flag, keep threshold, seed, offset and element base of
-     * {@code d}, the words every kernel that draws a mask takes last.
+     * {@code d}, then the variational period and channel dropout's features per channel, the words every kernel
+     * that draws a mask takes last. {@code d} must be bound to the call's columns (as {@code AbstractBackend} does).
      */
     public final L dropout(Dropout d) {
         return f32(d.scale()).i32(d.training() ? 1 : 0).i64(d.threshold()).i64(d.seed()).i64(d.offset())
-                .i64(d.elementBase());
+                .i64(d.elementBase()).i64(d.maskPeriod()).i64(d.featuresPerChannel());
     }
 }

@@ -16,8 +16,9 @@
 #endif
 
 /*
- * The mask as 1f / 0f: m[i] is mask element element_base + i, for i < total. One work-item per Philox block of
- * the mask elements covered, so a base that is not a multiple of 4 shares its first block with the elements before.
+ * The mask as 1f / 0f: m[i] is the mask of element element_base + i, for i < total. One work-item per four
+ * elements, aligned as Philox blocks, so a base that is not a multiple of 4 shares its first block with the elements
+ * before; channel and variational dropout draw each element's own mask index instead.
  */
 F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PARAMS) {
     const f4j_dropout d = F4J_DROPOUT;
@@ -26,11 +27,12 @@ F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PAR
     if ((q << 2) >= end) {
         return;
     }
-    uint4 blk = d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+    uint4 blk = d.training && !d.mapped ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
     for (int l = 0; l < 4; l++) {
         f4j_u64 e = (q << 2) + l;
         if (e >= d.base && e < end) {
-            m[e - d.base] = (!d.training || f4j_keep_word(f4j_word(blk, l), d.threshold)) ? 1.0f : 0.0f;
+            int kept = !d.training || (d.mapped ? f4j_keep_element(e, d) : f4j_keep_word(f4j_word(blk, l), d.threshold));
+            m[e - d.base] = kept ? 1.0f : 0.0f;
         }
     }
 }

@@ -60,9 +60,17 @@ class ElementwiseKernelsTest {
     void theDropoutWordsFollowEachKernelsOwnArgumentsInTheHeadersOrder() {
         Dropout d = Dropout.train(0.25f, 0x1_0000_0002L, 7).withElementBase(33);
         kernels.dropoutMask(10, "m", d);
-        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33) 1 x 64"), log,
-                "elements 33..42 touch Philox blocks 8..10: three work-items in one group");
+        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33, l0, l1) 1 x 64"),
+                log, "elements 33..42 touch Philox blocks 8..10: three work-items in one group; no period, group 1");
         assertEquals(Dropout.eval().scale(), 1f);
+    }
+
+    @Test
+    void channelAndVariationalDropoutPassTheirPeriodAndGroupLast() {
+        Dropout d = Dropout.train(0.25f, 3, 7).channels(4).variational(5).withColumns(12);
+        kernels.dropoutMask(120, "m", d);
+        assertEquals(List.of("dropout_mask(l120, m, f1.3333334, i1, l1073741824, l3, l7, l0, l60, l4) 1 x 64"), log,
+                "period 5 sequences x 12 columns, 4 features per channel");
     }
 
     @Test
