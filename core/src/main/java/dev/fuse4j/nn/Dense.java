@@ -23,6 +23,7 @@ public final class Dense implements Layer {
     private final Activation activation;
     private final float p;
     private final long dropoutSeed;
+    private final DropoutMode dropoutMode;
     private final Parameter weight;
     private final Parameter bias;
 
@@ -45,10 +46,23 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
                  long dropoutSeed) {
+        this(backend, name, in, out, activation, p, initSeed, dropoutSeed, DropoutMode.PLAIN);
+    }
+
+    /**
+     * As above, with channel or variational dropout ({@link DropoutMode}); channels must divide {@code out}.
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
+                 long dropoutSeed, DropoutMode dropoutMode) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("a dense layer needs in > 0 and out > 0 but has in=" + in
                     + ", out=" + out);
         }
+        if (out % dropoutMode.featuresPerChannel() != 0) {
+            throw new IllegalArgumentException("channel dropout's featuresPerChannel "
+                    + dropoutMode.featuresPerChannel() + " does not divide the layer's " + out + " outputs");
+        }
+        this.dropoutMode = dropoutMode;
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout p of a trainable layer must be in [0, 1) but is " + p
                     + " (p = 1 drops every element and no gradient reaches the weights)");
@@ -109,6 +123,11 @@ public final class Dense implements Layer {
         return p;
     }
 
+    /** How the layer's dropout shares its draws ({@link DropoutMode#PLAIN} unless channel or variational). */
+    public DropoutMode dropoutMode() {
+        return dropoutMode;
+    }
+
     public Parameter weight() {
         return weight;
     }
@@ -129,7 +148,7 @@ public final class Dense implements Layer {
                     + "] (its element base rowBase·" + out + " is a 64-bit index) but is " + rowBase);
         }
         Dropout d = training && p > 0f
-                ? Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out)
+                ? dropoutMode.applyTo(Dropout.train(p, dropoutSeed, dropoutOffset)).withElementBase(rowBase * out)
                 : Dropout.eval();
         int n = x.shape()[0];
         Tensor z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
@@ -211,7 +230,8 @@ public final class Dense implements Layer {
             case IDENTITY -> "linear";
             case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
         };
-        return String.format(Locale.ROOT, "dense(%d->%d, %s, p=%s, seed=%d)", in, out, act, p, dropoutSeed);
+        return String.format(Locale.ROOT, "dense(%d->%d, %s, p=%s, seed=%d%s)", in, out, act, p, dropoutSeed,
+                dropoutMode.plain() ? "" : ", " + dropoutMode.spelling());
     }
 
     private void releaseActivations() {

@@ -328,10 +328,15 @@ public final class Sequential implements AutoCloseable {
 
         /** A hidden layer: the fused op with {@code activation} and dropout {@code p} in training. */
         public Builder dense(int out, Activation activation, float p) {
+            return dense(out, activation, p, DropoutMode.PLAIN);
+        }
+
+        /** A hidden layer whose dropout is channel or variational dropout ({@link DropoutMode}). */
+        public Builder dense(int out, Activation activation, float p, DropoutMode mode) {
             int i = layers.size();
             try {
                 layers.add(new Dense(backend, "layer" + i, features, out, activation, p, derive(seed, 2 * i),
-                        derive(seed, 2 * i + 1)));
+                        derive(seed, 2 * i + 1), mode));
             } catch (RuntimeException e) {
                 layers.forEach(Dense::close);
                 throw e;

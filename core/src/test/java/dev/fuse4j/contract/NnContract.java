@@ -9,6 +9,7 @@ import dev.fuse4j.Tensor;
 import dev.fuse4j.nn.Adam;
 import dev.fuse4j.nn.Checkpoint;
 import dev.fuse4j.nn.Dense;
+import dev.fuse4j.nn.DropoutMode;
 import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Optimizer;
 import dev.fuse4j.nn.Parameter;
@@ -145,8 +146,29 @@ public abstract class NnContract extends BackendSuite {
         float[] x = randoms(r, n * in);
         float[] labels = {0, 1, 2, 2, 1, 0};
         try (Sequential m = Sequential.builder(backend, in, 5).dense(7, Activation.gelu(), 0.3f)
-                .dense(6, Activation.gelu(), 0.3f).linear(classes).build();
-             Tensor xt = backend.tensor(x, n, in);
+                .dense(6, Activation.gelu(), 0.3f).linear(classes).build()) {
+            checkModelGradients(m, x, labels);
+        }
+    }
+
+    /** A model with channel dropout and with variational dropout: gradients against finite differences. */
+    @Test
+    void modelGradientsWithChannelAndVariationalDropoutMatchFiniteDifferences() {
+        int n = 6, in = 5;
+        Random r = new Random(15);
+        float[] x = randoms(r, n * in);
+        float[] labels = {0, 1, 2, 2, 1, 0};
+        try (Sequential m = Sequential.builder(backend, in, 5)
+                .dense(8, Activation.gelu(), 0.4f, DropoutMode.channels(2))
+                .dense(6, Activation.gelu(), 0.4f, new DropoutMode(3, 2)).linear(3).build()) {
+            checkModelGradients(m, x, labels);
+        }
+    }
+
+    /** Backward of the model's softmax cross-entropy on {@code x} against central differences of the loss. */
+    private void checkModelGradients(Sequential m, float[] x, float[] labels) {
+        int n = labels.length, in = m.inFeatures();
+        try (Tensor xt = backend.tensor(x, n, in);
              Tensor lab = backend.tensor(labels, n)) {
             List<Parameter> ps = m.parameters();
             float[][] at = new float[ps.size()][];
@@ -220,6 +242,69 @@ public abstract class NnContract extends BackendSuite {
             assertArrayEquals(e1, e2, "evaluation is deterministic");
             assertTrue(m.train().isTraining());
         }
+    }
+
+    /**
+     * A layer with channel dropout draws, at each step, the contract's mask of its mode: whole channels of its output
+     * are zero together; with variational dropout every time step of the batch repeats the first one's mask.
+     */
+    @Test
+    void layersWithChannelOrVariationalDropoutDrawTheirModesMask() {
+        int n = 12, in = 7, hidden = 24;
+        float[] x = randoms(new Random(16), n * in);
+        for (DropoutMode mode : new DropoutMode[] {DropoutMode.channels(4), DropoutMode.variational(3)}) {
+            try (Sequential m = Sequential.builder(backend, in, 78).dense(hidden, Activation.identity(), 0.5f, mode)
+                    .linear(3).build();
+                 Tensor xt = backend.tensor(x, n, in)) {
+                Dense d = (Dense) m.layers().get(0);
+                assertEquals(mode, d.dropoutMode());
+                for (int step = 0; step < 2; step++) {
+                    float[] y = d.forward(xt).toArray();
+                    Dropout used = d.lastDropout();
+                    assertEquals(mode.featuresPerChannel(), used.featuresPerChannel(), mode + " at step " + step);
+                    assertEquals(mode.sequences(), used.sequences(), mode + " at step " + step);
+                    assertEquals(step, used.offset());
+                    boolean[] keep = Reference.mask(n, hidden, used);
+                    for (int e = 0; e < keep.length; e++) {
+                        if (!keep[e]) {
+                            assertEquals(0f, y[e], mode + ": dropped element " + e + " at step " + step);
+                        }
+                        int twin = mode.sequences() > 0 ? (e + mode.sequences() * hidden) % keep.length
+                                : e / mode.featuresPerChannel() * mode.featuresPerChannel();
+                        assertEquals(keep[twin], keep[e], mode + ": element " + e + " and " + twin + " share a draw");
+                    }
+                }
+            }
+        }
+        try (Sequential m = Sequential.builder(backend, in, 1).dense(hidden, Activation.relu(), 0.5f).build()) {
+            assertEquals(DropoutMode.PLAIN, ((Dense) m.layers().get(0)).dropoutMode());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Dense(backend, "t", in, 10, Activation.relu(), 0.5f, 1, 2, DropoutMode.channels(4)));
+        assertTrue(e.getMessage().contains("featuresPerChannel 4") && e.getMessage().contains("10 outputs"),
+                e.getMessage());
+    }
+
+    /** The dropout mode is part of the architecture a checkpoint holds: a model of another mode is refused. */
+    @Test
+    void aCheckpointKeepsTheDropoutMode(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(64, 25);
+        Path ck = dir.resolve("channel.ckpt");
+        try (Sequential m = modeModel(DropoutMode.channels(4)); Optimizer o = optimizer("adam", m)) {
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 6, 0), 16, null);
+            Checkpoint.save(ck, m, o, 1);
+        }
+        try (Sequential m = modeModel(DropoutMode.channels(4)); Optimizer o = optimizer("adam", m)) {
+            assertEquals(1, Checkpoint.restore(ck, m, o));
+        }
+        try (Sequential other = modeModel(DropoutMode.PLAIN); Optimizer o = optimizer("adam", other)) {
+            expectRefused(ck, other, o, "channel:4");
+        }
+    }
+
+    private Sequential modeModel(DropoutMode mode) {
+        return Sequential.builder(backend, Blobs.FEATURES, 6).dense(12, Activation.relu(), 0.25f, mode)
+                .linear(Blobs.CLASSES).build();
     }
 
     // ---- reproducibility and checkpoints --------------------------------------------------------------------

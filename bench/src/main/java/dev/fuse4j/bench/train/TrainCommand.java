@@ -221,7 +221,8 @@ public final class TrainCommand {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
                 String act = TrainOptions.describe(d.activation());
-                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, dropout %s)", act, d.dropoutP())
+                String mode = d.dropoutMode().plain() ? "" : " " + d.dropoutMode().spelling();
+                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, dropout %s%s)", act, d.dropoutP(), mode)
                         : " (" + act + ")");
             }
         }
@@ -235,7 +236,7 @@ public final class TrainCommand {
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
         Sequential.Builder b = Sequential.builder(be, features, o.seed());
         for (int h : o.hidden()) {
-            b.dense(h, o.activation(), p);
+            b.dense(h, o.activation(), p, o.dropoutMode());
         }
         return b.linear(classes).build();
     }

@@ -2,6 +2,7 @@ package dev.fuse4j.bench.train;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.bench.cli.CliArgs;
+import dev.fuse4j.nn.DropoutMode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,11 +24,13 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param compareNoDropout also train the same model without dropout, to show the gap dropout closes
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
+ * @param dropoutMode   how the hidden layers' dropout shares its draws (plain, channel, variational)
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
-                           boolean maskDigest, boolean resume, String backend, Path out, Path export) {
+                           boolean maskDigest, boolean resume, String backend, Path out, Path export,
+                           DropoutMode dropoutMode) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -48,6 +51,10 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
               --activation A        relu, leaky_relu[:SLOPE] (default slope 0.01), gelu or elu[:ALPHA]
                                     (default alpha 1); default relu
               --dropout P           dropout of the hidden layers in training, in [0, 1) (default 0.2)
+              --dropout-mode M      how the hidden layers' masks share draws: plain (default), channel:F
+                                    (whole channels of F features, F dividing every width), variational:S
+                                    (one mask per sequence and feature, rows time-major in steps of S), or
+                                    channel:F+variational:S
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -90,6 +97,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         String backend = null;
         Path out = Path.of("fuse4j-out", "train");
         Path export = null;
+        DropoutMode mode = DropoutMode.PLAIN;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
@@ -118,6 +126,7 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                         throw new IllegalArgumentException("--dropout must be in [0, 1) but is '" + v + "'");
                     }
                 }
+                case "--dropout-mode" -> mode = dropoutMode(value(args, ++i, a));
                 case "--epochs" -> epochs = parseInt(value(args, ++i, a), a, 1);
                 case "--batch" -> batch = parseInt(value(args, ++i, a), a, 1);
                 case "--optimizer" -> {
@@ -162,7 +171,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, mode);
+    }
+
+    private static DropoutMode dropoutMode(String v) {
+        try {
+            return DropoutMode.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--dropout-mode: " + e.getMessage(), e);
+        }
     }
 
     /** {@code dir}, refused before any training when something other than a folder is in its place. */

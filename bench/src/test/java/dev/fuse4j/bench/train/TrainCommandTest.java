@@ -207,6 +207,49 @@ class TrainCommandTest {
         assertTrue(bad.err.contains("ELU alpha") && bad.err.contains("0.0"), bad.err);
     }
 
+    /**
+     * {@code --dropout-mode} trains with channel and variational masks, which the mask digest shows are the same on
+     * cpu and on OpenCL (PoCL) and differ from the plain masks; a mode that does not divide a width is refused.
+     */
+    @Test
+    void channelAndVariationalMaskDigestsAgreeOnCpuAndOpenCl(@TempDir Path dir) throws IOException {
+        List<String> openCl = dev.fuse4j.Backends.probe().stream()
+                .filter(s -> s.available() && s.name().startsWith("opencl")).map(s -> s.name()).toList();
+        Required.assume("opencl", !openCl.isEmpty(), "no OpenCL device here (CI installs PoCL)");
+        writeBars(dir, "train", 200, 1);
+        writeBars(dir, "t10k", 50, 2);
+        String[] common = {"--data", dir.toString(), "--hidden", "16,12", "--batch", "32", "--epochs", "2",
+            "--mask-digest", "--lr", "0.01"};
+        Run cpuRun = train(concat(common, "--backend", "cpu", "--dropout-mode", "channel:4+variational:3", "--out",
+                dir.resolve("cpu").toString()));
+        assertTrue(cpuRun.out.contains("(relu, dropout 0.2 channel:4+variational:3)"), cpuRun.out);
+        List<String> cpu = digests(cpuRun);
+        List<String> cl = digests(train(concat(common, "--backend", openCl.get(0), "--dropout-mode",
+                "channel:4+variational:3", "--out", dir.resolve("cl").toString())));
+        List<String> plain = digests(train(concat(common, "--backend", "cpu", "--out", dir.resolve("p").toString())));
+        assertEquals(2, cpu.size());
+        assertEquals(cpu, cl, "the masks of cpu and opencl");
+        assertFalse(cpu.get(0).equals(plain.get(0)), "channel and variational masks equal the plain ones");
+
+        Run bad = train(concat(common, "--backend", "cpu", "--dropout-mode", "channel:5", "--out",
+                dir.resolve("bad").toString()));
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("featuresPerChannel 5") && bad.err.contains("16 outputs"), bad.err);
+        Run spelling = train("--dropout-mode", "spatial:2");
+        assertEquals(2, spelling.code);
+        assertTrue(spelling.err.contains("'spatial:2'"), spelling.err);
+    }
+
+    /** The masks' digest of each epoch line, checking that the forward agreed with them. */
+    private static List<String> digests(Run r) {
+        assertEquals(0, r.code, r.err);
+        List<String> d = r.out.lines().filter(l -> l.contains("masks sha256 ")).map(l -> {
+            assertTrue(l.endsWith("(forward agrees)"), l);
+            return l.substring(l.indexOf("masks sha256 "));
+        }).toList();
+        return d;
+    }
+
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
     @Test
     void aDivergingRunExitsWithOne(@TempDir Path dir) throws IOException {
