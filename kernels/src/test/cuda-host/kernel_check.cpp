@@ -343,6 +343,22 @@ void check_mask(long long total, const Drop &d) {
     expect(m[total] == -12345.0f || (total & 3) == 0, name + " wrote past its end");
 }
 
+/* dropout_apply: x * scale where the mask keeps, else exactly 0, over the same work-items as dropout_mask. */
+void check_dropout_apply(long long total, const Drop &d, std::mt19937 &rng) {
+    Buf x(total), out(total);
+    fill(x, rng, 1.0f);
+    long long blocks = ((long long)(d.base & 3) + total + 3) / 4;
+    launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
+        dropout_apply(total, x.p, out.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base, d.period,
+                      d.group);
+    });
+    const std::string name = "dropout of " + std::to_string(total) + " from " + std::to_string(d.base) + " period "
+            + std::to_string(d.period) + " group " + std::to_string(d.group);
+    for (long long e = 0; e < total; e++) {
+        expect(out[e] == (d.keep(e) ? x[e] * d.scale() : 0.0f), name + " at " + std::to_string(e));
+    }
+}
+
 void check_philox_known_answers() {
     uint4 a = f4j_philox4x32_10(make_uint4(0, 0, 0, 0), 0, 0);
     expect(a.x == 0x6627e8d5u && a.y == 0xe169c58du && a.z == 0xbc57ac4cu && a.w == 0x9b00dbd8u, "philox zeros");
@@ -476,6 +492,9 @@ int main() {
         check_mask(total, half);
     }
     check_mask(1029, eval);
+    for (const Drop &d : {half, half.at(7), half.mapped(0, 3), half.at(5).mapped(4 * 9, 1), eval}) {
+        check_dropout_apply(1029, d, rng);
+    }
     check_cross_entropy(rng);
     check_optimisers(rng);
     std::printf("%d of %d checks failed\n", failures, checks);

@@ -140,6 +140,31 @@ final class VectorCpuBackend extends CpuBackend {
         });
     }
 
+    @Override
+    protected void applyDropout(int rows, int cols, CpuTensor x, Dropout d, CpuTensor out) {
+        float[] src = x.data;
+        float[] dst = out.data;
+        if (!d.training()) {
+            System.arraycopy(src, 0, dst, 0, src.length);
+            return;
+        }
+        VectorPhilox philox = new VectorPhilox(d);
+        float scale = d.scale();
+        int chunks = (dst.length + MASK_CHUNK - 1) / MASK_CHUNK;
+        pool.parallelFor(chunks, c -> {
+            int to = Math.min(dst.length, (c + 1) * MASK_CHUNK);
+            for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
+                int run = Math.min(VectorPhilox.SPAN, to - e);
+                long keep = philox.keepBits(e, run);
+                for (int l = 0; l < run; l += L) {
+                    VectorMask<Float> in = S.indexInRange(l, run);
+                    FloatVector v = FloatVector.fromArray(S, src, e + l, in).mul(scale);
+                    FloatVector.zero(S).blend(v, VectorMask.fromLong(S, keep >>> l)).intoArray(dst, e + l, in);
+                }
+            }
+        });
+    }
+
     /** Touches the Vector API once so a missing or broken module fails at construction, not mid-call. */
     static void selfCheck() {
         FloatVector v = FloatVector.broadcast(S, 2f).lanewise(VectorOperators.TANH);

@@ -76,6 +76,9 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     /** Writes 1f / 0f into {@code out [rows, cols]}. */
     protected abstract void mask(int rows, int cols, Dropout d, T out);
 
+    /** {@code out = dropout(x)} for {@code x [rows, cols]}: kept elements scaled, dropped ones 0; a copy in eval. */
+    protected abstract void applyDropout(int rows, int cols, T x, Dropout d, T out);
+
     /**
      * Writes the gradient {@code (softmax − onehot)/batchSize} into {@code grad} and returns {@code {loss sum /
      * batchSize, correct count}}; {@code batchSize >= n} is the whole batch's row count when these rows are a slice.
@@ -201,6 +204,22 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         T out = allocate(shape);
         try {
             mask(rows, cols, bound, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public final Tensor dropout(Tensor x, Dropout d) {
+        T tx = own(x, "x", 2);
+        notNull(d, "dropout (use Dropout.eval() for none)");
+        int rows = tx.dim(0), cols = tx.dim(1);
+        Dropout bound = boundTo(d, cols);
+        T out = allocate(new int[] {rows, cols});
+        try {
+            applyDropout(rows, cols, tx, bound, out);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();

@@ -704,6 +704,74 @@ public abstract class BackendContract extends BackendSuite {
         }
     }
 
+    // ---- dropout of a tensor ---------------------------------------------------------------------------------
+
+    static Stream<Arguments> dropoutOpCases() {
+        Dropout half = Dropout.train(0.5f, 2024L, 17L);
+        return Stream.of(
+                Arguments.of(3, 5, half),
+                Arguments.of(17, 31, Dropout.train(0.1f, -1L, 5L).withElementBase(5)),
+                Arguments.of(70, 130, Dropout.train(0.3f, 7L, 1L << 33)),
+                Arguments.of(9, 12, half.channels(3)),
+                Arguments.of(8, 7, half.variational(2).withElementBase(3 * 7)),
+                Arguments.of(4, 4, Dropout.train(1f, 5L, 6L)),
+                Arguments.of(4, 4, Dropout.train(0f, 5L, 6L)),
+                Arguments.of(4, 6, Dropout.eval()));
+    }
+
+    /**
+     * {@code dropout(x, d)} keeps the elements {@code dropoutMask} keeps, scaled by {@code 1/(1 − p)}, and zeroes the
+     * rest, NaN included; in evaluation it copies {@code x}.
+     */
+    @ParameterizedTest(name = "{0}x{1} {2}")
+    @MethodSource("dropoutOpCases")
+    void dropoutOfATensorScalesKeptElementsAndZeroesTheRest(int rows, int cols, Dropout d) {
+        float[] x = randn(new Random(rows * 7L + cols), rows * cols);
+        x[0] = Float.NaN;
+        x[x.length - 1] = Float.POSITIVE_INFINITY;
+        boolean[] keep = Reference.mask(rows, cols, d);
+        double scale = Reference.scale(d);
+        float[] got;
+        try (Tensor tx = backend.tensor(x, rows, cols); Tensor out = backend.dropout(tx, d)) {
+            assertArrayEquals(new int[] {rows, cols}, out.shape());
+            got = out.toArray();
+            assertArrayEquals(x, tx.toArray(), "the input is left as it was");
+        }
+        for (int e = 0; e < x.length; e++) {
+            double want = keep[e] ? x[e] * scale : 0;
+            String what = "element " + idx(e, cols) + " of dropout(x) with " + d + ": x = " + x[e];
+            if (!keep[e] || Double.isNaN(want) || Double.isInfinite(want)) {
+                assertEquals((float) want, got[e], what);
+            } else {
+                assertEquals(want, got[e], 2 * Reference.U * Math.abs(want), what);
+            }
+        }
+    }
+
+    /** dropout of rows [r0, r0 + n) with the element base r0·cols is those rows of the whole tensor's dropout. */
+    @Test
+    void dropoutOfASliceIsThatPartOfTheWholeTensorsDropout() {
+        int rows = 21, cols = 13;
+        float[] x = randn(new Random(3), rows * cols);
+        for (Dropout d : new Dropout[] {Dropout.train(0.4f, 9L, 2L), Dropout.train(0.4f, 9L, 2L).variational(4)}) {
+            float[] whole;
+            try (Tensor tx = backend.tensor(x, rows, cols); Tensor out = backend.dropout(tx, d)) {
+                whole = out.toArray();
+            }
+            for (int r0 : new int[] {1, 6, 11}) {
+                int n = 5;
+                try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, r0 * cols, (r0 + n) * cols), n, cols);
+                     Tensor out = backend.dropout(tx, d.withElementBase((long) r0 * cols))) {
+                    assertArrayEquals(Arrays.copyOfRange(whole, r0 * cols, (r0 + n) * cols), out.toArray(),
+                            "rows " + r0 + ".." + (r0 + n) + " with " + d);
+                }
+            }
+        }
+        try (Tensor v = backend.tensor(new float[4], 4)) {
+            expectIae(() -> backend.dropout(v, Dropout.train(0.5f, 1L, 2L)), "[4]");
+        }
+    }
+
     // ---- loss and optimizers ---------------------------------------------------------------------------------
 
     @Test

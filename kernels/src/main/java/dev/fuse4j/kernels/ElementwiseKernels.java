@@ -13,8 +13,8 @@ import java.util.function.Function;
  */
 public final class ElementwiseKernels<B> {
     /** The kernels {@code elementwise.h} defines. */
-    public static final List<String> NAMES = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sum_slices",
-            "sgd_step", "adam_step");
+    public static final List<String> NAMES = List.of("dropout_mask", "dropout_apply", "softmax_xent_rows", "sum2",
+            "sum_slices", "sgd_step", "adam_step");
 
     private final Function<String, ? extends Launch<B, ?>> launcher;
     private final int group;
@@ -34,6 +34,11 @@ public final class ElementwiseKernels<B> {
     /** {@code out[i]} = 1 where mask element {@code d.elementBase() + i} is kept, else 0, for {@code i < total}. */
     public void dropoutMask(long total, B out, Dropout d) {
         launcher.apply("dropout_mask").i64(total).buffer(out).dropout(d).over(maskBlocks(total, d), group);
+    }
+
+    /** {@code out[i]} = {@code x[i]·scale} where mask element {@code d.elementBase() + i} is kept, else 0. */
+    public void dropout(long total, B x, B out, Dropout d) {
+        launcher.apply("dropout_apply").i64(total).buffer(x).buffer(out).dropout(d).over(maskBlocks(total, d), group);
     }
 
     /** Philox blocks the mask elements {@code [base, base + total)} touch: one work-item each. */

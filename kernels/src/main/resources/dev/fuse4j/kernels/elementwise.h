@@ -15,6 +15,16 @@
 #define RED 256
 #endif
 
+/* The words of Philox block q that dropout_mask and dropout_apply read, unless eval or channel/variational. */
+F4J_FN uint4 f4j_block_words(f4j_u64 q, f4j_dropout d) {
+    return d.training && !d.mapped ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+}
+
+/* Whether element e (element base included) is kept, given the words of its block from f4j_block_words. */
+F4J_FN int f4j_kept_in_block(f4j_u64 e, uint4 blk, f4j_dropout d) {
+    return !d.training || (d.mapped ? f4j_keep_element(e, d) : f4j_keep_word(f4j_word(blk, (int)(e & 3)), d.threshold));
+}
+
 /*
  * The mask as 1f / 0f: m[i] is the mask of element element_base + i, for i < total. One work-item per four
  * elements, aligned as Philox blocks, so a base that is not a multiple of 4 shares its first block with the elements
@@ -27,12 +37,31 @@ F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PAR
     if ((q << 2) >= end) {
         return;
     }
-    uint4 blk = d.training && !d.mapped ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+    uint4 blk = f4j_block_words(q, d);
     for (int l = 0; l < 4; l++) {
         f4j_u64 e = (q << 2) + l;
         if (e >= d.base && e < end) {
-            int kept = !d.training || (d.mapped ? f4j_keep_element(e, d) : f4j_keep_word(f4j_word(blk, l), d.threshold));
-            m[e - d.base] = kept ? 1.0f : 0.0f;
+            m[e - d.base] = f4j_kept_in_block(e, blk, d) ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/*
+ * Inverted dropout of x: out[i] = x[i] * scale where element element_base + i is kept, else 0, for i < total (a
+ * copy in eval, where scale is 1). Work-items as dropout_mask's.
+ */
+F4J_KERNEL void dropout_apply(f4j_i64 total, F4J_GLOBAL const float *x, F4J_GLOBAL float *out, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    f4j_u64 q = (d.base >> 2) + (f4j_u64)F4J_GLOBAL_ID;
+    f4j_u64 end = d.base + (f4j_u64)total;
+    if ((q << 2) >= end) {
+        return;
+    }
+    uint4 blk = f4j_block_words(q, d);
+    for (int l = 0; l < 4; l++) {
+        f4j_u64 e = (q << 2) + l;
+        if (e >= d.base && e < end) {
+            out[e - d.base] = f4j_kept_in_block(e, blk, d) ? x[e - d.base] * d.scale : 0.0f;
         }
     }
 }

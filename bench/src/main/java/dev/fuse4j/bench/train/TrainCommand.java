@@ -104,9 +104,9 @@ public final class TrainCommand {
         String title = title(be, train, classes);
         previous = o.resume() ? HistoryCsv.read(historyFile()) : List.of();
         TrainingData data = TrainingData.of(train, val);
-        run(be, data, classes, o.dropout(), title);
-        if (o.compareNoDropout() && o.dropout() > 0f) {
-            run(be, data, classes, 0f, title);
+        run(be, data, classes, true, title);
+        if (o.compareNoDropout() && (o.dropout() > 0f || o.inputDropout() > 0f)) {
+            run(be, data, classes, false, title);
         }
         out.println();
         SummaryTable.print(out, history, data.fitLabels().length);
@@ -119,13 +119,20 @@ public final class TrainCommand {
         return ExitCode.OK;
     }
 
-    /** Trains one model for the epochs its checkpoint (if resuming) has not done yet. */
-    private void run(Backend be, TrainingData data, int classes, float p, String title)
+    /**
+     * Trains one model for the epochs its checkpoint (if resuming) has not done yet: the model asked for
+     * ({@code asked}), or the comparison without any dropout.
+     */
+    private void run(Backend be, TrainingData data, int classes, boolean asked, String title)
             throws IOException, Resume.Mismatch {
         IdxDataset train = data.train();
-        String name = p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout";
-        Path ckpt = o.out().resolve(p > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
-        try (Sequential model = model(be, o, train.features(), classes, p); Optimizer opt = optimizer(o, model)) {
+        float p = asked ? o.dropout() : 0f;
+        float inputP = asked ? o.inputDropout() : 0f;
+        String name = (p > 0f ? String.format(Locale.ROOT, "dropout %s", p) : "no dropout")
+                + (inputP > 0f ? String.format(Locale.ROOT, " input %s", inputP) : "");
+        Path ckpt = o.out().resolve(p > 0f || inputP > 0f ? "model.ckpt" : "model-no-dropout.ckpt");
+        try (Sequential model = model(be, o, train.features(), classes, p, inputP);
+             Optimizer opt = optimizer(o, model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
                     model.parameterCount(), opt.describe());
             int start = 0;
@@ -142,11 +149,28 @@ public final class TrainCommand {
                 leaks.afterEpoch(epoch + 1);
             }
             writeHistory(title);
+            if (o.mcSamples() > 0 && asked) {
+                reportUncertainty(model, data);
+            }
             // The model asked for is the one trained with the requested dropout, not the comparison run.
-            if (o.export() != null && p == o.dropout()) {
+            if (o.export() != null && asked) {
                 export(model);
             }
         }
+    }
+
+    /**
+     * MC dropout over the validation set ({@code --mc-samples}): the mean per-class variance of the softmax outputs,
+     * and the accuracy of their mean beside the deterministic (evaluation-mode) accuracy.
+     */
+    private void reportUncertainty(Sequential model, TrainingData data) {
+        float[] x = data.val().images();
+        Training.UncertaintyResult mc = Training.evaluateWithUncertainty(model, x, data.valLabels(), EVAL_BATCH,
+                o.mcSamples(), o.seed());
+        Training.EpochResult plain = Training.evaluate(model, x, data.valLabels(), EVAL_BATCH);
+        out.printf(Locale.ROOT, "MC dropout, %d samples over %d validation examples: mean per-class variance %.6f, "
+                        + "accuracy of the MC mean %.2f%% (deterministic %.2f%%)%n", o.mcSamples(), mc.examples(),
+                mc.meanVariance(), 100 * mc.accuracy(), 100 * plain.accuracy());
     }
 
     /** Writes {@code model} into {@code --export}'s folder as ONNX and safetensors, and says where. */
@@ -217,6 +241,9 @@ public final class TrainCommand {
     /** {@code 784 -> 512 (relu, dropout 0.5) -> ... -> 10 (linear)}: the shape of the model at a glance. */
     private static String architecture(Sequential model) {
         StringBuilder sb = new StringBuilder().append(model.inFeatures());
+        if (model.layers().get(0) instanceof Dense first && first.inputDropoutP() > 0f) {
+            sb.append(String.format(Locale.ROOT, " (input dropout %s)", first.inputDropoutP()));
+        }
         for (Layer l : model.layers()) {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
@@ -234,7 +261,12 @@ public final class TrainCommand {
      * a linear layer of {@code classes} outputs; the training-step benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
-        Sequential.Builder b = Sequential.builder(be, features, o.seed());
+        return model(be, o, features, classes, p, o.inputDropout());
+    }
+
+    /** As above, the first layer dropping input features with {@code inputP} in training. */
+    static Sequential model(Backend be, TrainOptions o, int features, int classes, float p, float inputP) {
+        Sequential.Builder b = Sequential.builder(be, features, o.seed()).inputDropout(inputP);
         for (int h : o.hidden()) {
             b.dense(h, o.activation(), p, o.dropoutMode());
         }

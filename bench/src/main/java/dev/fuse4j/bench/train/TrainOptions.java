@@ -25,12 +25,15 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param maskDigest    print a digest of every training step's dropout masks per epoch, to compare backends
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
  * @param dropoutMode   how the hidden layers' dropout shares its draws (plain, channel, variational)
+ * @param inputDropout  dropout of the input features in training, by the first layer (0: none)
+ * @param mcSamples     after training, MC dropout passes over the validation set for its predictive uncertainty
+ *                      (0: none)
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
                            boolean maskDigest, boolean resume, String backend, Path out, Path export,
-                           DropoutMode dropoutMode) {
+                           DropoutMode dropoutMode, float inputDropout, int mcSamples) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -55,6 +58,11 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                                     (whole channels of F features, F dividing every width), variational:S
                                     (one mask per sequence and feature, rows time-major in steps of S), or
                                     channel:F+variational:S
+              --input-dropout P     dropout of the input features in training, in [0, 1) (default 0; the
+                                    notes suggest 0.1-0.2)
+              --mc-samples T        after training, T passes with dropout on over the validation set (MC
+                                    dropout, seeded by --seed): the mean per-class variance of the softmax and
+                                    the accuracy of the mean beside the deterministic one (default: none)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -98,6 +106,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         Path out = Path.of("fuse4j-out", "train");
         Path export = null;
         DropoutMode mode = DropoutMode.PLAIN;
+        float inputDropout = 0f;
+        int mcSamples = 0;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
@@ -127,6 +137,14 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                     }
                 }
                 case "--dropout-mode" -> mode = dropoutMode(value(args, ++i, a));
+                case "--input-dropout" -> {
+                    String v = value(args, ++i, a);
+                    inputDropout = (float) parseDouble(v, a);
+                    if (!(inputDropout >= 0f && inputDropout < 1f)) {
+                        throw new IllegalArgumentException("--input-dropout must be in [0, 1) but is '" + v + "'");
+                    }
+                }
+                case "--mc-samples" -> mcSamples = parseInt(value(args, ++i, a), a, 1);
                 case "--epochs" -> epochs = parseInt(value(args, ++i, a), a, 1);
                 case "--batch" -> batch = parseInt(value(args, ++i, a), a, 1);
                 case "--optimizer" -> {
@@ -171,7 +189,8 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         }
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
-                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, mode);
+                learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, mode,
+                inputDropout, mcSamples);
     }
 
     private static DropoutMode dropoutMode(String v) {

@@ -240,6 +240,42 @@ class TrainCommandTest {
         assertTrue(spelling.err.contains("'spatial:2'"), spelling.err);
     }
 
+    /**
+     * {@code --input-dropout} makes the first layer drop input features (its masks enter the digest, so the digest
+     * differs from a run without); {@code --mc-samples} prints the validation set's predictive uncertainty and the MC
+     * mean's accuracy beside the deterministic one, which is the last epoch's validation accuracy.
+     */
+    @Test
+    void inputDropoutAndMcSamplesAreTrainOptions(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 300, 1);
+        writeBars(dir, "t10k", 80, 2);
+        String[] common = {"--data", dir.toString(), "--hidden", "16", "--batch", "32", "--epochs", "2",
+            "--backend", "cpu", "--mask-digest", "--lr", "0.01"};
+        Run with = train(concat(common, "--input-dropout", "0.2", "--mc-samples", "5", "--out",
+                dir.resolve("with").toString()));
+        List<String> withDigests = digests(with);
+        assertTrue(with.out.contains("36 (input dropout 0.2) -> 16 (relu, dropout 0.2)"), with.out);
+        String mc = with.out.lines().filter(l -> l.startsWith("MC dropout, 5 samples over 80 validation examples"))
+                .findFirst().orElseThrow(() -> new AssertionError(with.out));
+        double variance = Double.parseDouble(mc.replaceAll(".*mean per-class variance ([0-9.]+),.*", "$1"));
+        assertTrue(variance > 0, mc);
+        double lastVal = 100 * Double.parseDouble(history(dir.resolve("with")).get(1)[7]);
+        assertTrue(mc.endsWith(String.format(java.util.Locale.ROOT, "(deterministic %.2f%%)", lastVal)),
+                mc + " against the last epoch's " + lastVal);
+        Run again = train(concat(common, "--input-dropout", "0.2", "--mc-samples", "5", "--out",
+                dir.resolve("again").toString()));
+        assertTrue(again.out.contains(mc), "the same seed gives the same MC line: " + again.out);
+        List<String> without = digests(train(concat(common, "--out", dir.resolve("without").toString())));
+        assertFalse(withDigests.get(0).equals(without.get(0)), "input masks left the digest unchanged");
+
+        Run bad = train("--input-dropout", "1");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("--input-dropout") && bad.err.contains("'1'"), bad.err);
+        Run badSamples = train("--mc-samples", "0");
+        assertEquals(2, badSamples.code);
+        assertTrue(badSamples.err.contains("--mc-samples"), badSamples.err);
+    }
+
     /** The masks' digest of each epoch line, checking that the forward agreed with them. */
     private static List<String> digests(Run r) {
         assertEquals(0, r.code, r.err);
