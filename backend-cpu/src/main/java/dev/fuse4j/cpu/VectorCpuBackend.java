@@ -124,17 +124,27 @@ final class VectorCpuBackend extends CpuBackend {
             Arrays.fill(m, 1f);
             return;
         }
-        VectorPhilox philox = new VectorPhilox(d);
         FloatVector ones = FloatVector.broadcast(S, 1f);
-        int chunks = (m.length + MASK_CHUNK - 1) / MASK_CHUNK;
+        overMask(m.length, d, (e, l, kept, in) -> FloatVector.zero(S).blend(ones, kept).intoArray(m, e + l, in));
+    }
+
+    /** What to do with the vector of elements {@code e + l ..}: {@code kept} their mask, {@code in} those that exist. */
+    @FunctionalInterface
+    private interface MaskedVector {
+        void apply(int e, int l, VectorMask<Float> kept, VectorMask<Float> in);
+    }
+
+    /** Walks the mask of a call's {@code length} elements in vectors, spread over the pool in chunks. */
+    private void overMask(int length, Dropout d, MaskedVector action) {
+        VectorPhilox philox = new VectorPhilox(d);
+        int chunks = (length + MASK_CHUNK - 1) / MASK_CHUNK;
         pool.parallelFor(chunks, c -> {
-            int to = Math.min(m.length, (c + 1) * MASK_CHUNK);
+            int to = Math.min(length, (c + 1) * MASK_CHUNK);
             for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
                 int run = Math.min(VectorPhilox.SPAN, to - e);
                 long keep = philox.keepBits(e, run);
                 for (int l = 0; l < run; l += L) {
-                    FloatVector.zero(S).blend(ones, VectorMask.fromLong(S, keep >>> l))
-                            .intoArray(m, e + l, S.indexInRange(l, run));
+                    action.apply(e, l, VectorMask.fromLong(S, keep >>> l), S.indexInRange(l, run));
                 }
             }
         });
@@ -148,21 +158,9 @@ final class VectorCpuBackend extends CpuBackend {
             System.arraycopy(src, 0, dst, 0, src.length);
             return;
         }
-        VectorPhilox philox = new VectorPhilox(d);
         float scale = d.scale();
-        int chunks = (dst.length + MASK_CHUNK - 1) / MASK_CHUNK;
-        pool.parallelFor(chunks, c -> {
-            int to = Math.min(dst.length, (c + 1) * MASK_CHUNK);
-            for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
-                int run = Math.min(VectorPhilox.SPAN, to - e);
-                long keep = philox.keepBits(e, run);
-                for (int l = 0; l < run; l += L) {
-                    VectorMask<Float> in = S.indexInRange(l, run);
-                    FloatVector v = FloatVector.fromArray(S, src, e + l, in).mul(scale);
-                    FloatVector.zero(S).blend(v, VectorMask.fromLong(S, keep >>> l)).intoArray(dst, e + l, in);
-                }
-            }
-        });
+        overMask(dst.length, d, (e, l, kept, in) -> FloatVector.zero(S)
+                .blend(FloatVector.fromArray(S, src, e + l, in).mul(scale), kept).intoArray(dst, e + l, in));
     }
 
     /** Touches the Vector API once so a missing or broken module fails at construction, not mid-call. */
