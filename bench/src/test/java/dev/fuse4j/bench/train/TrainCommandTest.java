@@ -255,6 +255,8 @@ class TrainCommandTest {
                 dir.resolve("with").toString()));
         List<String> withDigests = digests(with);
         assertTrue(with.out.contains("36 (input dropout 0.2) -> 16 (relu, dropout 0.2)"), with.out);
+        assertTrue(with.out.contains("\ndropout 0.2 input 0.2      2 "), "the summary's run column fits the name: "
+                + with.out);
         String mc = with.out.lines().filter(l -> l.startsWith("MC dropout, 5 samples over 80 validation examples"))
                 .findFirst().orElseThrow(() -> new AssertionError(with.out));
         double variance = Double.parseDouble(mc.replaceAll(".*mean per-class variance ([0-9.]+),.*", "$1"));
