@@ -65,6 +65,11 @@ struct MaskWords {
     }
 };
 
+/* Channel or variational dropout: element e (element base included) through its own mask index, one block each. */
+__device__ __noinline__ int keep_mapped(unsigned long long e, const f4j_dropout &d) {
+    return f4j_keep_element(e, d);
+}
+
 __device__ __forceinline__ MaskWords mask_words(unsigned long long e0, const f4j_dropout &d) {
     MaskWords w;
     w.q0 = e0 >> 2;
@@ -136,13 +141,13 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
     unsigned long long e0 = p.d.base + (unsigned long long)i * p.ld + j;
     int needMask = p.d.training && f4j_dz_needs_mask(p.act);
     MaskWords mw = {};
-    if (needMask) {
+    if (needMask && !p.d.mapped) {
         mw = mask_words(e0, p.d);
     }
     float out[4];
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-        int kept = needMask ? mw.kept(e0 + q, p.d.threshold) : 1;
+        int kept = !needMask ? 1 : p.d.mapped ? keep_mapped(e0 + q, p.d) : mw.kept(e0 + q, p.d.threshold);
         out[q] = j + q < colLimit ? f4j_dz(p.act, f4j_alpha_of(p.act, p.alpha, p.slope, j + q), p.d.scale,
                                            lane(dy, q), lane(y, q), lane(z, q), kept)
                                   : 0.0f;
@@ -153,7 +158,7 @@ __device__ __forceinline__ float4 dz4(const DzParams &p, int i, int j, int rowLi
 /* dz of one element, for the column sums of db. */
 __device__ __forceinline__ float dz_at(const DzParams &p, int i, int j) {
     long long e = (long long)i * p.ld + j;
-    int kept = f4j_dz_needs_mask(p.act) ? f4j_keep(p.d.base + (unsigned long long)e, p.d) : 1;
+    int kept = f4j_dz_needs_mask(p.act) ? f4j_keep_element(p.d.base + (unsigned long long)e, p.d) : 1;
     float zz = f4j_dz_needs_z(p.act) ? p.z[e] : 0.0f;
     return f4j_dz(p.act, f4j_alpha_of(p.act, p.alpha, p.slope, j), p.d.scale, p.dy[e], p.y[e], zz, kept);
 }
@@ -327,12 +332,12 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
                 const f4j_dropout &d = dzp.d;
                 const unsigned long long e0 = d.base + (unsigned long long)row * N + col;
                 MaskWords mw = {};
-                if (d.training) {
+                if (d.training && !d.mapped) {
                     mw = mask_words(e0, d);
                 }
 #pragma unroll
                 for (int q = 0; q < 4; q++) {
-                    int kept = d.training ? mw.kept(e0 + q, d.threshold) : 1;
+                    int kept = !d.training ? 1 : d.mapped ? keep_mapped(e0 + q, d) : mw.kept(e0 + q, d.threshold);
                     v[q] = col + q < N ? f4j_epilogue(dzp.act, f4j_alpha_of(dzp.act, dzp.alpha, dzp.slope, col + q),
                                                       zz[q], kept, d.scale)
                                        : 0.0f;

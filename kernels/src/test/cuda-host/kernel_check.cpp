@@ -168,14 +168,23 @@ struct Drop {
     unsigned long long seed, offset;
     unsigned long long base = 0; /* element base: the call is a slice of a larger batch */
     int weights = 0;             /* DropConnect: p masks the weights, the outputs are not masked */
+    unsigned long long period = 0; /* variational dropout: sequences * out elements, 0 for none */
+    unsigned long long group = 1; /* channel dropout: features per channel */
     unsigned long long threshold() const { return training ? (unsigned long long)std::floor((double)p * 4294967296.0) : 0; }
     float scale() const { return !training ? 1.0f : p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
-    Drop at(unsigned long long elementBase) const { return Drop{training, p, seed, offset, elementBase, weights}; }
+    Drop at(unsigned long long elementBase) const {
+        return Drop{training, p, seed, offset, elementBase, weights, period, group};
+    }
+    Drop mapped(unsigned long long maskPeriod, unsigned long long maskGroup) const {
+        return Drop{training, p, seed, offset, base, weights, maskPeriod, maskGroup};
+    }
     /* What the outputs see: no mask and scale 1 under DropConnect. */
     Drop outputs() const { return weights ? Drop{0, 0.0f, 0, 0} : *this; }
-    /* Whether element e of the call (element base not yet added) is kept. */
+    /* Whether element e of the call (element base not yet added) is kept: DESIGN.md's mask index, then keep. */
     int keep(unsigned long long e) const {
-        return !training || weights || keep_reference(base + e, seed, offset, threshold());
+        unsigned long long g = base + e;
+        unsigned long long index = (period != 0 ? g % period : g) / group;
+        return !training || weights || keep_reference(index, seed, offset, threshold());
     }
     /* Weight element k = o * in + c as the products use it: w * s where DropConnect keeps it, else 0; w without. */
     double weight(unsigned long long k, float w) const {
@@ -185,7 +194,7 @@ struct Drop {
 
 /* The kernels' dropout words then weight-mask words of d, in F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS order. */
 #define DROP_WORDS(d) (d).outputs().scale(), (d).outputs().training, (d).outputs().threshold(), (d).outputs().seed, \
-        (d).outputs().offset, (d).outputs().base, (d).weights, (d).weights ? (d).scale() : 0.0f, \
+        (d).outputs().offset, (d).outputs().base, (d).outputs().period, (d).outputs().group, (d).weights, (d).weights ? (d).scale() : 0.0f, \
         (d).weights ? (d).threshold() : 0ULL, (d).weights ? (d).seed : 0ULL, (d).weights ? (d).offset : 0ULL
 
 double activate(int act, double alpha, double z) {
@@ -216,7 +225,10 @@ float prelu_slope(int j) {
 
 std::string label(int n, int in, int out, int act, const Drop &d, int slices) {
     return std::to_string(n) + "x" + std::to_string(in) + "->" + std::to_string(out) + " act " + std::to_string(act)
-            + (d.training ? (d.weights ? " dropconnect p " : " p ") + std::to_string(d.p) : " eval") + (slices > 1 ? " slices " + std::to_string(slices) : "");
+            + (d.training ? (d.weights ? " dropconnect p " : " p ") + std::to_string(d.p) : " eval")
+            + (slices > 1 ? " slices " + std::to_string(slices) : "")
+            + (d.period != 0 || d.group != 1 ? " period " + std::to_string(d.period) + " group " + std::to_string(d.group)
+                                              : "");
 }
 
 /*
@@ -292,7 +304,8 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     const float *zp = act == F4J_GELU || act == F4J_ELU || act == F4J_PRELU ? z.p : nullptr;
     auto product = [&](void (*kernel)(int, int, int, int, const float *, const float *, const float *, const float *,
                                       float *, int, float, const float *, float, int, unsigned long long,
-                                      unsigned long long, unsigned long long, unsigned long long, int, float,
+                                      unsigned long long, unsigned long long, unsigned long long,
+                                      unsigned long long, unsigned long long, int, float,
                                       unsigned long long, unsigned long long, unsigned long long),
                        int m, int nn, int k, const float *src, Buf &dst) {
         int chunk = slices > 1 ? ((k + slices - 1) / slices + BK - 1) / BK * BK : k;
@@ -316,7 +329,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
     launch(dim3{unsigned((out + 255) / 256), unsigned(chunks), 1}, 256, [&] {
         const Drop o = d.outputs();
         bias_grad(n, out, rows, dy.p, y.p, zp, partial.p, act, alpha, sl, s, o.training, o.threshold(), o.seed,
-                  o.offset, o.base);
+                  o.offset, o.base, o.period, o.group);
     });
     launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, partial.p, db.p); });
     if (act == F4J_PRELU) {
@@ -329,7 +342,7 @@ void check_layer(int n, int in, int out, int act, float alpha, const Drop &d, in
         launch(dim3{unsigned((items + 255) / 256), 1, 1}, 256, [&] {
             const Drop o = d.outputs();
             prelu_slope_grad(n, out, rows, chunks, dy.p, z.p, slopePartial.p, s, o.training, o.threshold(), o.seed,
-                             o.offset, o.base);
+                             o.offset, o.base, o.period, o.group);
         });
         launch(dim3{unsigned((out + 255) / 256), 1, 1}, 256, [&] { sum_slices(chunks, out, slopePartial.p, da.p); });
         for (int j = 0; j < out; j++) {
@@ -404,12 +417,29 @@ void check_mask(long long total, const Drop &d) {
         dropout_mask(total, m.p, DROP_WORDS(d));
     });
     const std::string name = std::string(d.weights ? "weight mask" : "mask") + " of " + std::to_string(total)
-            + " from " + std::to_string(d.base);
+            + " from " + std::to_string(d.base) + " period " + std::to_string(d.period) + " group "
+            + std::to_string(d.group);
     for (long long e = 0; e < total; e++) {
         bool kept = d.weights ? d.weight(e, 1.0f) != 0.0 : d.keep(e);
         expect(m[e] == (kept ? 1.0f : 0.0f), name + " at " + std::to_string(e));
     }
     expect(m[total] == -12345.0f || (total & 3) == 0, name + " wrote past its end");
+}
+
+/* dropout_apply: x * scale where the mask keeps, else exactly 0, over the same work-items as dropout_mask. */
+void check_dropout_apply(long long total, const Drop &d, std::mt19937 &rng) {
+    Buf x(total), out(total);
+    fill(x, rng, 1.0f);
+    long long blocks = ((long long)(d.base & 3) + total + 3) / 4;
+    launch(dim3{unsigned((blocks + 255) / 256), 1, 1}, 256, [&] {
+        dropout_apply(total, x.p, out.p, d.scale(), d.training, d.threshold(), d.seed, d.offset, d.base, d.period,
+                      d.group);
+    });
+    const std::string name = "dropout of " + std::to_string(total) + " from " + std::to_string(d.base) + " period "
+            + std::to_string(d.period) + " group " + std::to_string(d.group);
+    for (long long e = 0; e < total; e++) {
+        expect(out[e] == (d.keep(e) ? x[e] * d.scale() : 0.0f), name + " at " + std::to_string(e));
+    }
 }
 
 void check_philox_known_answers() {
@@ -499,7 +529,9 @@ void check_optimisers(std::mt19937 &rng) {
  */
 void check_batch_norm(int n, int out, int act, float alpha, float eps, const Drop &d, std::mt19937 &rng) {
     const std::string name = "batch norm " + std::to_string(n) + "x" + std::to_string(out) + " act "
-            + std::to_string(act) + (d.training ? " p " + std::to_string(d.p) : " eval");
+            + std::to_string(act) + (d.training ? " p " + std::to_string(d.p) : " eval")
+            + (d.period != 0 || d.group != 1 ? " period " + std::to_string(d.period) + " group " + std::to_string(d.group)
+                                              : "");
     Buf z(size_t(n) * out), gamma(out), beta(out), stats(size_t(2) * out), y(size_t(n) * out), dy(size_t(n) * out);
     Buf dz(size_t(n) * out), dgamma(out), dbeta(out);
     fill(z, rng, 2.0f);
@@ -518,15 +550,15 @@ void check_batch_norm(int n, int out, int act, float alpha, float eps, const Dro
     launch(dim3{columns, 1, 1}, 64, [&] { bn_stats(n, out, z.p, stats.p); });
     launch(dim3{elements, 1, 1}, 64, [&] {
         bn_forward(n, out, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, y.p, s, d.training, thr, d.seed,
-                   d.offset, d.base);
+                   d.offset, d.base, d.period, d.group);
     });
     launch(dim3{columns, 1, 1}, 64, [&] {
         bn_backward_sums(n, out, dy.p, y.p, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, dgamma.p,
-                         dbeta.p, s, d.training, thr, d.seed, d.offset, d.base);
+                         dbeta.p, s, d.training, thr, d.seed, d.offset, d.base, d.period, d.group);
     });
     launch(dim3{elements, 1, 1}, 64, [&] {
         bn_backward_dz(n, out, dy.p, y.p, z.p, stats.p, gamma.p, beta.p, eps, act, alpha, nullptr, dgamma.p, dbeta.p,
-                       dz.p, s, d.training, thr, d.seed, d.offset, d.base);
+                       dz.p, s, d.training, thr, d.seed, d.offset, d.base, d.period, d.group);
     });
     const double u32 = std::ldexp(1.0, -24);
     double slope = act == F4J_GELU ? 1.2 : act == F4J_LEAKY_RELU || act == F4J_ELU ? std::max(1.0, (double)alpha) : 1.0;
@@ -617,6 +649,18 @@ int main() {
         check_layer(300, 36, 9, F4J_GELU, 0.0f, half.at(base), 3, rng);
         check_mask(1029, half.at(base));
     }
+    /*
+     * Channel dropout (4 and 3 columns per channel) and variational dropout (3 sequences of 12 columns; period
+     * 3 * 12), alone, together, and on slices whose element base is and is not a multiple of 4.
+     */
+    for (const Drop &m : {half.mapped(0, 4), half.mapped(0, 3), half.mapped(3 * 12, 1), half.mapped(2 * 12, 4),
+                          half.at(5 * 12).mapped(3 * 12, 1), half.at(7 * 12).mapped(0, 3)}) {
+        for (int act = 0; act < ACTIVATIONS; act++) {
+            check_layer(9, 13, 12, act, alpha_of(act), m, 1, rng);
+        }
+        check_layer(130, 20, 12, F4J_GELU, 0.0f, m, 3, rng);
+        check_mask(12 * 11, m);
+    }
     check_forward_without_z(9, 21, 130, half, rng);
     for (int act = 0; act < ACTIVATIONS; act++) {
         check_layer(9, 13, 11, act, alpha_of(act), half, 1, rng, true);
@@ -645,6 +689,9 @@ int main() {
     for (long long total : {1LL, 3LL, 1029LL, 4096LL}) {
         check_mask(total, connect);
     }
+    for (const Drop &d : {half, half.at(7), half.mapped(0, 3), half.at(5).mapped(4 * 9, 1), eval}) {
+        check_dropout_apply(1029, d, rng);
+    }
     check_cross_entropy(rng);
     check_optimisers(rng);
     for (int act = 0; act < ACTIVATIONS; act++) {
@@ -653,6 +700,9 @@ int main() {
             check_batch_norm(sh.n, sh.out, act, alpha_of(act), 0.5f, eval, rng);
         }
         check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.at(13), rng);
+        /* Channel (3 features) and variational (5 rows a step) dropout in the batch-norm pass. */
+        check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.at(13).mapped(0, 3), rng);
+        check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.mapped(5 * 9, 1), rng);
     }
     std::printf("%d of %d checks failed\n", failures, checks);
     return failures == 0 ? 0 : 1;

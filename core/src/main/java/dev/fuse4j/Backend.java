@@ -91,6 +91,14 @@ public interface Backend {
     Tensor dropoutMask(int rows, int cols, Dropout d);
 
     /**
+     * Inverted dropout on its own, as a new tensor: {@code out[i][j] = keep ? x[i][j]·s : 0} for {@code x [rows,
+     * cols]}, with the mask {@link #dropoutMask}{@code (rows, cols, d)} gives (channel and variational options and the
+     * element base included); a copy of {@code x} in evaluation. A network's input dropout runs it on the input, and
+     * its backward is the same call on the gradient. DropConnect's {@code d}, a mask of weights, is refused.
+     */
+    Tensor dropout(Tensor x, Dropout d);
+
+    /**
      * Mean softmax cross-entropy of {@code logits [n, classes]} against {@code labels [n]} (class indices held
      * as floats), the count of rows whose arg-max equals the label, and the gradient {@code (softmax − onehot)/n}.
      */

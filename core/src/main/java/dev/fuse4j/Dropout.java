@@ -11,10 +11,15 @@ package dev.fuse4j;
  * <p>{@link #dropConnect} targets the weights instead (DropConnect, Wan et al. 2013): in training the layer computes
  * {@code act(x·(W ⊙ M)ᵀ / (1 - p) + b)} with one mask {@code M} over the {@code [out, in]} weight elements per
  * call, drawn from a Philox stream of its own, and leaves its outputs unmasked.
+ *
+ * <p>Two options share one draw among several elements, by the mask index rule of docs/DESIGN.md: {@link #channels}
+ * drops whole channels of {@code featuresPerChannel} consecutive columns (spatial dropout), and {@link #variational}
+ * reuses one mask per (sequence, feature) at every time step of rows laid out time-major. Both shape output masks
+ * only, so DropConnect refuses them.
  */
 public final class Dropout {
 
-    private static final Dropout EVAL = new Dropout(false, 0f, 0L, 0L, 0L);
+    private static final Dropout EVAL = new Dropout(false, 0f, 0L, 0L, 0L, 1, 0, 0);
 
     private final boolean training;
     private final float p;
@@ -23,18 +28,35 @@ public final class Dropout {
     private final long elementBase;
     /** Whether the mask falls on the weights (DropConnect) rather than on the outputs. */
     private final boolean weights;
+    /** Consecutive columns that share one draw (channel dropout); 1 draws per element. */
+    private final int featuresPerChannel;
+    /** Sequences of a time-major batch whose mask repeats every time step (variational dropout); 0 for none. */
+    private final int sequences;
+    /** The output's columns, which the variational period is measured in; 0 until a backend binds the call. */
+    private final int columns;
 
-    private Dropout(boolean training, float p, long seed, long offset, long elementBase) {
-        this(training, p, seed, offset, elementBase, false);
+    private Dropout(boolean training, float p, long seed, long offset, long elementBase, int featuresPerChannel,
+                    int sequences, int columns) {
+        this(training, p, seed, offset, elementBase, false, featuresPerChannel, sequences, columns);
     }
 
-    private Dropout(boolean training, float p, long seed, long offset, long elementBase, boolean weights) {
+    private Dropout(boolean training, float p, long seed, long offset, long elementBase, boolean weights,
+                    int featuresPerChannel, int sequences, int columns) {
         this.training = training;
         this.p = p;
         this.seed = seed;
         this.offset = offset;
         this.elementBase = elementBase;
         this.weights = weights;
+        this.featuresPerChannel = featuresPerChannel;
+        this.sequences = sequences;
+        this.columns = columns;
+    }
+
+    private Dropout with(long newOffset, long newElementBase, int newFeaturesPerChannel, int newSequences,
+                         int newColumns) {
+        return new Dropout(training, p, seed, newOffset, newElementBase, weights, newFeaturesPerChannel,
+                newSequences, newColumns);
     }
 
     /**
@@ -45,7 +67,7 @@ public final class Dropout {
      * @param offset Philox counter offset; a layer advances it once per training call
      */
     public static Dropout train(float p, long seed, long offset) {
-        return new Dropout(true, checkedP(p), seed, offset, 0L);
+        return new Dropout(true, checkedP(p), seed, offset, 0L, 1, 0, 0);
     }
 
     private static float checkedP(float p) {
@@ -67,7 +89,7 @@ public final class Dropout {
      * @param offset Philox counter offset; a layer advances it once per training call
      */
     public static Dropout dropConnect(float p, long seed, long offset) {
-        return new Dropout(true, checkedP(p), seed, offset, 0L, true);
+        return new Dropout(true, checkedP(p), seed, offset, 0L, true, 1, 0, 0);
     }
 
     /** Evaluation mode: identity (no mask, no scaling). */
@@ -126,12 +148,115 @@ public final class Dropout {
         if (elementBase < 0) {
             throw new IllegalArgumentException("dropout element base must be >= 0 but is " + elementBase);
         }
-        return training && !weights ? new Dropout(true, p, seed, offset, elementBase) : this;
+        return training && !weights ? with(offset, elementBase, featuresPerChannel, sequences, columns) : this;
     }
 
     /** The same settings one step later: how a layer moves to a fresh mask for its next training call. */
     public Dropout next() {
-        return training ? new Dropout(true, p, seed, offset + 1, elementBase, weights) : this;
+        return training ? with(offset + 1, elementBase, featuresPerChannel, sequences, columns) : this;
+    }
+
+    /**
+     * Channel (spatial) dropout: the output {@code [n, out]} read as {@code [n, out / featuresPerChannel,
+     * featuresPerChannel]}, one draw per (row, channel), so a channel's columns are kept or dropped together. Element
+     * {@code g} of the batch draws mask index {@code g / featuresPerChannel}, which is {@code row·channels + channel};
+     * a call whose {@code out} is not a multiple of it is refused. Evaluation ignores it.
+     *
+     * @param featuresPerChannel consecutive columns per channel, {@code >= 1} (1 is plain dropout)
+     */
+    public Dropout channels(int featuresPerChannel) {
+        if (featuresPerChannel < 1) {
+            throw new IllegalArgumentException("dropout featuresPerChannel must be >= 1 but is " + featuresPerChannel);
+        }
+        if (featuresPerChannel != 1) {
+            refuseOnWeights("channels(" + featuresPerChannel + ")");
+        }
+        return training ? with(offset, elementBase, featuresPerChannel, sequences, columns) : this;
+    }
+
+    /**
+     * Variational dropout: one mask per (sequence, feature), the same at every time step. Rows are time-major, row
+     * {@code t·sequences + s} being step {@code t} of sequence {@code s}, and element {@code g} of the batch draws mask
+     * index {@code g mod (sequences·out)}. A caller running one call per time step passes each step's call the same
+     * dropout (same offset, no {@link #next()} between steps; element base 0, or {@code r0·out} for a slice that
+     * starts at row {@code r0} of a step). Combined with {@link #channels}, the index is then divided by
+     * {@code featuresPerChannel}. Evaluation ignores it.
+     *
+     * @param sequences sequences per time step, {@code >= 1}; 0 turns the option off
+     */
+    public Dropout variational(int sequences) {
+        if (sequences < 0) {
+            throw new IllegalArgumentException("dropout sequences must be >= 0 but is " + sequences);
+        }
+        if (sequences != 0) {
+            refuseOnWeights("variational(" + sequences + ")");
+        }
+        return training ? with(offset, elementBase, featuresPerChannel, sequences, sequences == 0 ? 0 : columns)
+                : this;
+    }
+
+    /** Channel and variational modes shape output masks; DropConnect's weight mask has no rows or channels. */
+    private void refuseOnWeights(String mode) {
+        if (weights) {
+            throw new IllegalArgumentException("dropout mode " + mode + " applies to output masks only and cannot be"
+                    + " combined with " + this);
+        }
+    }
+
+    /**
+     * The same settings bound to a call whose output has {@code out} columns, which the variational period
+     * {@code sequences·out} is measured in; backends bind every call themselves. Returns this unless variational.
+     */
+    public Dropout withColumns(int out) {
+        if (out < 1) {
+            throw new IllegalArgumentException("dropout columns must be >= 1 but is " + out);
+        }
+        return training && sequences > 0 ? with(offset, elementBase, featuresPerChannel, sequences, out) : this;
+    }
+
+    /** Consecutive columns sharing one draw ({@link #channels}); 1 for plain dropout and in evaluation. */
+    public int featuresPerChannel() {
+        return featuresPerChannel;
+    }
+
+    /** Sequences whose mask repeats every time step ({@link #variational}); 0 for none. */
+    public int sequences() {
+        return sequences;
+    }
+
+    /** The output columns bound by {@link #withColumns}; 0 when not bound (or not variational). */
+    public int columns() {
+        return columns;
+    }
+
+    /** Whether every element draws its own mask index (neither {@link #channels} nor {@link #variational}). */
+    public boolean elementwise() {
+        return featuresPerChannel == 1 && sequences == 0;
+    }
+
+    /**
+     * The variational period {@code sequences·columns} in elements, 0 when not variational.
+     *
+     * @throws IllegalStateException when variational and no columns are bound yet
+     */
+    public long maskPeriod() {
+        if (sequences == 0) {
+            return 0;
+        }
+        if (columns == 0) {
+            throw new IllegalStateException("variational dropout needs the output's columns: call withColumns(out)");
+        }
+        return (long) sequences * columns;
+    }
+
+    /**
+     * The mask index element {@code g} of the batch (its flat index, element base included) draws:
+     * {@code (sequences > 0 ? g mod (sequences·columns) : g) / featuresPerChannel}; {@code g} itself for plain dropout.
+     */
+    public long maskIndex(long g) {
+        long period = maskPeriod();
+        long m = period == 0 ? g : g % period;
+        return featuresPerChannel == 1 ? m : m / featuresPerChannel;
     }
 
     /**
@@ -159,17 +284,23 @@ public final class Dropout {
             return "Dropout.dropConnect(p=" + p + ", seed=" + seed + ", offset=" + offset + ")";
         }
         return training ? "Dropout.train(p=" + p + ", seed=" + seed + ", offset=" + offset
-                + (elementBase == 0 ? "" : ", elementBase=" + elementBase) + ")" : "Dropout.eval()";
+                + (elementBase == 0 ? "" : ", elementBase=" + elementBase)
+                + (featuresPerChannel == 1 ? "" : ", featuresPerChannel=" + featuresPerChannel)
+                + (sequences == 0 ? "" : ", sequences=" + sequences)
+                + (columns == 0 ? "" : ", columns=" + columns) + ")" : "Dropout.eval()";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Dropout d && d.training == training && Float.compare(d.p, p) == 0
-                && d.seed == seed && d.offset == offset && d.elementBase == elementBase && d.weights == weights;
+                && d.seed == seed && d.offset == offset && d.elementBase == elementBase
+                && d.weights == weights && d.featuresPerChannel == featuresPerChannel && d.sequences == sequences
+                && d.columns == columns;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(training, p, seed, offset, elementBase, weights);
+        return java.util.Objects.hash(training, p, seed, offset, elementBase, weights, featuresPerChannel, sequences,
+                columns);
     }
 }

@@ -74,11 +74,12 @@ public final class Philox {
     /**
      * The unsigned Philox word that decides element {@code e} of a call ({@link Dropout#elementBase()} is added):
      * word {@code g & 3} of the block at counter {@code (lo32(g >>> 2), hi32(g >>> 2), lo32(offset), hi32(offset))}
-     * under key {@code (lo32(seed), hi32(seed))}, where {@code g = elementBase + e}.
+     * under key {@code (lo32(seed), hi32(seed))}, where {@code g} is the mask index
+     * {@link Dropout#maskIndex}{@code (elementBase + e)} ({@code elementBase + e} itself for plain dropout).
      */
     public static long word(long e, Dropout d) {
         int[] out = new int[4];
-        long g = d.elementBase() + e;
+        long g = d.maskIndex(d.elementBase() + e);
         long block = g >>> 2;
         block((int) block, (int) (block >>> 32), (int) d.offset(), (int) (d.offset() >>> 32),
                 (int) d.seed(), (int) (d.seed() >>> 32), out);

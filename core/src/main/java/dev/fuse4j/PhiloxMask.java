@@ -2,9 +2,10 @@ package dev.fuse4j;
 
 /**
  * The dropout mask of docs/DESIGN.md for host code walking the output in order: one Philox block serves
- * elements {@code 4q .. 4q+3}, as the contract lays out the counter, so sequential use costs a block per four
- * elements rather than one per element as {@link Philox#keep} does. {@link #weights} is the same for DropConnect's
- * weight mask. Not thread-safe: one per thread.
+ * mask indices {@code 4q .. 4q+3}, as the contract lays out the counter, so sequential use costs a block per four
+ * indices rather than one per element as {@link Philox#keep} does. Channel and variational dropout map elements to
+ * mask indices by {@link Dropout#maskIndex}. {@link #weights} is the same for DropConnect's weight mask (one
+ * index per weight). Not thread-safe: one per thread.
  */
 public final class PhiloxMask {
     private final Dropout d;
@@ -46,7 +47,7 @@ public final class PhiloxMask {
         if (!training) {
             return true;
         }
-        e += base;
+        e = d.maskIndex(e + base);
         long q = e >>> 2;
         if (q != block) {
             Philox.block((int) q, (int) (q >>> 32) | stream, (int) d.offset(), (int) (d.offset() >>> 32),

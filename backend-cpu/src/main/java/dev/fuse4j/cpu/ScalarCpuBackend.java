@@ -95,6 +95,15 @@ final class ScalarCpuBackend extends CpuBackend {
     }
 
     @Override
+    protected void applyDropout(int rows, int cols, CpuTensor x, Dropout d, CpuTensor out) {
+        PhiloxMask mask = new PhiloxMask(d);
+        float scale = d.scale();
+        for (int e = 0; e < out.data.length; e++) {
+            out.data[e] = mask.keep(e) ? x.data[e] * scale : 0f;
+        }
+    }
+
+    @Override
     protected void mask(int rows, int cols, Dropout d, CpuTensor out) {
         PhiloxMask mask = d.dropConnect() ? PhiloxMask.weights(d) : new PhiloxMask(d);
         for (int e = 0; e < out.data.length; e++) {

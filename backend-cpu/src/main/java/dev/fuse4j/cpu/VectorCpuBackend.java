@@ -146,18 +146,41 @@ final class VectorCpuBackend extends CpuBackend {
         }
         VectorPhilox philox = d.dropConnect() ? VectorPhilox.weights(d) : new VectorPhilox(d);
         FloatVector ones = FloatVector.broadcast(S, 1f);
-        int chunks = (m.length + MASK_CHUNK - 1) / MASK_CHUNK;
+        overMask(m.length, philox, (e, l, kept, in) -> FloatVector.zero(S).blend(ones, kept).intoArray(m, e + l, in));
+    }
+
+    /** What to do with the vector of elements {@code e + l ..}: {@code kept} their mask, {@code in} those that exist. */
+    @FunctionalInterface
+    private interface MaskedVector {
+        void apply(int e, int l, VectorMask<Float> kept, VectorMask<Float> in);
+    }
+
+    /** Walks the mask of a call's {@code length} elements in vectors, spread over the pool in chunks. */
+    private void overMask(int length, VectorPhilox philox, MaskedVector action) {
+        int chunks = (length + MASK_CHUNK - 1) / MASK_CHUNK;
         pool.parallelFor(chunks, c -> {
-            int to = Math.min(m.length, (c + 1) * MASK_CHUNK);
+            int to = Math.min(length, (c + 1) * MASK_CHUNK);
             for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
                 int run = Math.min(VectorPhilox.SPAN, to - e);
                 long keep = philox.keepBits(e, run);
                 for (int l = 0; l < run; l += L) {
-                    FloatVector.zero(S).blend(ones, VectorMask.fromLong(S, keep >>> l))
-                            .intoArray(m, e + l, S.indexInRange(l, run));
+                    action.apply(e, l, VectorMask.fromLong(S, keep >>> l), S.indexInRange(l, run));
                 }
             }
         });
+    }
+
+    @Override
+    protected void applyDropout(int rows, int cols, CpuTensor x, Dropout d, CpuTensor out) {
+        float[] src = x.data;
+        float[] dst = out.data;
+        if (!d.training()) {
+            System.arraycopy(src, 0, dst, 0, src.length);
+            return;
+        }
+        float scale = d.scale();
+        overMask(dst.length, new VectorPhilox(d), (e, l, kept, in) -> FloatVector.zero(S)
+                .blend(FloatVector.fromArray(S, src, e + l, in).mul(scale), kept).intoArray(dst, e + l, in));
     }
 
     /** Touches the Vector API once so a missing or broken module fails at construction, not mid-call. */

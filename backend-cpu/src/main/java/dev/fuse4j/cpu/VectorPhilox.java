@@ -38,6 +38,10 @@ final class VectorPhilox {
     private final long threshold;
     /** The call's element base: the contract's index of the call's element 0. */
     private final long base;
+    /** Channel and variational dropout's mapping from elements to mask indices (see {@link Dropout#maskIndex}). */
+    private final Dropout d;
+    private final boolean elementwise;
+    private final long period;
 
     /** Or'ed into the counter's second word: 0 for the output mask, {@link Philox#WEIGHT_STREAM} for DropConnect's. */
     private final long stream;
@@ -55,6 +59,9 @@ final class VectorPhilox {
         this.threshold = d.threshold();
         this.base = base;
         this.stream = stream;
+        this.d = d;
+        this.elementwise = d.elementwise();
+        this.period = d.maskPeriod();
     }
 
     /** DropConnect's weight mask of {@code d}, element {@code k = o·in + c} of the weight (no element base). */
@@ -67,7 +74,49 @@ final class VectorPhilox {
      * element {@code e + c} is kept.
      */
     long keepBits(long e, int count) {
-        long e0 = base + e;
+        long g = base + e;
+        if (elementwise) {
+            return keepBitsOfIndices(g, count);
+        }
+        if (d.featuresPerChannel() > 1) {
+            return keepBitsOneByOne(g, count);
+        }
+        // Variational alone: the mask indices run consecutively between the wraps of the period.
+        long bits = 0;
+        for (int done = 0; done < count; ) {
+            long m = (g + done) % period;
+            int run = (int) Math.min(count - done, period - m);
+            bits |= keepBitsOfIndices(m, run) << done;
+            done += run;
+        }
+        return bits;
+    }
+
+    /**
+     * Channel dropout: element by element through {@link Dropout#maskIndex}, one scalar Philox block per four
+     * distinct mask indices, which a channel of several columns draws once.
+     */
+    private long keepBitsOneByOne(long g, int count) {
+        int[] words = new int[4];
+        long cached = -1;
+        long bits = 0;
+        for (int c = 0; c < count; c++) {
+            long m = d.maskIndex(g + c);
+            long q = m >>> 2;
+            if (q != cached) {
+                Philox.block((int) q, (int) (q >>> 32) | (int) stream, (int) off0, (int) off1, (int) k0, (int) k1,
+                        words);
+                cached = q;
+            }
+            if ((words[(int) (m & 3)] & M32) >= threshold) {
+                bits |= 1L << c;
+            }
+        }
+        return bits;
+    }
+
+    /** The mask of the consecutive mask indices {@code e0 .. e0+count-1} ({@code count ≤ 64}) as bits. */
+    private long keepBitsOfIndices(long e0, int count) {
         long first = e0 & ~3L;
         int skip = (int) (e0 - first);
         long bits = keepBitsAligned(first) >>> skip;

@@ -23,6 +23,10 @@ import java.util.SplittableRandom;
  * <p>With batch normalisation ({@link BatchNorm}) the layer is {@code y = dropout(act(bn(x·Wᵀ + b)))}: in training
  * the GEMM writes {@code z} and a second pass normalises, activates and drops; in evaluation the running statistics
  * are folded into W and b and the layer runs as the single fused op.
+ *
+ * <p>A network's first layer may also drop its input features in training ({@code inputP}, the identity in
+ * evaluation), through {@link Backend#dropout}: its mask is keyed by a seed of its own and drawn at the layer's
+ * offset, so it never coincides with the output masks' stream, and backward's {@code dw} sums over the dropped input.
  */
 public final class Dense implements Layer {
 
@@ -34,6 +38,10 @@ public final class Dense implements Layer {
     /** Whether p masks the weights (DropConnect) rather than the outputs. */
     private final boolean dropConnect;
     private final long dropoutSeed;
+    private final DropoutMode dropoutMode;
+    /** Dropout of the layer's input features in training; 0 for none. */
+    private final float inputP;
+    private final long inputDropoutSeed;
     private final Parameter weight;
     private final Parameter bias;
     /** PReLU's slopes, or null for every other activation. */
@@ -44,9 +52,11 @@ public final class Dense implements Layer {
     private boolean training = true;
     private long dropoutOffset;
 
-    // From the last forward pass: the input (borrowed), the output and the pre-activation GELU, ELU and PReLU need
-    // (owned), the mask.
+    // From the last forward pass: the input (borrowed, or owned when input dropout made it), the output and the
+    // pre-activation GELU, ELU, PReLU and batch norm need (owned), the masks.
     private Tensor lastX;
+    private boolean ownsLastX;
+    private Dropout lastInputDropout;
     private Tensor lastY;
     private Tensor lastZ;
     private Dropout lastDropout;
@@ -60,7 +70,7 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
                  long dropoutSeed) {
-        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed, false);
+        this(backend, name, in, out, activation, p, initSeed, dropoutSeed, DropoutMode.PLAIN);
     }
 
     /**
@@ -88,6 +98,41 @@ public final class Dense implements Layer {
      */
     public Dense(Backend backend, String name, int in, int out, Activation activation, float p, boolean dropConnect,
                  long initSeed, long dropoutSeed, boolean batchNorm) {
+        this(backend, name, in, out, activation, p, dropConnect, initSeed, dropoutSeed, batchNorm, DropoutMode.PLAIN,
+                0f, 0L);
+    }
+
+    /**
+     * As {@link #Dense(Backend, String, int, int, Activation, float, long, long)}, with channel or variational
+     * dropout ({@link DropoutMode}); channels must divide {@code out}.
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
+                 long dropoutSeed, DropoutMode dropoutMode) {
+        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed, false, dropoutMode, 0f, 0L);
+    }
+
+    /**
+     * As {@link #Dense(Backend, String, int, int, Activation, float, long, long, DropoutMode)}, with dropout of the
+     * input features in training as well (a network's first layer).
+     *
+     * @param inputP           probability of dropping an input feature, in [0, 1); 0 for none
+     * @param inputDropoutSeed the Philox key of the input masks; must differ from {@code dropoutSeed}
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, long initSeed,
+                 long dropoutSeed, DropoutMode dropoutMode, float inputP, long inputDropoutSeed) {
+        this(backend, name, in, out, activation, p, false, initSeed, dropoutSeed, false, dropoutMode, inputP,
+                inputDropoutSeed);
+    }
+
+    /**
+     * The layer with every option: DropConnect ({@code dropConnect}) and batch normalisation ({@code batchNorm}),
+     * which exclude each other (DropConnect masks the GEMM's weights, batch norm then renormalises what it made);
+     * channel or variational dropout ({@code dropoutMode}), which shapes output masks and so excludes DropConnect;
+     * and input dropout ({@code inputP}, {@code inputDropoutSeed}).
+     */
+    public Dense(Backend backend, String name, int in, int out, Activation activation, float p, boolean dropConnect,
+                 long initSeed, long dropoutSeed, boolean batchNorm, DropoutMode dropoutMode, float inputP,
+                 long inputDropoutSeed) {
         if (batchNorm && dropConnect) {
             throw new IllegalArgumentException("a dense layer takes DropConnect or batch norm, not both");
         }
@@ -95,10 +140,28 @@ public final class Dense implements Layer {
             throw new IllegalArgumentException("PReLU cannot follow batch norm: batch norm's activation pass has no "
                     + "per-feature slopes (leaky ReLU can follow it)");
         }
+        if (dropConnect && !dropoutMode.plain()) {
+            throw new IllegalArgumentException("dropout mode " + dropoutMode.spelling() + " shapes output masks and "
+                    + "cannot be combined with DropConnect, whose mask falls on the weights");
+        }
+        if (!(inputP >= 0f && inputP < 1f)) {
+            throw new IllegalArgumentException("input dropout p must be in [0, 1) but is " + inputP);
+        }
+        if (inputP > 0f && inputDropoutSeed == dropoutSeed) {
+            throw new IllegalArgumentException("the input dropout seed " + inputDropoutSeed + " is the output "
+                    + "dropout's: the two masks would share one Philox stream");
+        }
+        this.inputP = inputP;
+        this.inputDropoutSeed = inputDropoutSeed;
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("a dense layer needs in > 0 and out > 0 but has in=" + in
                     + ", out=" + out);
         }
+        if (out % dropoutMode.featuresPerChannel() != 0) {
+            throw new IllegalArgumentException("channel dropout's featuresPerChannel "
+                    + dropoutMode.featuresPerChannel() + " does not divide the layer's " + out + " outputs");
+        }
+        this.dropoutMode = dropoutMode;
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout p of a trainable layer must be in [0, 1) but is " + p
                     + " (p = 1 drops every element and no gradient reaches the weights)");
@@ -196,6 +259,16 @@ public final class Dense implements Layer {
         return dropConnect;
     }
 
+    /** Dropout of the input features in training; 0 when the layer keeps its whole input. */
+    public float inputDropoutP() {
+        return inputP;
+    }
+
+    /** How the layer's dropout shares its draws ({@link DropoutMode#PLAIN} unless channel or variational). */
+    public DropoutMode dropoutMode() {
+        return dropoutMode;
+    }
+
     public Parameter weight() {
         return weight;
     }
@@ -226,39 +299,90 @@ public final class Dense implements Layer {
 
     @Override
     public Tensor forward(Tensor x, long rowBase) {
-        if (rowBase < 0 || rowBase > Long.MAX_VALUE / out) {
-            throw new IllegalArgumentException(describe() + ": row base must be in [0, " + Long.MAX_VALUE / out
-                    + "] (its element base rowBase·" + out + " is a 64-bit index) but is " + rowBase);
+        checkRowBase(rowBase);
+        Dropout d = training ? outputDropout(dropoutSeed, dropoutOffset, rowBase) : Dropout.eval();
+        Dropout dIn = training && inputP > 0f
+                ? Dropout.train(inputP, inputDropoutSeed, dropoutOffset).withElementBase(rowBase * in)
+                : Dropout.eval();
+        Tensor y = forward(x, d, dIn, training);
+        if (d.training() || dIn.training()) {
+            dropoutOffset++;
         }
-        Dropout d = !training || p == 0f ? Dropout.eval()
-                : dropConnect ? Dropout.dropConnect(p, dropoutSeed, dropoutOffset) // one weight mask for every row
-                : Dropout.train(p, dropoutSeed, dropoutOffset).withElementBase(rowBase * out);
+        return y;
+    }
+
+    /**
+     * One pass of MC dropout: the forward pass in training mode whatever the layer's mode, with masks keyed by
+     * {@code derive(key, sampleSeed)} for the layer's output key and its input key, at offset {@code sample}, so that
+     * they depend on the sample seed and index alone and never on the training run. Batch norm uses its running
+     * statistics (folded into W and b) and leaves them as they are. Leaves the layer's offset as it was; like
+     * {@link #forward}, it replaces the activations kept for backward.
+     *
+     * @param rowBase    the index of x's first row in the whole set it is a slice of
+     * @param sampleSeed seeds the passes of one prediction
+     * @param sample     the pass, from 0
+     */
+    public Tensor forwardSample(Tensor x, long rowBase, long sampleSeed, long sample) {
+        checkRowBase(rowBase);
+        long key = Sequential.Builder.derive(dropoutSeed, sampleSeed);
+        long inputKey = Sequential.Builder.derive(inputDropoutSeed, sampleSeed);
+        Dropout d = outputDropout(key, sample, rowBase);
+        Dropout dIn = inputP > 0f ? Dropout.train(inputP, inputKey, sample).withElementBase(rowBase * in)
+                : Dropout.eval();
+        return forward(x, d, dIn, false);
+    }
+
+    /** The layer's training dropout under {@code key} at {@code offset}: on W for DropConnect, else on the outputs. */
+    private Dropout outputDropout(long key, long offset, long rowBase) {
+        if (p == 0f) {
+            return Dropout.eval();
+        }
+        return dropConnect ? Dropout.dropConnect(p, key, offset) // one weight mask for every row
+                : dropoutMode.applyTo(Dropout.train(p, key, offset)).withElementBase(rowBase * out);
+    }
+
+    private void checkRowBase(long rowBase) {
+        int widest = Math.max(in, out);
+        if (rowBase < 0 || rowBase > Long.MAX_VALUE / widest) {
+            throw new IllegalArgumentException(describe() + ": row base must be in [0, " + Long.MAX_VALUE / widest
+                    + "] (its element base rowBase·" + widest + " is a 64-bit index) but is " + rowBase);
+        }
+    }
+
+    /**
+     * The forward pass with the given output and input dropout; keeps what backward needs. With batch norm,
+     * {@code batchStatistics} normalises by the batch's statistics (training), else by the running ones.
+     */
+    private Tensor forward(Tensor x, Dropout d, Dropout dIn, boolean batchStatistics) {
         int n = x.shape()[0];
-        Tensor z;
+        Tensor xIn = dIn.training() ? backend.dropout(x, dIn) : x;
+        Tensor z = null;
         Tensor y;
-        if (batchNorm != null) {
-            Tensor[] zy = training ? batchNormTraining(x, d) : new Tensor[] {null, folded(x)};
-            z = zy[0];
-            y = zy[1];
-        } else {
-            z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
-            try {
-                y = backend.linear(x, weight.value(), bias.value(), fusedActivation(), d, z);
-            } catch (RuntimeException e) {
-                if (z != null) {
-                    z.close();
-                }
-                throw e;
+        try {
+            if (batchNorm != null) {
+                Tensor[] zy = batchStatistics ? batchNormTraining(xIn, d) : new Tensor[] {null, folded(xIn, d)};
+                z = zy[0];
+                y = zy[1];
+            } else {
+                z = activation.backwardNeedsPreActivation() ? backend.zeros(n, out) : null;
+                y = backend.linear(xIn, weight.value(), bias.value(), fusedActivation(), d, z);
             }
+        } catch (RuntimeException e) {
+            if (z != null) {
+                z.close();
+            }
+            if (xIn != x) {
+                xIn.close();
+            }
+            throw e;
         }
         releaseActivations();
-        lastX = x;
+        lastX = xIn;
+        ownsLastX = xIn != x;
         lastY = y;
         lastZ = z;
         lastDropout = d;
-        if (d.training()) {
-            dropoutOffset++;
-        }
+        lastInputDropout = dIn;
         return y;
     }
 
@@ -273,11 +397,14 @@ public final class Dense implements Layer {
         }
     }
 
-    /** Evaluation with batch norm: the fused op on W and b with the running statistics folded in. */
-    private Tensor folded(Tensor x) {
+    /**
+     * Batch norm by its running statistics: the fused op on W and b with them folded in, and {@code d} (evaluation,
+     * or an MC dropout pass).
+     */
+    private Tensor folded(Tensor x, Dropout d) {
         float[][] wb = batchNorm.fold(weight.value().toArray(), bias.value().toArray());
         try (Tensor w = backend.tensor(wb[0], out, in); Tensor b = backend.tensor(wb[1], out)) {
-            return backend.linear(x, w, b, activation, Dropout.eval(), null);
+            return backend.linear(x, w, b, activation, d, null);
         }
     }
 
@@ -300,7 +427,17 @@ public final class Dense implements Layer {
         if (slope != null) {
             slope.setGrad(g.da());
         }
-        return g.dx();
+        return inputDropoutBackward(g.dx());
+    }
+
+    /** The input mask's backward is the same mask and scale on the gradient; consumes {@code dx}. */
+    private Tensor inputDropoutBackward(Tensor dx) {
+        if (dx == null || !lastInputDropout.training()) {
+            return dx;
+        }
+        try (Tensor dxOfDropped = dx) {
+            return backend.dropout(dxOfDropped, lastInputDropout);
+        }
     }
 
     /** Backward through batch norm to {@code dz}, then the layer's own gradients from it (identity, no mask). */
@@ -315,7 +452,7 @@ public final class Dense implements Layer {
                     Dropout.eval(), inputGradient);
             weight.setGrad(g.dw());
             bias.setGrad(g.db());
-            return g.dx();
+            return inputDropoutBackward(g.dx());
         }
     }
 
@@ -374,6 +511,11 @@ public final class Dense implements Layer {
         return lastDropout;
     }
 
+    /** The input dropout of the last forward pass ({@link Dropout#eval()} in evaluation or without one). */
+    public Dropout lastInputDropout() {
+        return lastInputDropout;
+    }
+
     @Override
     public String describe() {
         String act = switch (activation.kind()) {
@@ -384,8 +526,11 @@ public final class Dense implements Layer {
             case ELU -> String.format(Locale.ROOT, "elu(%s)", activation.alpha());
             case PRELU -> "prelu";
         };
-        return String.format(Locale.ROOT, "dense(%d->%d, %s, %sp=%s, seed=%d%s)", in, out, act,
+        return String.format(Locale.ROOT, "dense(%d->%d, %s, %sp=%s, seed=%d%s%s%s)", in, out, act,
                 dropConnect ? "dropconnect " : "", p, dropoutSeed,
+                dropoutMode.plain() ? "" : ", " + dropoutMode.spelling(),
+                inputP > 0f ? String.format(Locale.ROOT, ", input_p=%s, input_seed=%d", inputP, inputDropoutSeed)
+                        : "",
                 batchNorm == null ? "" : ", " + batchNorm.describe());
     }
 
@@ -397,6 +542,10 @@ public final class Dense implements Layer {
         } finally {
             if (lastZ != null) {
                 lastZ.close();
+            }
+            if (ownsLastX) {
+                lastX.close();
+                ownsLastX = false;
             }
             lastX = null;
             lastY = null;

@@ -124,6 +124,76 @@ public final class Sequential implements AutoCloseable {
     }
 
     /**
+     * MC dropout: {@code samples} stochastic forward passes of {@code x [n, inFeatures]} with every layer's dropout
+     * on (whatever {@link #train()} or {@link #eval()} says), and the mean and per-class variance of the softmax of
+     * the outputs. The masks of pass {@code t} are keyed by each layer's dropout key and {@code seed}
+     * ({@link Dense#forwardSample}), so the same seed gives the same result bit for bit, and the layers' training
+     * offsets are left as they were. Like {@link #forward}, it replaces the activations kept for backward.
+     */
+    public PredictiveUncertainty predictWithUncertainty(Tensor x, int samples, long seed) {
+        return predictWithUncertainty(x, samples, seed, 0);
+    }
+
+    /**
+     * As {@link #predictWithUncertainty(Tensor, int, long)} for rows {@code [rowBase, rowBase + n)} of a larger set,
+     * which draw the masks those rows have in the whole set.
+     */
+    public PredictiveUncertainty predictWithUncertainty(Tensor x, int samples, long seed, long rowBase) {
+        checkOpen();
+        if (samples < 1) {
+            throw new IllegalArgumentException("MC dropout needs at least 1 sample but was asked for " + samples);
+        }
+        if (x.shape().length != 2 || x.shape()[1] != inFeatures()) {
+            throw new IllegalArgumentException("model input must be [n, " + inFeatures() + "] but is "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        int n = x.shape()[0], classes = outFeatures();
+        double[] mean = new double[n * classes];
+        double[] m2 = new double[n * classes];
+        double[] p = new double[classes];
+        for (int t = 0; t < samples; t++) {
+            Tensor h = x;
+            for (Layer l : layers) {
+                h = l instanceof Dense d ? d.forwardSample(h, rowBase, seed, t) : l.forward(h, rowBase);
+            }
+            float[] logits = h.toArray();
+            for (int i = 0; i < n; i++) {
+                softmax(logits, i * classes, p);
+                // Welford's update: the mean and the sum of squared deviations, one pass at a time.
+                for (int c = 0; c < classes; c++) {
+                    int e = i * classes + c;
+                    double delta = p[c] - mean[e];
+                    mean[e] += delta / (t + 1);
+                    m2[e] += delta * (p[c] - mean[e]);
+                }
+            }
+        }
+        float[] meanOut = new float[mean.length];
+        float[] variance = new float[mean.length];
+        for (int e = 0; e < mean.length; e++) {
+            meanOut[e] = (float) mean[e];
+            variance[e] = (float) (m2[e] / samples);
+        }
+        return new PredictiveUncertainty(n, classes, samples, meanOut, variance);
+    }
+
+    /** The softmax of {@code p.length} logits from {@code from}, in double, into {@code p}. */
+    private static void softmax(float[] logits, int from, double[] p) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < p.length; c++) {
+            max = Math.max(max, logits[from + c]);
+        }
+        double sum = 0;
+        for (int c = 0; c < p.length; c++) {
+            p[c] = Math.exp(logits[from + c] - max);
+            sum += p[c];
+        }
+        for (int c = 0; c < p.length; c++) {
+            p[c] /= sum;
+        }
+    }
+
+    /**
      * Backward of the last forward pass from the gradient of the loss with respect to the output. The first layer
      * skips its input gradient: the model's input is data, and nobody reads its gradient.
      */
@@ -320,6 +390,7 @@ public final class Sequential implements AutoCloseable {
         private final long seed;
         private final List<Dense> layers = new ArrayList<>();
         private int features;
+        private float inputP;
 
         private Builder(Backend backend, int inFeatures, long seed) {
             if (inFeatures <= 0) {
@@ -332,7 +403,7 @@ public final class Sequential implements AutoCloseable {
 
         /** A hidden layer: the fused op with {@code activation} and dropout {@code p} in training. */
         public Builder dense(int out, Activation activation, float p) {
-            return add(out, activation, p, false, false);
+            return add(out, activation, p, false, false, DropoutMode.PLAIN);
         }
 
         /**
@@ -340,14 +411,46 @@ public final class Sequential implements AutoCloseable {
          * training, the fused op on the folded weights in evaluation (see {@link BatchNorm}).
          */
         public Builder denseBatchNorm(int out, Activation activation, float p) {
-            return add(out, activation, p, false, true);
+            return add(out, activation, p, false, true, DropoutMode.PLAIN);
         }
 
-        private Builder add(int out, Activation activation, float p, boolean dropConnect, boolean batchNorm) {
+        /** {@link #denseBatchNorm(int, Activation, float)} whose dropout is channel or variational dropout. */
+        public Builder denseBatchNorm(int out, Activation activation, float p, DropoutMode mode) {
+            return add(out, activation, p, false, true, mode);
+        }
+
+        /**
+         * Dropout of the model's input features in training (the notes suggest 0.1 to 0.2), applied by the first
+         * layer; call it before the first {@code dense}. Its masks are keyed by {@code derive(seed, -1)}, an index no
+         * layer's initialisation ({@code 2i}) or dropout ({@code 2i + 1}) key uses, so they never share a stream with
+         * an output mask.
+         *
+         * @param p probability of dropping an input feature, in [0, 1)
+         */
+        public Builder inputDropout(float p) {
+            if (!layers.isEmpty()) {
+                throw new IllegalStateException("input dropout belongs to the first layer: call inputDropout before "
+                        + "the first dense, not after " + layers.size() + " layers");
+            }
+            if (!(p >= 0f && p < 1f)) {
+                throw new IllegalArgumentException("input dropout p must be in [0, 1) but is " + p);
+            }
+            inputP = p;
+            return this;
+        }
+
+        /** A hidden layer whose dropout is channel or variational dropout ({@link DropoutMode}). */
+        public Builder dense(int out, Activation activation, float p, DropoutMode mode) {
+            return add(out, activation, p, false, false, mode);
+        }
+
+        private Builder add(int out, Activation activation, float p, boolean dropConnect, boolean batchNorm,
+                            DropoutMode mode) {
             int i = layers.size();
             try {
                 layers.add(new Dense(backend, "layer" + i, features, out, activation, p, dropConnect,
-                        derive(seed, 2 * i), derive(seed, 2 * i + 1), batchNorm));
+                        derive(seed, 2 * i), derive(seed, 2 * i + 1), batchNorm, mode, i == 0 ? inputP : 0f,
+                        i == 0 ? derive(seed, -1) : 0L));
             } catch (RuntimeException e) {
                 layers.forEach(Dense::close);
                 throw e;
@@ -361,7 +464,7 @@ public final class Sequential implements AutoCloseable {
          * with probability {@code p} (one mask per forward pass) instead of each output.
          */
         public Builder denseDropConnect(int out, Activation activation, float p) {
-            return add(out, activation, p, true, false);
+            return add(out, activation, p, true, false, DropoutMode.PLAIN);
         }
 
         /** A plain linear layer: no activation, no dropout (the usual output layer before a softmax). */

@@ -20,6 +20,10 @@ public final class Training {
     public record EpochResult(double loss, double accuracy, int examples) {
     }
 
+    /** MC dropout over a data set: the mean per-class variance, and the accuracy of the MC mean prediction. */
+    public record UncertaintyResult(double meanVariance, double accuracy, int examples) {
+    }
+
     /** Told after each batch, for progress display. */
     @FunctionalInterface
     public interface BatchListener {
@@ -114,6 +118,30 @@ public final class Training {
             }
         }
         return new EpochResult(lossSum / n, (double) correct / n, n);
+    }
+
+    /**
+     * MC dropout ({@link Sequential#predictWithUncertainty}) over host data in batches of {@code batchSize}, each
+     * batch drawing the masks of its rows in the whole set: how unsure the model is, and how often the mean of the
+     * stochastic passes names the label. Reproducible from {@code seed}; the model's training offsets are untouched.
+     */
+    public static UncertaintyResult evaluateWithUncertainty(Sequential model, float[] x, float[] labels, int batchSize,
+                                                            int samples, long seed) {
+        int features = checkData(model, x, labels, batchSize);
+        Backend be = model.backend();
+        int n = labels.length;
+        double varianceSum = 0;
+        long correct = 0;
+        for (int from = 0; from < n; from += batchSize) {
+            int count = Math.min(batchSize, n - from);
+            float[] xb = java.util.Arrays.copyOfRange(x, from * features, (from + count) * features);
+            try (Tensor xt = be.tensor(xb, count, features)) {
+                PredictiveUncertainty u = model.predictWithUncertainty(xt, samples, seed, from);
+                varianceSum += u.meanVariance() * count;
+                correct += u.correct(java.util.Arrays.copyOfRange(labels, from, from + count));
+            }
+        }
+        return new UncertaintyResult(varianceSum / n, (double) correct / n, n);
     }
 
     private static int checkData(Sequential model, float[] x, float[] labels, int batchSize) {

@@ -63,8 +63,9 @@ public final class Reference {
      * The mask of a {@code [n, out]} output, element by element: element {@code (i, j)} is {@code e = e0 + i·out + j}
      * ({@code e0} the element base), drawn as word {@code e mod 4} of Philox4x32-10 on counter
      * {@code (lo32(e/4), hi32(e/4), lo32(offset), hi32(offset))} under key {@code (lo32(seed), hi32(seed))}, and kept
-     * when that word, unsigned, is at least the threshold. DropConnect keeps every output
-     * ({@link DropConnectReference#weightMask} has its mask).
+     * when that word, unsigned, is at least the threshold. Channel and variational dropout first map {@code e} to
+     * its mask index: {@code e mod (sequences·out)} when variational, then divided by {@code featuresPerChannel}.
+     * DropConnect keeps every output ({@link DropConnectReference#weightMask} has its mask).
      */
     public static boolean[] mask(int n, int out, Dropout d) {
         boolean[] keep = new boolean[n * out];
@@ -74,8 +75,10 @@ public final class Reference {
         }
         long threshold = threshold(d);
         int[] key = {(int) d.seed(), (int) (d.seed() >>> 32)};
+        long period = (long) d.sequences() * out;
         for (int e = 0; e < keep.length; e++) {
-            long element = d.elementBase() + e;
+            long flat = d.elementBase() + e;
+            long element = (period == 0 ? flat : flat % period) / d.featuresPerChannel();
             long block = element >>> 2;
             int[] counter = {(int) block, (int) (block >>> 32), (int) d.offset(), (int) (d.offset() >>> 32)};
             int word = Philox.philox4x32_10(counter, key)[(int) (element & 3)];

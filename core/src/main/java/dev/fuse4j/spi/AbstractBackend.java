@@ -92,6 +92,9 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     /** Writes 1f / 0f into {@code out [rows, cols]}. */
     protected abstract void mask(int rows, int cols, Dropout d, T out);
 
+    /** {@code out = dropout(x)} for {@code x [rows, cols]}: kept elements scaled, dropped ones 0; a copy in eval. */
+    protected abstract void applyDropout(int rows, int cols, T x, Dropout d, T out);
+
     /**
      * Writes the gradient {@code (softmax − onehot)/batchSize} into {@code grad} and returns {@code {loss sum /
      * batchSize, correct count}}; {@code batchSize >= n} is the whole batch's row count when these rows are a slice.
@@ -168,9 +171,10 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
                     + Arrays.toString(tw.shapeView()) + ": the output y would be [" + s.n() + ", " + s.out()
                     + "], more than 2^31 - 9 elements, the most a tensor holds");
         }
+        Dropout bound = boundTo(d, s.out());
         T y = allocate(new int[] {s.n(), s.out()});
         try {
-            forward(s, tx, tw, tb, act, d, y, tz);
+            forward(s, tx, tw, tb, act, bound, y, tz);
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
@@ -205,6 +209,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
             tz = own(preActivation, "preActivation", 2);
             sameShape(tz, "preActivation", outShape);
         }
+        Dropout bound = boundTo(d, s.out());
         T dx = inputGradient ? allocate(new int[] {s.n(), s.in()}) : null;
         T dw = null;
         T db = null;
@@ -212,10 +217,10 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         try {
             dw = allocate(new int[] {s.out(), s.in()});
             db = allocate(new int[] {s.out()});
-            backward(s, tdy, tx, tw, ty, tz, act, d, dx, dw, db);
+            backward(s, tdy, tx, tw, ty, tz, act, bound, dx, dw, db);
             if (act.kind() == Activation.Kind.PRELU) {
                 da = allocate(new int[] {s.out()});
-                slopeGradient(s, tdy, tz, d.onOutputs(), da); // DropConnect masks no output
+                slopeGradient(s, tdy, tz, bound.onOutputs(), da); // DropConnect masks no output
             }
             return new LinearGrads(dx, dw, db, da);
         } catch (RuntimeException | Error e) {
@@ -229,14 +234,47 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         notNull(d, "dropout");
         int[] shape = {rows, cols};
         Shapes.checkedSize(shape);
+        Dropout bound = boundTo(d, cols);
         T out = allocate(shape);
         try {
-            mask(rows, cols, d, out);
+            mask(rows, cols, bound, out);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
         }
+    }
+
+    @Override
+    public final Tensor dropout(Tensor x, Dropout d) {
+        T tx = own(x, "x", 2);
+        notNull(d, "dropout (use Dropout.eval() for none)");
+        if (d.dropConnect()) {
+            throw new IllegalArgumentException("dropout(x, d) masks the elements of x, but " + d + " masks a layer's "
+                    + "weights: use Dropout.train for the elements");
+        }
+        int rows = tx.dim(0), cols = tx.dim(1);
+        Dropout bound = boundTo(d, cols);
+        T out = allocate(new int[] {rows, cols});
+        try {
+            applyDropout(rows, cols, tx, bound, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code d} bound to an output of {@code out} columns (the variational period is measured in them), after
+     * checking that channel dropout's channels divide the columns.
+     */
+    private static Dropout boundTo(Dropout d, int out) {
+        if (d.training() && out % d.featuresPerChannel() != 0) {
+            throw new IllegalArgumentException("channel dropout's featuresPerChannel " + d.featuresPerChannel()
+                    + " does not divide the output's " + out + " columns");
+        }
+        return out > 0 ? d.withColumns(out) : d;
     }
 
     @Override
@@ -327,9 +365,10 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         T tg = own(gamma, "gamma", 1);
         T tb = own(beta, "beta", 1);
         checkBatchNorm(tz, ts, tg, tb, eps, act, d);
+        Dropout bound = boundTo(d, out);
         T y = allocate(new int[] {n, out});
         try {
-            batchNormForward(n, out, tz, ts, tg, tb, eps, act, d, y);
+            batchNormForward(n, out, tz, ts, tg, tb, eps, act, bound, y);
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
@@ -350,13 +389,14 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         sameShape(tdy, "dy", tz.shapeView());
         T ty = own(y, "y", 2);
         sameShape(ty, "y", tz.shapeView());
+        Dropout bound = boundTo(d, out);
         T dz = allocate(new int[] {n, out});
         T dgamma = null;
         T dbeta = null;
         try {
             dgamma = allocate(new int[] {out});
             dbeta = allocate(new int[] {out});
-            batchNormBackward(n, out, tdy, ty, tz, ts, tg, tb, eps, act, d, dz, dgamma, dbeta);
+            batchNormBackward(n, out, tdy, ty, tz, ts, tg, tb, eps, act, bound, dz, dgamma, dbeta);
             return new BatchNormGrads(dz, dgamma, dbeta);
         } catch (RuntimeException | Error e) {
             closeAll(dz, dgamma, dbeta);

@@ -843,6 +843,238 @@ public abstract class BackendContract extends BackendSuite implements BatchNormC
         checkSlices(act, d);
     }
 
+    // ---- channel and variational dropout ----------------------------------------------------------------------
+
+    /** {rows, cols, dropout}: every mask mode, with columns and element bases on every residue mod 4. */
+    static Stream<Arguments> maskModeCases() {
+        Dropout half = Dropout.train(0.5f, 2024L, 17L);
+        return Stream.of(
+                Arguments.of(5, 12, half.channels(4)),
+                Arguments.of(9, 130, half.channels(5)),
+                Arguments.of(33, 96, Dropout.train(0.3f, -7L, 1L << 33).channels(3)),
+                Arguments.of(3, 200, half.channels(200)),
+                Arguments.of(12, 10, half.variational(3)),
+                Arguments.of(40, 70, half.variational(4)), // the period, 280 elements, wraps inside runs of 64
+                Arguments.of(31, 7, Dropout.train(0.25f, 5L, 6L).variational(1)),
+                Arguments.of(30, 12, half.channels(4).variational(5)),
+                Arguments.of(17, 33, half.variational(2).withElementBase(5)),
+                Arguments.of(11, 15, half.channels(3).withElementBase(7 * 15 + 2)),
+                Arguments.of(6, 9, half.channels(3).variational(2).withElementBase((1L << 32) + 1)),
+                Arguments.of(8, 8, Dropout.train(1f, 5L, 6L).channels(2).variational(2)),
+                Arguments.of(8, 8, Dropout.train(0f, 5L, 6L).channels(4)),
+                Arguments.of(4, 6, Dropout.eval().channels(3).variational(2)));
+    }
+
+    @ParameterizedTest(name = "{0}x{1} {2}")
+    @MethodSource("maskModeCases")
+    void maskOfEveryModeIsBitExact(int rows, int cols, Dropout d) {
+        maskIsBitExact(rows, cols, d);
+    }
+
+    @ParameterizedTest(name = "{0}x{1} {2}")
+    @MethodSource("maskModeCases")
+    void forwardAndBackwardOfEveryModeMatchTheReference(int rows, int cols, Dropout d) {
+        Random r = new Random(rows * 31L + cols);
+        for (Activation act : new Activation[] {Activation.relu(), Activation.gelu(), Activation.leakyRelu(0.1f)}) {
+            checkForward(rows, 13, cols, act, d, r);
+            checkBackward(rows, 13, cols, act, d, r);
+        }
+    }
+
+    /** Channel dropout keeps or drops a channel's columns together, about 1 − p of the channels. */
+    @Test
+    void channelDropoutDropsWholeChannelsTogether() {
+        int rows = 64, features = 6, channels = 20;
+        try (Tensor t = backend.dropoutMask(rows, channels * features, Dropout.train(0.25f, 99L, 3L).channels(features))) {
+            float[] m = t.toArray();
+            int kept = 0;
+            for (int i = 0; i < rows; i++) {
+                for (int c = 0; c < channels; c++) {
+                    int first = i * channels * features + c * features;
+                    for (int f = 1; f < features; f++) {
+                        assertEquals(m[first], m[first + f], "row " + i + " channel " + c + " feature " + f);
+                    }
+                    kept += (int) m[first];
+                }
+            }
+            double frac = kept / (double) (rows * channels);
+            assertTrue(Math.abs(frac - 0.75) < 0.05, "kept fraction of channels " + frac + " for p = 0.25");
+        }
+    }
+
+    /**
+     * Variational dropout draws one mask per (sequence, feature): every time step of a time-major batch repeats the
+     * first step's mask, and a call per time step with the same dropout draws that mask too.
+     */
+    @Test
+    void variationalDropoutDrawsTheSameMaskAtEveryTimeStep() {
+        int sequences = 5, steps = 7, features = 19, in = 11;
+        Dropout d = Dropout.train(0.5f, 31L, 4L).variational(sequences);
+        Random r = new Random(5);
+        float[] x = randn(r, steps * sequences * in), w = randn(r, features * in), b = randn(r, features);
+        float[] m, y;
+        try (Tensor t = backend.dropoutMask(steps * sequences, features, d);
+             Tensor tx = backend.tensor(x, steps * sequences, in); Tensor tw = backend.tensor(w, features, in);
+             Tensor tb = backend.tensor(b, features);
+             Tensor ty = backend.linear(tx, tw, tb, Activation.identity(), d, null)) {
+            m = t.toArray();
+            y = ty.toArray();
+        }
+        int step = sequences * features;
+        float kept = 0;
+        for (int e = 0; e < step; e++) {
+            kept += m[e];
+        }
+        assertTrue(kept > 0 && kept < step, "the first step's mask keeps " + kept + " of " + step);
+        for (int t = 1; t < steps; t++) {
+            assertArrayEquals(Arrays.copyOfRange(m, 0, step), Arrays.copyOfRange(m, t * step, (t + 1) * step),
+                    "the mask of time step " + t);
+        }
+        try (Tensor tw = backend.tensor(w, features, in); Tensor tb = backend.tensor(b, features)) {
+            for (int t = 0; t < steps; t++) {
+                try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, t * sequences * in, (t + 1) * sequences * in),
+                        sequences, in); Tensor ty = backend.linear(tx, tw, tb, Activation.identity(), d, null)) {
+                    float[] yt = ty.toArray();
+                    for (int e = 0; e < step; e++) {
+                        if (m[e] == 0f) {
+                            assertEquals(0f, yt[e], "step " + t + " alone, element " + e + ": dropped at step 0");
+                        }
+                    }
+                    assertArrayEquals(Arrays.copyOfRange(y, t * step, (t + 1) * step), yt,
+                            "step " + t + " alone gives the whole batch's rows");
+                }
+            }
+        }
+    }
+
+    /** A slice of a batch, with its element base, computes the whole batch's rows in every mask mode. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void slicesOfABatchComputeTheWholeBatchsRowsInEveryMode(Activation act) {
+        int n = 24, in = 9, out = 15; // out odd: slice bases r0·out fall on every residue mod 4
+        for (Dropout d : new Dropout[] {Dropout.train(0.5f, 8L, 1L).channels(5),
+                Dropout.train(0.5f, 8L, 1L).variational(3), Dropout.train(0.4f, 9L, 2L).channels(3).variational(4)}) {
+            Random r = new Random(n + out);
+            float[] x = randn(r, n * in), w = randn(r, out * in), b = randn(r, out), dy = randn(r, n * out);
+            float[] y, mask, dx;
+            try (Bound a = bind(act, out); Tensor tx = backend.tensor(x, n, in); Tensor tw = backend.tensor(w, out, in);
+                 Tensor tb = backend.tensor(b, out); Tensor tz = backend.zeros(n, out);
+                 Tensor ty = backend.linear(tx, tw, tb, a.act(), d, tz); Tensor tdy = backend.tensor(dy, n, out);
+                 Tensor tm = backend.dropoutMask(n, out, d);
+                 LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), d)) {
+                y = ty.toArray();
+                mask = tm.toArray();
+                dx = g.dx().toArray();
+            }
+            int[] c = cuts(n, 3);
+            try (Bound a = bind(act, out); Tensor tw = backend.tensor(w, out, in); Tensor tb = backend.tensor(b, out)) {
+                for (int s = 0; s < 3; s++) {
+                    int r0 = c[s], rows = c[s + 1] - c[s];
+                    Dropout ds = d.withElementBase((long) r0 * out);
+                    String what = act + ", " + d + ", rows " + r0 + ".." + (r0 + rows) + " of " + n;
+                    try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, r0 * in, (r0 + rows) * in), rows, in);
+                         Tensor tdy = backend.tensor(Arrays.copyOfRange(dy, r0 * out, (r0 + rows) * out), rows, out);
+                         Tensor tz = backend.zeros(rows, out); Tensor ty = backend.linear(tx, tw, tb, a.act(), ds, tz);
+                         Tensor tm = backend.dropoutMask(rows, out, ds);
+                         LinearGrads g = backend.linearBackward(tdy, tx, tw, ty, tz, a.act(), ds)) {
+                        assertArrayEquals(Arrays.copyOfRange(mask, r0 * out, (r0 + rows) * out), tm.toArray(),
+                                "mask of " + what);
+                        assertArrayEquals(Arrays.copyOfRange(y, r0 * out, (r0 + rows) * out), ty.toArray(),
+                                "y of " + what);
+                        assertArrayEquals(Arrays.copyOfRange(dx, r0 * in, (r0 + rows) * in), g.dx().toArray(),
+                                "dx of " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Channels that do not divide the output's columns are refused by every call, naming both numbers. */
+    @Test
+    void channelsThatDoNotDivideTheOutputAreRefusedNamingBoth() {
+        Dropout d = Dropout.train(0.5f, 1L, 2L).channels(4);
+        try (Tensor x = backend.tensor(new float[6], 2, 3); Tensor w = backend.tensor(new float[30], 10, 3);
+             Tensor b = backend.tensor(new float[10], 10); Tensor dy = backend.tensor(new float[20], 2, 10);
+             Tensor y = backend.linear(x, w, b, Activation.relu(), Dropout.eval(), null)) {
+            expectIae(() -> backend.linear(x, w, b, Activation.relu(), d, null), "featuresPerChannel 4", "10 columns");
+            expectIae(() -> backend.linearBackward(dy, x, w, y, null, Activation.relu(), d), "featuresPerChannel 4",
+                    "10 columns");
+            expectIae(() -> backend.dropoutMask(3, 6, d), "featuresPerChannel 4", "6 columns");
+            // Evaluation ignores the option.
+            try (Tensor ok = backend.linear(x, w, b, Activation.relu(), Dropout.eval().channels(4), null)) {
+                assertArrayEquals(new int[] {2, 10}, ok.shape());
+            }
+        }
+    }
+
+    // ---- dropout of a tensor ---------------------------------------------------------------------------------
+
+    static Stream<Arguments> dropoutOpCases() {
+        Dropout half = Dropout.train(0.5f, 2024L, 17L);
+        return Stream.of(
+                Arguments.of(3, 5, half),
+                Arguments.of(17, 31, Dropout.train(0.1f, -1L, 5L).withElementBase(5)),
+                Arguments.of(70, 130, Dropout.train(0.3f, 7L, 1L << 33)),
+                Arguments.of(9, 12, half.channels(3)),
+                Arguments.of(8, 7, half.variational(2).withElementBase(3 * 7)),
+                Arguments.of(4, 4, Dropout.train(1f, 5L, 6L)),
+                Arguments.of(4, 4, Dropout.train(0f, 5L, 6L)),
+                Arguments.of(4, 6, Dropout.eval()));
+    }
+
+    /**
+     * {@code dropout(x, d)} keeps the elements {@code dropoutMask} keeps, scaled by {@code 1/(1 − p)}, and zeroes the
+     * rest, NaN included; in evaluation it copies {@code x}.
+     */
+    @ParameterizedTest(name = "{0}x{1} {2}")
+    @MethodSource("dropoutOpCases")
+    void dropoutOfATensorScalesKeptElementsAndZeroesTheRest(int rows, int cols, Dropout d) {
+        float[] x = randn(new Random(rows * 7L + cols), rows * cols);
+        x[0] = Float.NaN;
+        x[x.length - 1] = Float.POSITIVE_INFINITY;
+        boolean[] keep = Reference.mask(rows, cols, d);
+        double scale = Reference.scale(d);
+        float[] got;
+        try (Tensor tx = backend.tensor(x, rows, cols); Tensor out = backend.dropout(tx, d)) {
+            assertArrayEquals(new int[] {rows, cols}, out.shape());
+            got = out.toArray();
+            assertArrayEquals(x, tx.toArray(), "the input is left as it was");
+        }
+        for (int e = 0; e < x.length; e++) {
+            double want = keep[e] ? x[e] * scale : 0;
+            String what = "element " + idx(e, cols) + " of dropout(x) with " + d + ": x = " + x[e];
+            if (!keep[e] || Double.isNaN(want) || Double.isInfinite(want)) {
+                assertEquals((float) want, got[e], what);
+            } else {
+                assertEquals(want, got[e], 2 * Reference.U * Math.abs(want), what);
+            }
+        }
+    }
+
+    /** dropout of rows [r0, r0 + n) with the element base r0·cols is those rows of the whole tensor's dropout. */
+    @Test
+    void dropoutOfASliceIsThatPartOfTheWholeTensorsDropout() {
+        int rows = 21, cols = 13;
+        float[] x = randn(new Random(3), rows * cols);
+        for (Dropout d : new Dropout[] {Dropout.train(0.4f, 9L, 2L), Dropout.train(0.4f, 9L, 2L).variational(4)}) {
+            float[] whole;
+            try (Tensor tx = backend.tensor(x, rows, cols); Tensor out = backend.dropout(tx, d)) {
+                whole = out.toArray();
+            }
+            for (int r0 : new int[] {1, 6, 11}) {
+                int n = 5;
+                try (Tensor tx = backend.tensor(Arrays.copyOfRange(x, r0 * cols, (r0 + n) * cols), n, cols);
+                     Tensor out = backend.dropout(tx, d.withElementBase((long) r0 * cols))) {
+                    assertArrayEquals(Arrays.copyOfRange(whole, r0 * cols, (r0 + n) * cols), out.toArray(),
+                            "rows " + r0 + ".." + (r0 + n) + " with " + d);
+                }
+            }
+        }
+        try (Tensor v = backend.tensor(new float[4], 4)) {
+            expectIae(() -> backend.dropout(v, Dropout.train(0.5f, 1L, 2L)), "[4]");
+        }
+    }
+
     // ---- loss and optimizers ---------------------------------------------------------------------------------
 
     @Test

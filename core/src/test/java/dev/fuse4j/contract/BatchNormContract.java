@@ -72,6 +72,23 @@ interface BatchNormContract {
         }
     }
 
+    /**
+     * Channel and variational dropout in the batch-norm pass: forward and backward draw the mask of the mask index
+     * rule (a pass drawing one index per element fails the reference's mask).
+     */
+    @Test
+    default void batchNormDrawsChannelAndVariationalMasks() {
+        Random r = new Random(9);
+        Dropout half = Dropout.train(0.5f, 4242L, 3L);
+        for (Dropout d : new Dropout[] {half.channels(3), half.variational(4),
+            half.channels(3).variational(2).withElementBase(18)}) {
+            for (Activation act : new Activation[] {Activation.relu(), Activation.gelu()}) {
+                checkBatchNormForward(24, 9, act, d, 1e-5f, r);
+                checkBatchNormBackward(24, 9, act, d, 1e-5f, r);
+            }
+        }
+    }
+
     private void checkBatchNormForward(int n, int out, Activation act, Dropout d, float eps, Random r) {
         Backend be = backendUnderTest();
         float[] z = values(r, n * out, 2f, 0.5f), gamma = values(r, out, 1f, 1f), beta = values(r, out, 0.5f, 0f);

@@ -8,8 +8,11 @@ import dev.fuse4j.nn.Adam;
 import dev.fuse4j.nn.BatchNorm;
 import dev.fuse4j.nn.Checkpoint;
 import dev.fuse4j.nn.Dense;
+import dev.fuse4j.nn.DropoutMode;
+import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Optimizer;
 import dev.fuse4j.nn.ParameterSlot;
+import dev.fuse4j.nn.PredictiveUncertainty;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
@@ -51,6 +54,53 @@ interface BatchNormNnContract {
         try (Sequential m = Sequential.builder(be, in, 5).denseBatchNorm(7, Activation.gelu(), 0.3f)
                 .denseBatchNorm(6, Activation.identity(), 0.3f).linear(classes).build()) {
             NnContract.assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+    }
+
+    /**
+     * Every option of the merged layer in one model, gradients against finite differences: input dropout, batch norm
+     * with channel dropout, PReLU with variational dropout, DropConnect, and the linear output.
+     */
+    @Test
+    default void modelGradientsWithEveryDropoutOptionMatchFiniteDifferences() {
+        Backend be = backendUnderTest();
+        int n = 6, in = 5;
+        // These inputs keep every PReLU pre-activation at least 0.07 from its kink, beyond what a probe of ±H moves.
+        float[] x = NnContract.randoms(new Random(48), n * in);
+        float[] labels = {0, 1, 2, 2, 1, 0};
+        try (Sequential m = Sequential.builder(be, in, 9).inputDropout(0.3f)
+                .denseBatchNorm(8, Activation.gelu(), 0.3f, DropoutMode.channels(2))
+                .dense(6, Activation.prelu(), 0.3f, DropoutMode.variational(2))
+                .denseDropConnect(6, Activation.gelu(), 0.3f).linear(3).build()) {
+            NnContract.assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+    }
+
+    /**
+     * MC dropout through batch norm and DropConnect: the passes normalise by the running statistics and leave them,
+     * and the layers' offsets, as they were; with dropout on the passes differ, so the variance is positive.
+     */
+    @Test
+    default void mcDropoutThroughBatchNormAndDropConnectLeavesTheModelAsItWas() {
+        Backend be = backendUnderTest();
+        int n = 7, in = 6;
+        float[] x = NnContract.randoms(new Random(49), n * in);
+        try (Sequential m = Sequential.builder(be, in, 10).denseBatchNorm(12, Activation.relu(), 0.4f,
+                        DropoutMode.channels(3)).denseDropConnect(8, Activation.relu(), 0.4f).linear(3).build();
+             Tensor xt = be.tensor(x, n, in)) {
+            m.forward(xt); // one training pass moves the running statistics away from their start
+            m.eval();
+            float[] stats = m.layers().get(0).runningStatistics();
+            long[] offsets = m.layers().stream().mapToLong(Layer::dropoutOffset).toArray();
+            PredictiveUncertainty u = m.predictWithUncertainty(xt, 5, 3);
+            assertArrayEquals(stats, m.layers().get(0).runningStatistics(), "MC dropout moved the running statistics");
+            assertArrayEquals(offsets, m.layers().stream().mapToLong(Layer::dropoutOffset).toArray());
+            double variance = 0;
+            for (float v : u.variance()) {
+                variance += v;
+            }
+            assertTrue(variance > 0, "the MC passes through batch norm and DropConnect all agreed");
+            assertEquals(u.mean().length, n * 3);
         }
     }
 

@@ -96,6 +96,11 @@ final class ForeignBackend extends AbstractBackend<ForeignBackend.HeapTensor> {
     }
 
     @Override
+    protected void applyDropout(int rows, int cols, HeapTensor x, Dropout d, HeapTensor out) {
+        throw refuse();
+    }
+
+    @Override
     protected double[] crossEntropy(int n, int classes, int batchSize, HeapTensor logits, HeapTensor labels,
                                     HeapTensor grad) {
         throw refuse();

@@ -9,10 +9,12 @@ import dev.fuse4j.Tensor;
 import dev.fuse4j.nn.Adam;
 import dev.fuse4j.nn.Checkpoint;
 import dev.fuse4j.nn.Dense;
+import dev.fuse4j.nn.DropoutMode;
 import dev.fuse4j.nn.Layer;
 import dev.fuse4j.nn.Optimizer;
 import dev.fuse4j.nn.Parameter;
 import dev.fuse4j.nn.ParameterSlot;
+import dev.fuse4j.nn.PredictiveUncertainty;
 import dev.fuse4j.nn.Sequential;
 import dev.fuse4j.nn.Sgd;
 import dev.fuse4j.nn.Training;
@@ -193,6 +195,20 @@ public abstract class NnContract extends BackendSuite implements BatchNormNnCont
         }
     }
 
+    /** A model with channel dropout and with variational dropout: gradients against finite differences. */
+    @Test
+    void modelGradientsWithChannelAndVariationalDropoutMatchFiniteDifferences() {
+        int n = 6, in = 5;
+        Random r = new Random(15);
+        float[] x = randoms(r, n * in);
+        float[] labels = {0, 1, 2, 2, 1, 0};
+        try (Sequential m = Sequential.builder(backend, in, 5)
+                .dense(8, Activation.gelu(), 0.4f, DropoutMode.channels(2))
+                .dense(6, Activation.gelu(), 0.4f, new DropoutMode(3, 2)).linear(3).build()) {
+            assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+    }
+
     /**
      * Every parameter's gradient from backward of the cross-entropy loss of {@code m} on {@code x [n, in]} and
      * {@code labels}, against central differences of that loss, each training pass at the same dropout offsets.
@@ -328,6 +344,276 @@ public abstract class NnContract extends BackendSuite implements BatchNormNnCont
             assertEquals(3, d.dropoutOffset(), "evaluation must not advance the Philox offset");
             plain.eval();
             assertArrayEquals(plain.forward(xt).toArray(), e1, "DropConnect in evaluation is the plain layer");
+        }
+    }
+
+    /**
+     * A layer with channel dropout draws, at each step, the contract's mask of its mode: whole channels of its output
+     * are zero together; with variational dropout every time step of the batch repeats the first one's mask.
+     */
+    @Test
+    void layersWithChannelOrVariationalDropoutDrawTheirModesMask() {
+        int n = 12, in = 7, hidden = 24;
+        float[] x = randoms(new Random(16), n * in);
+        for (DropoutMode mode : new DropoutMode[] {DropoutMode.channels(4), DropoutMode.variational(3)}) {
+            try (Sequential m = Sequential.builder(backend, in, 78).dense(hidden, Activation.identity(), 0.5f, mode)
+                    .linear(3).build();
+                 Tensor xt = backend.tensor(x, n, in)) {
+                Dense d = (Dense) m.layers().get(0);
+                assertEquals(mode, d.dropoutMode());
+                for (int step = 0; step < 2; step++) {
+                    float[] y = d.forward(xt).toArray();
+                    Dropout used = d.lastDropout();
+                    assertEquals(mode.featuresPerChannel(), used.featuresPerChannel(), mode + " at step " + step);
+                    assertEquals(mode.sequences(), used.sequences(), mode + " at step " + step);
+                    assertEquals(step, used.offset());
+                    boolean[] keep = Reference.mask(n, hidden, used);
+                    for (int e = 0; e < keep.length; e++) {
+                        if (!keep[e]) {
+                            assertEquals(0f, y[e], mode + ": dropped element " + e + " at step " + step);
+                        }
+                        int twin = mode.sequences() > 0 ? (e + mode.sequences() * hidden) % keep.length
+                                : e / mode.featuresPerChannel() * mode.featuresPerChannel();
+                        assertEquals(keep[twin], keep[e], mode + ": element " + e + " and " + twin + " share a draw");
+                    }
+                }
+            }
+        }
+        try (Sequential m = Sequential.builder(backend, in, 1).dense(hidden, Activation.relu(), 0.5f).build()) {
+            assertEquals(DropoutMode.PLAIN, ((Dense) m.layers().get(0)).dropoutMode());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Dense(backend, "t", in, 10, Activation.relu(), 0.5f, 1, 2, DropoutMode.channels(4)));
+        assertTrue(e.getMessage().contains("featuresPerChannel 4") && e.getMessage().contains("10 outputs"),
+                e.getMessage());
+    }
+
+    /**
+     * A layer refuses what cannot work together, naming it: a dropout mode with DropConnect (the modes shape output
+     * masks), and {@code Backend.dropout} refuses DropConnect's weight mask.
+     */
+    @Test
+    void dropConnectWithADropoutModeIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Dense(backend, "t", 4, 8,
+                Activation.relu(), 0.5f, true, 1, 2, false, DropoutMode.channels(2), 0f, 0L));
+        assertTrue(e.getMessage().contains("channel:2") && e.getMessage().contains("DropConnect"), e.getMessage());
+        try (Tensor x = backend.zeros(3, 4)) {
+            IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                    () -> backend.dropout(x, Dropout.dropConnect(0.5f, 1, 2)));
+            assertTrue(d.getMessage().contains("dropConnect"), d.getMessage());
+        }
+    }
+
+    /** The dropout mode is part of the architecture a checkpoint holds: a model of another mode is refused. */
+    @Test
+    void aCheckpointKeepsTheDropoutMode(@TempDir Path dir) throws IOException {
+        Blobs data = new Blobs(64, 25);
+        Path ck = dir.resolve("channel.ckpt");
+        try (Sequential m = modeModel(DropoutMode.channels(4)); Optimizer o = optimizer("adam", m)) {
+            Training.trainEpoch(m, o, data.x, data.labels, Training.shuffledOrder(data.size(), 6, 0), 16, null);
+            Checkpoint.save(ck, m, o, 1);
+        }
+        try (Sequential m = modeModel(DropoutMode.channels(4)); Optimizer o = optimizer("adam", m)) {
+            assertEquals(1, Checkpoint.restore(ck, m, o));
+        }
+        try (Sequential other = modeModel(DropoutMode.PLAIN); Optimizer o = optimizer("adam", other)) {
+            expectRefused(ck, other, o, "channel:4");
+        }
+    }
+
+    private Sequential modeModel(DropoutMode mode) {
+        return Sequential.builder(backend, Blobs.FEATURES, 6).dense(12, Activation.relu(), 0.25f, mode)
+                .linear(Blobs.CLASSES).build();
+    }
+
+    // ---- input dropout --------------------------------------------------------------------------------------
+
+    /**
+     * A model's input dropout: in training the first layer computes its output from {@code dropout(x)} under a key of
+     * its own at the layer's offset (so its masks never share a stream with an output mask); in evaluation from x.
+     */
+    @Test
+    void inputDropoutFeedsTheFirstLayerTheDroppedInputInTrainingOnly() {
+        int n = 10, in = 9, hidden = 12;
+        float[] x = randoms(new Random(17), n * in);
+        try (Sequential m = Sequential.builder(backend, in, 79).inputDropout(0.3f)
+                .dense(hidden, Activation.identity(), 0.5f).linear(3).build();
+             Tensor xt = backend.tensor(x, n, in)) {
+            Dense first = (Dense) m.layers().get(0);
+            assertEquals(0.3f, first.inputDropoutP());
+            assertEquals(0f, ((Dense) m.layers().get(1)).inputDropoutP(), "only the first layer drops its input");
+            for (int step = 0; step < 2; step++) {
+                float[] y = first.forward(xt).toArray();
+                Dropout dIn = first.lastInputDropout();
+                assertTrue(dIn.training());
+                assertEquals(0.3f, dIn.p());
+                assertEquals(step, dIn.offset(), "the input mask is drawn at the layer's offset");
+                assertNotEquals(first.lastDropout().seed(), dIn.seed(), "input and output masks share a key");
+                boolean[] keep = Reference.mask(n, in, dIn);
+                int dropped = 0;
+                for (boolean k : keep) {
+                    dropped += k ? 0 : 1;
+                }
+                assertTrue(dropped > 0 && dropped < keep.length, dropped + " of " + keep.length + " inputs dropped");
+                try (Tensor xd = backend.dropout(xt, dIn);
+                     Tensor want = backend.linear(xd, first.weight().value(), first.bias().value(),
+                             Activation.identity(), first.lastDropout(), null)) {
+                    assertArrayEquals(want.toArray(), y, "the first layer's output at step " + step);
+                }
+            }
+            m.eval();
+            float[] y = first.forward(xt).toArray();
+            assertEquals(Dropout.eval(), first.lastInputDropout());
+            try (Tensor want = backend.linear(xt, first.weight().value(), first.bias().value(),
+                    Activation.identity(), Dropout.eval(), null)) {
+                assertArrayEquals(want.toArray(), y, "evaluation feeds the whole input");
+            }
+            assertEquals(2, first.dropoutOffset(), "evaluation must not advance the offset");
+        }
+        Sequential.Builder late = Sequential.builder(backend, in, 1).dense(4, Activation.relu(), 0f);
+        assertThrows(IllegalStateException.class, () -> late.inputDropout(0.2f));
+        late.build().close();
+        assertThrows(IllegalArgumentException.class, () -> Sequential.builder(backend, in, 1).inputDropout(1f));
+    }
+
+    /** dw sums over the dropped input and dx passes back through the input mask: both against finite differences. */
+    @Test
+    void gradientsWithInputDropoutMatchFiniteDifferences() {
+        int n = 6, in = 5;
+        Random r = new Random(18);
+        float[] x = randoms(r, n * in);
+        float[] labels = {0, 1, 2, 2, 1, 0};
+        try (Sequential m = Sequential.builder(backend, in, 5).inputDropout(0.4f).dense(7, Activation.gelu(), 0.3f)
+                .linear(3).build()) {
+            assertModelGradientsMatchFiniteDifferences(m, x, labels);
+        }
+        int out = 4;
+        float[] dy = randoms(r, n * out);
+        try (Dense layer = new Dense(backend, "t", in, out, Activation.identity(), 0f, 3, 4, DropoutMode.PLAIN, 0.5f,
+                5); Tensor dyT = backend.tensor(dy, n, out)) {
+            Function<float[][], Double> loss = v -> {
+                layer.setDropoutOffset(0);
+                try (Tensor xt = backend.tensor(v[0], n, in)) {
+                    return dot(layer.forward(xt).toArray(), dy);
+                }
+            };
+            float[] dx;
+            try (Tensor xt = backend.tensor(x, n, in)) {
+                layer.setDropoutOffset(0);
+                layer.forward(xt);
+                try (Tensor dxT = layer.backward(dyT)) {
+                    dx = dxT.toArray();
+                }
+            }
+            float[][] at = {x};
+            int zeros = 0;
+            for (int i = 0; i < x.length; i++) {
+                assertClose(difference(loss, at, 0, i), dx[i], "dx[" + i + "] through the input mask");
+                zeros += dx[i] == 0f ? 1 : 0;
+            }
+            assertTrue(zeros > 0 && zeros < x.length, zeros + " of " + x.length + " input gradients are zero");
+        }
+    }
+
+    // ---- MC dropout -----------------------------------------------------------------------------------------
+
+    /**
+     * MC dropout repeats bit for bit from its seed, differs for another seed, leaves the training offsets and the
+     * model's mode as they were, and gives probabilities: rows of the mean sum to 1, variances are not negative.
+     */
+    @Test
+    void mcDropoutIsReproducibleFromItsSeedAndLeavesTheModelAsItWas() {
+        int n = 7, in = 6;
+        float[] x = randoms(new Random(19), n * in);
+        try (Sequential m = Sequential.builder(backend, in, 80).inputDropout(0.2f).dense(16, Activation.relu(), 0.5f)
+                .dense(12, Activation.gelu(), 0.3f, DropoutMode.channels(3)).linear(4).build();
+             Tensor xt = backend.tensor(x, n, in)) {
+            m.layers().forEach(l -> l.setDropoutOffset(5));
+            m.eval();
+            PredictiveUncertainty a = m.predictWithUncertainty(xt, 6, 42);
+            PredictiveUncertainty b = m.predictWithUncertainty(xt, 6, 42);
+            PredictiveUncertainty c = m.predictWithUncertainty(xt, 6, 43);
+            assertArrayEquals(a.mean(), b.mean(), "the mean from seed 42, twice");
+            assertArrayEquals(a.variance(), b.variance(), "the variance from seed 42, twice");
+            assertFalse(Arrays.equals(a.mean(), c.mean()), "seeds 42 and 43 drew the same masks");
+            for (Layer l : m.layers()) {
+                assertEquals(5, l.dropoutOffset(), "MC dropout moved the training offset of " + l.describe());
+            }
+            assertFalse(m.isTraining(), "MC dropout switched the model to training");
+            assertEquals(n, a.rows());
+            assertEquals(4, a.classes());
+            assertEquals(6, a.samples());
+            for (int i = 0; i < n; i++) {
+                double sum = 0;
+                for (int k = 0; k < 4; k++) {
+                    sum += a.mean()[i * 4 + k];
+                    assertTrue(a.variance()[i * 4 + k] >= 0f, "variance of row " + i + " class " + k);
+                }
+                assertEquals(1.0, sum, 1e-5, "the mean probabilities of row " + i);
+            }
+            assertTrue(a.meanVariance() > 0, "six passes with dropout 0.5 all agreed");
+            assertThrows(IllegalArgumentException.class, () -> m.predictWithUncertainty(xt, 0, 1));
+        }
+    }
+
+    /** One MC sample is one training-mode pass with the masks it reports, and its variance is 0. */
+    @Test
+    void oneMcSampleIsOneTrainingModePass() {
+        int n = 9, in = 5, hidden = 11, classes = 3;
+        float[] x = randoms(new Random(20), n * in);
+        try (Sequential m = Sequential.builder(backend, in, 81).dense(hidden, Activation.elu(), 0.4f)
+                .linear(classes).build();
+             Tensor xt = backend.tensor(x, n, in)) {
+            Dense first = (Dense) m.layers().get(0);
+            Dense last = (Dense) m.layers().get(1);
+            m.forward(xt);
+            long trainingKey = first.lastDropout().seed();
+            PredictiveUncertainty u = m.predictWithUncertainty(xt, 1, 7);
+            Dropout used = first.lastDropout();
+            assertTrue(used.training());
+            assertEquals(0, used.offset(), "sample 0 draws at offset 0 of its own key");
+            assertNotEquals(trainingKey, used.seed(), "MC dropout drew with the training key");
+            float[] logits;
+            try (Tensor z = backend.zeros(n, hidden);
+                 Tensor h = backend.linear(xt, first.weight().value(), first.bias().value(), Activation.elu(), used, z);
+                 Tensor o = backend.linear(h, last.weight().value(), last.bias().value(), Activation.identity(),
+                         Dropout.eval(), null)) {
+                logits = o.toArray();
+            }
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int k = 0; k < classes; k++) {
+                    max = Math.max(max, logits[i * classes + k]);
+                }
+                for (int k = 0; k < classes; k++) {
+                    sum += Math.exp(logits[i * classes + k] - max);
+                }
+                for (int k = 0; k < classes; k++) {
+                    double want = Math.exp(logits[i * classes + k] - max) / sum;
+                    assertEquals(want, u.mean()[i * classes + k], 1e-6, "mean of row " + i + " class " + k);
+                    assertEquals(0f, u.variance()[i * classes + k], "variance of one sample");
+                }
+            }
+        }
+    }
+
+    /** Without dropout every pass is the evaluation pass: variance 0, and the MC accuracy is the plain one. */
+    @Test
+    void withoutDropoutMcVarianceIsZeroAndItsAccuracyIsTheDeterministicOne() {
+        Blobs data = new Blobs(300, 26);
+        try (Sequential m = Sequential.builder(backend, Blobs.FEATURES, 2).dense(16, Activation.relu(), 0f)
+                .linear(Blobs.CLASSES).build()) {
+            Training.UncertaintyResult u = Training.evaluateWithUncertainty(m, data.x, data.labels, 128, 4, 9);
+            assertEquals(0.0, u.meanVariance(), "variance without dropout");
+            assertEquals(Training.evaluate(m, data.x, data.labels, 128).accuracy(), u.accuracy(),
+                    "accuracy of the MC mean without dropout");
+            assertEquals(300, u.examples());
+        }
+        try (Sequential m = Sequential.builder(backend, Blobs.FEATURES, 2).dense(16, Activation.relu(), 0.5f)
+                .linear(Blobs.CLASSES).build()) {
+            Training.UncertaintyResult u = Training.evaluateWithUncertainty(m, data.x, data.labels, 128, 4, 9);
+            assertTrue(u.meanVariance() > 0, "variance with dropout 0.5 is " + u.meanVariance());
+            assertEquals(u, Training.evaluateWithUncertainty(m, data.x, data.labels, 128, 4, 9), "the same seed");
         }
     }
 

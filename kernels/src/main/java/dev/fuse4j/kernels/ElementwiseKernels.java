@@ -14,8 +14,8 @@ import java.util.function.Function;
  */
 public final class ElementwiseKernels<B> {
     /** The kernels {@code elementwise.h} defines. */
-    public static final List<String> NAMES = List.of("dropout_mask", "softmax_xent_rows", "sum2", "sum_slices",
-            "sgd_step", "adam_step", "prelu_slope_grad", "bn_stats", "bn_forward", "bn_backward_sums",
+    public static final List<String> NAMES = List.of("dropout_mask", "dropout_apply", "softmax_xent_rows", "sum2",
+            "sum_slices", "sgd_step", "adam_step", "prelu_slope_grad", "bn_stats", "bn_forward", "bn_backward_sums",
             "bn_backward_dz");
     /** PReLU's slope gradient sums rows in chunks of at least this many, and in at most this many chunks. */
     private static final int SLOPE_MIN_ROWS = 64;
@@ -43,6 +43,11 @@ public final class ElementwiseKernels<B> {
     public void dropoutMask(long total, B out, Dropout d) {
         launcher.apply("dropout_mask").i64(total).buffer(out).dropout(d).weightMask(d)
                 .over(maskBlocks(total, d), group);
+    }
+
+    /** {@code out[i]} = {@code x[i]·scale} where mask element {@code d.elementBase() + i} is kept, else 0. */
+    public void dropout(long total, B x, B out, Dropout d) {
+        launcher.apply("dropout_apply").i64(total).buffer(x).buffer(out).dropout(d).over(maskBlocks(total, d), group);
     }
 
     /** Philox blocks the mask elements {@code [base, base + total)} touch: one work-item each. */

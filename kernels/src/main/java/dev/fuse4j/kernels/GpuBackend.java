@@ -104,6 +104,12 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     }
 
     @Override
+    protected final void applyDropout(int rows, int cols, T x, Dropout d, T out) {
+        dev.calls().queue(new CallName("dropout", rows + "x" + cols, d),
+                () -> elementwise.dropout((long) rows * cols, buffer(x), buffer(out), d));
+    }
+
+    @Override
     protected final double[] crossEntropy(int n, int classes, int batchSize, T logits, T labels, T grad) {
         CallName call = new CallName("softmaxCrossEntropy", n + "x" + classes);
         B rowLoss = dev.allocate(n);

@@ -48,12 +48,13 @@ public abstract class Launch<B, L extends Launch<B, L>> {
 
     /**
      * {@code F4J_DROPOUT_PARAMS}: scale, training flag, keep threshold, seed, offset and element base of
-     * {@code d}, the words every kernel that draws a mask takes last.
+     * {@code d}, then the variational period and channel dropout's features per channel, the words every kernel
+     * that draws a mask takes last. {@code d} must be bound to the call's columns (as {@code AbstractBackend} does).
      */
     public final L dropout(Dropout d) {
         Dropout o = d.onOutputs(); // DropConnect leaves the outputs unmasked: its words go to weightMask
         return f32(o.scale()).i32(o.training() ? 1 : 0).i64(o.threshold()).i64(o.seed()).i64(o.offset())
-                .i64(o.elementBase());
+                .i64(o.elementBase()).i64(o.maskPeriod()).i64(o.featuresPerChannel());
     }
 
     /**

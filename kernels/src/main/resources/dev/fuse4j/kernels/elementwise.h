@@ -1,6 +1,6 @@
 /*
  * Fuse4J's kernels outside the GEMM, written once for OpenCL C and CUDA C on the dialect macros of
- * fuse4j_common.h: the dropout mask, softmax cross-entropy and its two-number sum, the sum of split-K slices,
+ * fuse4j_common.h: the dropout mask and inverted dropout on its own, softmax cross-entropy and its two-number sum, the sum of split-K slices,
  * PReLU's slope gradient, the optimiser steps, and batch normalisation's statistics, normalisation and backward.
  * The OpenCL backend builds this file as a program (its host defines RED); fuse4j.cu compiles it into the PTX.
  * Every kernel is one-dimensional, launched in groups the host chooses (dev.fuse4j.kernels.ElementwiseKernels
@@ -16,10 +16,22 @@
 #define RED 256
 #endif
 
+/* The words of Philox block q that dropout_mask and dropout_apply read, unless eval or channel/variational. */
+F4J_FN uint4 f4j_block_words(f4j_u64 q, f4j_dropout d) {
+    return d.training && !d.mapped ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+}
+
+/* Whether element e (element base included) is kept, given the words of its block from f4j_block_words. */
+F4J_FN int f4j_kept_in_block(f4j_u64 e, uint4 blk, f4j_dropout d) {
+    return !d.training || (d.mapped ? f4j_keep_element(e, d) : f4j_keep_word(f4j_word(blk, (int)(e & 3)), d.threshold));
+}
+
 /*
- * The mask as 1f / 0f: m[i] is mask element element_base + i, for i < total. One work-item per Philox block of
- * the mask elements covered, so a base that is not a multiple of 4 shares its first block with the elements before.
- * With DropConnect's weight-mask words it is the weight mask of a [rows x cols] weight instead.
+ * The mask as 1f / 0f: m[i] is the mask of element element_base + i, for i < total. One work-item per four
+ * elements, aligned as Philox blocks, so a base that is not a multiple of 4 shares its first block with the elements
+ * before; channel and variational dropout draw each element's own mask index instead.
+ * With DropConnect's weight-mask words it is the weight mask of a [rows x cols] weight instead (one index per
+ * weight; the output words then come as eval with base 0).
  */
 F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     const f4j_dropout d = F4J_DROPOUT;
@@ -29,15 +41,42 @@ F4J_KERNEL void dropout_mask(f4j_i64 total, F4J_GLOBAL float *m, F4J_DROPOUT_PAR
     if ((q << 2) >= end) {
         return;
     }
-    /* DropConnect (wm.on, its output words eval with base 0) draws the weight stream instead. */
-    const int draws = d.training || wm.on;
-    const f4j_u64 keep_from = wm.on ? wm.threshold : d.threshold;
-    uint4 blk = wm.on ? f4j_weight_block(q, wm)
-              : d.training ? f4j_mask_block(q, d.s0, d.s1, d.o0, d.o1) : F4J_UINT4(0u, 0u, 0u, 0u);
+    if (wm.on) {
+        /* DropConnect (its output words eval with base 0) draws the weight stream instead. */
+        uint4 wblk = f4j_weight_block(q, wm);
+        for (int l = 0; l < 4; l++) {
+            f4j_u64 e = (q << 2) + l;
+            if (e < end) {
+                m[e] = f4j_keep_word(f4j_word(wblk, l), wm.threshold) ? 1.0f : 0.0f;
+            }
+        }
+        return;
+    }
+    uint4 blk = f4j_block_words(q, d);
     for (int l = 0; l < 4; l++) {
         f4j_u64 e = (q << 2) + l;
         if (e >= d.base && e < end) {
-            m[e - d.base] = (!draws || f4j_keep_word(f4j_word(blk, l), keep_from)) ? 1.0f : 0.0f;
+            m[e - d.base] = f4j_kept_in_block(e, blk, d) ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/*
+ * Inverted dropout of x: out[i] = x[i] * scale where element element_base + i is kept, else 0, for i < total (a
+ * copy in eval, where scale is 1). Work-items as dropout_mask's.
+ */
+F4J_KERNEL void dropout_apply(f4j_i64 total, F4J_GLOBAL const float *x, F4J_GLOBAL float *out, F4J_DROPOUT_PARAMS) {
+    const f4j_dropout d = F4J_DROPOUT;
+    f4j_u64 q = (d.base >> 2) + (f4j_u64)F4J_GLOBAL_ID;
+    f4j_u64 end = d.base + (f4j_u64)total;
+    if ((q << 2) >= end) {
+        return;
+    }
+    uint4 blk = f4j_block_words(q, d);
+    for (int l = 0; l < 4; l++) {
+        f4j_u64 e = (q << 2) + l;
+        if (e >= d.base && e < end) {
+            out[e - d.base] = f4j_kept_in_block(e, blk, d) ? x[e - d.base] * d.scale : 0.0f;
         }
     }
 }
@@ -134,7 +173,7 @@ F4J_KERNEL void prelu_slope_grad(int n, int out, int rows, int chunks, F4J_GLOBA
     float s = 0.0f;
     for (int i = from; i < to; i++) {
         f4j_i64 e = (f4j_i64)i * out + j;
-        s += f4j_slope_term(d.scale, dy[e], z[e], f4j_keep(d.base + (f4j_u64)e, d));
+        s += f4j_slope_term(d.scale, dy[e], z[e], f4j_keep_element(d.base + (f4j_u64)e, d));
     }
     partial[t] = s;
 }
@@ -211,13 +250,13 @@ F4J_KERNEL void bn_forward(int n, int out, F4J_GLOBAL const float *z, F4J_GLOBAL
     }
     int j = (int)(e % out);
     float u = gamma[j] * f4j_bn_xhat(z[e], stats, out, j, eps) + beta[j];
-    y[e] = f4j_epilogue(act, alpha, u, f4j_keep(d.base + (f4j_u64)e, d), d.scale);
+    y[e] = f4j_epilogue(act, alpha, u, f4j_keep_element(d.base + (f4j_u64)e, d), d.scale);
 }
 
 /* du = dL/du of one element: the fused layer's dz of dropout(act(u)), u recomputed from z and the statistics. */
 F4J_FN float f4j_bn_du(f4j_i64 e, int j, int out, float dy, float y, float xhat, F4J_GLOBAL const float *gamma,
                        F4J_GLOBAL const float *beta, int act, float alpha, f4j_dropout d) {
-    int kept = f4j_dz_needs_mask(act) ? f4j_keep(d.base + (f4j_u64)e, d) : 1;
+    int kept = f4j_dz_needs_mask(act) ? f4j_keep_element(d.base + (f4j_u64)e, d) : 1;
     return f4j_dz(act, alpha, d.scale, dy, y, gamma[j] * xhat + beta[j], kept);
 }
 

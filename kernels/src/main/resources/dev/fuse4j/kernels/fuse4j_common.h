@@ -10,8 +10,12 @@
  *   training      0 in eval: no Philox work at all;
  *   threshold     floor(p * 2^32); 0 keeps everything, 2^32 (p = 1) keeps nothing;
  *   seed, offset  the Philox key and the counter's high half;
- *   element_base  the mask index of the call's first output element in a larger batch (0 for a whole batch):
- *                 element (i, j) of an [n x out] output draws the mask of element element_base + i * out + j.
+ *   element_base  the flat index of the call's first output element in a larger batch (0 for a whole batch):
+ *                 element (i, j) of an [n x out] output is element g = element_base + i * out + j;
+ *   mask_period   variational dropout's period sequences * out (0 for none): g draws as g mod mask_period;
+ *   mask_group    channel dropout's features per channel (1 for none): the index is then divided by it.
+ * With mask_period 0 and mask_group 1 element g draws mask index g (f4j_mask_index), and the kernels take their
+ * block-at-a-time paths; otherwise each element draws its own index through f4j_keep_element.
  * act: 0 relu, 1 leaky relu (slope alpha), 2 gelu (tanh form), 3 identity, 4 elu (alpha), 5 prelu (slope[j] of
  * column j): Activation.Kind ordinals. Kernels that apply or differentiate the activation take F4J_ACTIVATION_PARAMS
  * in that order (dev.fuse4j.kernels.Launch#activation packs them); slope is null unless act is prelu.
@@ -109,7 +113,7 @@ F4J_FN uint4 f4j_philox4x32_10(uint4 c, f4j_u32 k0, f4j_u32 k1) {
 }
 
 #define F4J_DROPOUT_PARAMS float scale, int training, f4j_u64 threshold, f4j_u64 seed, f4j_u64 offset, \
-                           f4j_u64 element_base
+                           f4j_u64 element_base, f4j_u64 mask_period, f4j_u64 mask_group
 /* The dropout words of F4J_DROPOUT_PARAMS in one value, as kernels pass them on: F4J_DROPOUT builds it. */
 typedef struct {
     float scale;
@@ -117,10 +121,14 @@ typedef struct {
     f4j_u64 threshold;
     f4j_u32 s0, s1, o0, o1;
     f4j_u64 base;
+    f4j_u64 period;
+    f4j_u64 group;
+    /* 1 when period or group maps elements to shared mask indices (channel or variational dropout). */
+    int mapped;
 } f4j_dropout;
 
 F4J_FN f4j_dropout f4j_dropout_of(float scale, int training, f4j_u64 threshold, f4j_u64 seed, f4j_u64 offset,
-                                  f4j_u64 element_base) {
+                                  f4j_u64 element_base, f4j_u64 mask_period, f4j_u64 mask_group) {
     f4j_dropout d;
     d.scale = scale;
     d.training = training;
@@ -130,9 +138,12 @@ F4J_FN f4j_dropout f4j_dropout_of(float scale, int training, f4j_u64 threshold, 
     d.o0 = (f4j_u32)offset;
     d.o1 = (f4j_u32)(offset >> 32);
     d.base = element_base;
+    d.period = mask_period;
+    d.group = mask_group;
+    d.mapped = mask_period != 0 || mask_group != 1;
     return d;
 }
-#define F4J_DROPOUT f4j_dropout_of(scale, training, threshold, seed, offset, element_base)
+#define F4J_DROPOUT f4j_dropout_of(scale, training, threshold, seed, offset, element_base, mask_period, mask_group)
 
 /* The four Philox words that decide mask elements 4q .. 4q+3 (DESIGN.md counter layout). */
 F4J_FN uint4 f4j_mask_block(f4j_u64 q, f4j_u32 seed_lo, f4j_u32 seed_hi, f4j_u32 off_lo, f4j_u32 off_hi) {
@@ -184,6 +195,17 @@ F4J_FN int f4j_keep(f4j_u64 m, f4j_dropout d) {
     }
     uint4 b = f4j_mask_block(m >> 2, d.s0, d.s1, d.o0, d.o1);
     return f4j_keep_word(f4j_word(b, (int)(m & 3)), d.threshold);
+}
+
+/* The mask index element g (element base included) draws: g mod period when variational, then / group. */
+F4J_FN f4j_u64 f4j_mask_index(f4j_u64 g, f4j_dropout d) {
+    f4j_u64 m = d.period != 0 ? g % d.period : g;
+    return d.group != 1 ? m / d.group : m;
+}
+
+/* Whether element g (element base included) is kept, through its mask index: one Philox block per call. */
+F4J_FN int f4j_keep_element(f4j_u64 g, f4j_dropout d) {
+    return f4j_keep(f4j_mask_index(g, d), d);
 }
 
 #define F4J_GELU_C 0.7978845608028654f /* sqrt(2 / pi) */

@@ -84,7 +84,12 @@ inline float4 f4j_dz4(__global const float *dy, __global const float *y, __globa
     float4 yy = f4j_load4(y, n, out, i, j);
     float4 zz = f4j_dz_needs_z(act) ? f4j_load4(z, n, out, i, j) : (float4)(0.0f);
     int kept[4] = {1, 1, 1, 1};
-    if (d.training && f4j_dz_needs_mask(act) && i < n) {
+    if (d.training && f4j_dz_needs_mask(act) && i < n && d.mapped) {
+        ulong e = d.base + (ulong)i * (ulong)out + (ulong)j;
+        for (int c = 0; c < 4; c++) {
+            kept[c] = f4j_keep_element(e + c, d);
+        }
+    } else if (d.training && f4j_dz_needs_mask(act) && i < n) {
         ulong e = d.base + (ulong)i * (ulong)out + (ulong)j;
         ulong q0 = e >> 2;
         uint4 b0 = f4j_mask_block(q0, d.s0, d.s1, d.o0, d.o1);
@@ -295,7 +300,8 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
         }
 #if VN >= 8
         uint words[4][LANES];
-        const int laneMask = mode == MODE_FORWARD && d.training && (N & 3) == 0 && (d.base & 3) == 0;
+        const int laneMask = mode == MODE_FORWARD && d.training && !d.mapped && (N & 3) == 0
+                && (d.base & 3) == 0;
         if (laneMask) {
             f4j_row_words((ulong)row, N, col0 + tx * VN, d, words);
         }
@@ -349,7 +355,9 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
                     kept = f4j_keep_word(words[cc & 3][v * (VN / 4) + (cc >> 2)], d.threshold);
                 } else
 #endif
-                if (d.training) {
+                if (d.training && d.mapped) {
+                    kept = f4j_keep_element(d.base + e, d);
+                } else if (d.training) {
                     ulong me = d.base + e;
                     ulong q = me >> 2;
                     if (q != cachedQ) {

@@ -60,9 +60,10 @@ class ElementwiseKernelsTest {
     void theDropoutWordsFollowEachKernelsOwnArgumentsInTheHeadersOrder() {
         Dropout d = Dropout.train(0.25f, 0x1_0000_0002L, 7).withElementBase(33);
         kernels.dropoutMask(10, "m", d);
-        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33, "
+        assertEquals(List.of("dropout_mask(l10, m, f1.3333334, i1, l1073741824, l4294967298, l7, l33, l0, l1, "
                 + "i0, f0.0, l0, l0, l0) 1 x 64"), log,
-                "elements 33..42 touch Philox blocks 8..10: three work-items in one group; no weight mask");
+                "elements 33..42 touch Philox blocks 8..10: three work-items in one group; no period, group 1, no "
+                + "weight mask");
         assertEquals(Dropout.eval().scale(), 1f);
     }
 
@@ -70,8 +71,17 @@ class ElementwiseKernelsTest {
     @Test
     void dropConnectsWordsFollowTheDropoutWordsAndLeaveThemEval() {
         kernels.dropoutMask(10, "m", Dropout.dropConnect(0.25f, 0x1_0000_0002L, 7));
-        assertEquals(List.of("dropout_mask(l10, m, f1.0, i0, l0, l0, l0, l0, "
+        assertEquals(List.of("dropout_mask(l10, m, f1.0, i0, l0, l0, l0, l0, l0, l1, "
                 + "i1, f1.3333334, l1073741824, l4294967298, l7) 1 x 64"), log);
+    }
+
+    @Test
+    void channelAndVariationalDropoutPassTheirPeriodAndGroupAfterTheElementBase() {
+        Dropout d = Dropout.train(0.25f, 3, 7).channels(4).variational(5).withColumns(12);
+        kernels.dropoutMask(120, "m", d);
+        assertEquals(List.of("dropout_mask(l120, m, f1.3333334, i1, l1073741824, l3, l7, l0, l60, l4, "
+                + "i0, f0.0, l0, l0, l0) 1 x 64"), log,
+                "period 5 sequences x 12 columns, 4 features per channel, then the weight-mask words (none)");
     }
 
     @Test
@@ -119,7 +129,7 @@ class ElementwiseKernelsTest {
         assertEquals(2, ElementwiseKernels.slopeGradientChunks(128)[0]);
         Dropout d = Dropout.train(0.5f, 3, 4);
         kernels.preluSlopeGradient(300, 70, 75, 4, "dy", "z", "partial", d);
-        assertEquals(List.of("prelu_slope_grad(i300, i70, i75, i4, dy, z, partial, f2.0, i1, l2147483648, l3, l4, l0) "
-                + "5 x 64"), log, "4 chunks of 70 columns: 280 work-items");
+        assertEquals(List.of("prelu_slope_grad(i300, i70, i75, i4, dy, z, partial, f2.0, i1, l2147483648, l3, l4, l0, "
+                + "l0, l1) 5 x 64"), log, "4 chunks of 70 columns: 280 work-items");
     }
 }

@@ -10,11 +10,11 @@ final class SummaryTable {
     }
 
     static void print(PrintStream out, List<Epoch> history, int trainEvalExamples) {
-        List<String> runs = history.stream().map(Epoch::run).distinct().toList();
-        int width = Math.max(14, runs.stream().mapToInt(String::length).max().orElse(0));
+        // The run column as wide as its longest name ("dropout 0.2 input 0.1"), at least 14.
+        int width = Math.max(14, history.stream().mapToInt(e -> e.run().length()).max().orElse(0));
         out.printf(Locale.ROOT, "%-" + width + "s %6s %11s %11s %9s %14s %12s%n", "run", "epochs", "train loss",
                 "val loss", "val acc", "best val acc", "loss gap");
-        for (String run : runs) {
+        for (String run : history.stream().map(Epoch::run).distinct().toList()) {
             List<Epoch> rs = history.stream().filter(e -> e.run().equals(run)).toList();
             Epoch last = rs.get(rs.size() - 1);
             Epoch best = rs.stream().max((a, b) -> Double.compare(a.valAccuracy(), b.valAccuracy())).orElseThrow();

@@ -108,12 +108,14 @@ public final class TrainCommand {
         String title = title(be, train, classes);
         previous = o.resume() ? HistoryCsv.read(historyFile()) : List.of();
         TrainingData data = TrainingData.of(train, val);
-        run(be, data, classes, o, o.dropout(), TrainRuns.runName(o, o.dropout()), "model.ckpt", title);
-        if (o.compareNoDropout() && o.dropout() > 0f) {
-            run(be, data, classes, o, 0f, TrainRuns.runName(o, 0f), "model-no-dropout.ckpt", title);
+        run(be, data, classes, o, o.dropout(), o.inputDropout(),
+                TrainRuns.runName(o, o.dropout(), o.inputDropout()), "model.ckpt", title);
+        if (o.compareNoDropout() && (o.dropout() > 0f || o.inputDropout() > 0f)) {
+            run(be, data, classes, o, 0f, 0f, TrainRuns.runName(o, 0f, 0f), "model-no-dropout.ckpt", title);
         }
         for (TrainRuns.Variant v : variants) {
-            run(be, data, classes, v.options(), v.options().dropout(), v.name(), TrainRuns.checkpointName(v), title);
+            run(be, data, classes, v.options(), v.options().dropout(), v.options().inputDropout(), v.name(),
+                    TrainRuns.checkpointName(v), title);
         }
         out.println();
         SummaryTable.print(out, history, data.fitLabels().length);
@@ -128,14 +130,16 @@ public final class TrainCommand {
     }
 
     /**
-     * Trains one model with {@code ro}, the run's options, and hidden-layer dropout {@code p}, for the epochs its
-     * checkpoint has not done yet.
+     * Trains one model with {@code ro}, the run's options, hidden-layer dropout {@code p} and input dropout
+     * {@code inputP}, for the epochs its checkpoint has not done yet.
      */
-    private void run(Backend be, TrainingData data, int classes, TrainOptions ro, float p, String name,
+    private void run(Backend be, TrainingData data, int classes, TrainOptions ro, float p, float inputP, String name,
                      String checkpoint, String title) throws IOException, Resume.Mismatch {
         IdxDataset train = data.train();
         Path ckpt = o.out().resolve(checkpoint);
-        try (Sequential model = model(be, ro, train.features(), classes, p);
+        // The model asked for is the one trained with the options as given, not a comparison run.
+        boolean asked = ro == o && p == o.dropout() && inputP == o.inputDropout();
+        try (Sequential model = model(be, ro, train.features(), classes, p, inputP);
              Optimizer opt = optimizer(ro, model)) {
             out.printf(Locale.ROOT, "%n%s: %s, %,d parameters, %s%n", name, architecture(model),
                     model.parameterCount(), opt.describe());
@@ -153,11 +157,27 @@ public final class TrainCommand {
                 leaks.afterEpoch(epoch + 1);
             }
             writeHistory(title);
-            // The model asked for is the one trained with the options as given, not a comparison run.
-            if (o.export() != null && ro == o && p == o.dropout()) {
+            if (o.mcSamples() > 0 && asked) {
+                reportUncertainty(model, data);
+            }
+            if (o.export() != null && asked) {
                 export(model);
             }
         }
+    }
+
+    /**
+     * MC dropout over the validation set ({@code --mc-samples}): the mean per-class variance of the softmax outputs,
+     * and the accuracy of their mean beside the deterministic (evaluation-mode) accuracy.
+     */
+    private void reportUncertainty(Sequential model, TrainingData data) {
+        float[] x = data.val().images();
+        Training.UncertaintyResult mc = Training.evaluateWithUncertainty(model, x, data.valLabels(), EVAL_BATCH,
+                o.mcSamples(), o.seed());
+        Training.EpochResult plain = Training.evaluate(model, x, data.valLabels(), EVAL_BATCH);
+        out.printf(Locale.ROOT, "MC dropout, %d samples over %d validation examples: mean per-class variance %.6f, "
+                        + "accuracy of the MC mean %.2f%% (deterministic %.2f%%)%n", o.mcSamples(), mc.examples(),
+                mc.meanVariance(), 100 * mc.accuracy(), 100 * plain.accuracy());
     }
 
     /** Writes {@code model} into {@code --export}'s folder as ONNX and safetensors, and says where. */
@@ -228,12 +248,16 @@ public final class TrainCommand {
     /** {@code 784 -> 512 (relu, dropout 0.5) -> ... -> 10 (linear)}: the shape of the model at a glance. */
     private static String architecture(Sequential model) {
         StringBuilder sb = new StringBuilder().append(model.inFeatures());
+        if (model.layers().get(0) instanceof Dense first && first.inputDropoutP() > 0f) {
+            sb.append(String.format(Locale.ROOT, " (input dropout %s)", first.inputDropoutP()));
+        }
         for (Layer l : model.layers()) {
             sb.append(" -> ").append(l.outFeatures());
             if (l instanceof Dense d) {
                 String act = TrainOptions.describe(d.activation()) + (d.batchNorm() != null ? ", batch norm" : "");
-                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, %s %s)", act,
-                        d.dropConnect() ? "dropconnect" : "dropout", d.dropoutP()) : " (" + act + ")");
+                String mode = d.dropoutMode().plain() ? "" : " " + d.dropoutMode().spelling();
+                sb.append(d.dropoutP() > 0f ? String.format(Locale.ROOT, " (%s, %s %s%s)", act,
+                        d.dropConnect() ? "dropconnect" : "dropout", d.dropoutP(), mode) : " (" + act + ")");
             }
         }
         return sb.toString();
@@ -245,14 +269,19 @@ public final class TrainCommand {
      * linear layer of {@code classes} outputs; the training-step benchmark builds the same.
      */
     public static Sequential model(Backend be, TrainOptions o, int features, int classes, float p) {
-        Sequential.Builder b = Sequential.builder(be, features, o.seed());
+        return model(be, o, features, classes, p, o.inputDropout());
+    }
+
+    /** As above, the first layer dropping input features with {@code inputP} in training. */
+    static Sequential model(Backend be, TrainOptions o, int features, int classes, float p, float inputP) {
+        Sequential.Builder b = Sequential.builder(be, features, o.seed()).inputDropout(inputP);
         for (int h : o.hidden()) {
             if (o.dropConnect()) {
                 b.denseDropConnect(h, o.activation(), p);
             } else if (o.batchNorm()) {
-                b.denseBatchNorm(h, o.activation(), p);
+                b.denseBatchNorm(h, o.activation(), p, o.dropoutMode());
             } else {
-                b.dense(h, o.activation(), p);
+                b.dense(h, o.activation(), p, o.dropoutMode());
             }
         }
         return b.linear(classes).build();

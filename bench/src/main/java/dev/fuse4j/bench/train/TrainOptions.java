@@ -2,6 +2,7 @@ package dev.fuse4j.bench.train;
 
 import dev.fuse4j.Activation;
 import dev.fuse4j.bench.cli.CliArgs;
+import dev.fuse4j.nn.DropoutMode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +26,17 @@ import static dev.fuse4j.bench.cli.CliArgs.value;
  * @param export        where the trained model goes as ONNX and safetensors files, or null for nowhere
  * @param dropConnect   whether {@code dropout} masks the hidden layers' weights (DropConnect) instead of their outputs
  * @param batchNorm     batch normalisation in every hidden layer, between its GEMM and its activation
+ * @param dropoutMode   how the hidden layers' dropout shares its draws (plain, channel, variational)
+ * @param inputDropout  dropout of the input features in training, by the first layer (0: none)
+ * @param mcSamples     after training, MC dropout passes over the validation set for its predictive uncertainty
+ *                      (0: none)
  */
 public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, Path valLabels, List<Integer> hidden,
                            Activation activation, float dropout, int epochs, int batch, String optimizer, float lr,
                            float momentum, float weightDecay, long seed, int trainLimit, boolean compareNoDropout,
                            boolean maskDigest, boolean resume, String backend, Path out, Path export,
-                           boolean dropConnect, boolean batchNorm) {
+                           boolean dropConnect, boolean batchNorm, DropoutMode dropoutMode, float inputDropout,
+                           int mcSamples) {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the files. */
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -55,6 +61,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                                     probability P in training, in [0, 1); their outputs are not masked
               --batch-norm          batch normalisation in every hidden layer, before its activation
                                     (PyTorch's BatchNorm1d: eps 1e-5, momentum 0.1)
+              --dropout-mode M      how the hidden layers' masks share draws: plain (default), channel:F
+                                    (whole channels of F features, F dividing every width), variational:S
+                                    (one mask per sequence and feature, rows time-major in steps of S), or
+                                    channel:F+variational:S
+              --input-dropout P     dropout of the input features in training, in [0, 1) (default 0; the
+                                    notes suggest 0.1-0.2)
+              --mc-samples T        after training, T passes with dropout on over the validation set (MC
+                                    dropout, seeded by --seed): the mean per-class variance of the softmax and
+                                    the accuracy of the mean beside the deterministic one (default: none)
               --epochs N            (default 20)
               --batch N             mini-batch size (default 128)
               --optimizer NAME      adam or sgd (default adam)
@@ -102,6 +117,9 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         boolean dropConnect = false;
         boolean dropoutGiven = false;
         boolean batchNorm = false;
+        DropoutMode mode = DropoutMode.PLAIN;
+        float inputDropout = 0f;
+        int mcSamples = 0;
         args = CliArgs.splitInline(args, Set.of("--compare-no-dropout", "--mask-digest", "--resume", "--batch-norm"));
         // A preset sets defaults; the options given beside it win, wherever they stand.
         for (int i = 0; i < args.length; i++) {
@@ -136,6 +154,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
                     dropConnect = a.equals("--dropconnect");
                     dropoutGiven = !dropConnect;
                 }
+                case "--dropout-mode" -> mode = dropoutMode(value(args, ++i, a));
+                case "--input-dropout" -> {
+                    String v = value(args, ++i, a);
+                    inputDropout = (float) parseDouble(v, a);
+                    if (!(inputDropout >= 0f && inputDropout < 1f)) {
+                        throw new IllegalArgumentException("--input-dropout must be in [0, 1) but is '" + v + "'");
+                    }
+                }
+                case "--mc-samples" -> mcSamples = parseInt(value(args, ++i, a), a, 1);
                 case "--epochs" -> epochs = parseInt(value(args, ++i, a), a, 1);
                 case "--batch" -> batch = parseInt(value(args, ++i, a), a, 1);
                 case "--optimizer" -> {
@@ -183,6 +210,10 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
             throw new IllegalArgumentException("--batch-norm and --dropconnect cannot both be given: DropConnect masks "
                     + "the weights of the GEMM whose output batch norm then renormalises");
         }
+        if (dropConnect && !mode.plain()) {
+            throw new IllegalArgumentException("--dropout-mode " + mode.spelling() + " cannot be given with "
+                    + "--dropconnect: channel and variational dropout shape output masks, DropConnect masks weights");
+        }
         if (batchNorm && act.kind() == Activation.Kind.PRELU) {
             throw new IllegalArgumentException("--batch-norm cannot be given with --activation prelu: batch norm's "
                     + "activation pass has no per-feature slopes");
@@ -190,7 +221,15 @@ public record TrainOptions(Path trainImages, Path trainLabels, Path valImages, P
         float learningRate = lr != null ? lr : opt.equals("adam") ? 1e-3f : 0.05f;
         return new TrainOptions(files[0], files[1], files[2], files[3], hidden, act, dropout, epochs, batch, opt,
                 learningRate, momentum, wd, seed, limit, noDropout, digest, resume, backend, out, export, dropConnect,
-                batchNorm);
+                batchNorm, mode, inputDropout, mcSamples);
+    }
+
+    private static DropoutMode dropoutMode(String v) {
+        try {
+            return DropoutMode.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--dropout-mode: " + e.getMessage(), e);
+        }
     }
 
     /** {@code dir}, refused before any training when something other than a folder is in its place. */

@@ -24,7 +24,7 @@ record TrainRuns(TrainOptions base, List<Variant> variants) {
      */
     private static final Set<String> SHARED = Set.of("--data", "--train-images", "--train-labels", "--val-images",
             "--val-labels", "--limit", "--backend", "--out", "--resume", "--export", "--compare-no-dropout",
-            "--mask-digest", OPTION);
+            "--mask-digest", "--mc-samples", OPTION);
 
     /**
      * One further run.
@@ -80,7 +80,8 @@ record TrainRuns(TrainOptions base, List<Variant> variants) {
             }
             variants.add(new Variant(name(words), options));
         }
-        List<String> taken = new ArrayList<>(List.of(runName(base, base.dropout()), runName(base, 0f)));
+        List<String> taken = new ArrayList<>(List.of(runName(base, base.dropout(), base.inputDropout()),
+                runName(base, 0f, 0f)));
         List<String> files = new ArrayList<>(List.of("model.ckpt", "model-no-dropout.ckpt"));
         for (Variant v : variants) {
             if (taken.contains(v.name()) || files.contains(checkpointName(v))) {
@@ -95,11 +96,12 @@ record TrainRuns(TrainOptions base, List<Variant> variants) {
 
     /**
      * The name of the run of options {@code o} with hidden-layer dropout {@code p} (on the weights with
-     * {@code --dropconnect}): the options' own {@code p}, or 0 for its no-dropout comparison.
+     * {@code --dropconnect}) and input dropout {@code inputP}: the options' own, or 0 and 0 for its no-dropout
+     * comparison ({@code dropout 0.2 input 0.1}, {@code dropconnect 0.3}, {@code no dropout}).
      */
-    static String runName(TrainOptions o, float p) {
-        return p > 0f ? String.format(Locale.ROOT, o.dropConnect() ? "dropconnect %s" : "dropout %s", p)
-                : "no dropout";
+    static String runName(TrainOptions o, float p, float inputP) {
+        return (p > 0f ? String.format(Locale.ROOT, o.dropConnect() ? "dropconnect %s" : "dropout %s", p)
+                : "no dropout") + (inputP > 0f ? String.format(Locale.ROOT, " input %s", inputP) : "");
     }
 
     /** {@code --activation elu:0.5 --hidden=256,256} → {@code activation elu:0.5 hidden 256/256}. */

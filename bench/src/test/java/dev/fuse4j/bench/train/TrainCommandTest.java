@@ -16,6 +16,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The train command end to end on the CPU backend: small synthetic IDX files, and Fashion-MNIST when installed. */
@@ -335,6 +336,113 @@ class TrainCommandTest {
         Run withPrelu = train("--batch-norm", "--activation", "prelu");
         assertEquals(2, withPrelu.code);
         assertTrue(withPrelu.err.contains("--batch-norm cannot be given with --activation prelu"), withPrelu.err);
+    }
+
+    /**
+     * {@code --dropout-mode} trains with channel and variational masks, which the mask digest shows are the same on
+     * cpu and on OpenCL (PoCL) and differ from the plain masks; a mode that does not divide a width is refused.
+     */
+    @Test
+    void channelAndVariationalMaskDigestsAgreeOnCpuAndOpenCl(@TempDir Path dir) throws IOException {
+        List<String> openCl = dev.fuse4j.Backends.probe().stream()
+                .filter(s -> s.available() && s.name().startsWith("opencl")).map(s -> s.name()).toList();
+        Required.assume("opencl", !openCl.isEmpty(), "no OpenCL device here (CI installs PoCL)");
+        writeBars(dir, "train", 200, 1);
+        writeBars(dir, "t10k", 50, 2);
+        String[] common = {"--data", dir.toString(), "--hidden", "16,12", "--batch", "32", "--epochs", "2",
+            "--mask-digest", "--lr", "0.01"};
+        Run cpuRun = train(concat(common, "--backend", "cpu", "--dropout-mode", "channel:4+variational:3", "--out",
+                dir.resolve("cpu").toString()));
+        assertTrue(cpuRun.out.contains("(relu, dropout 0.2 channel:4+variational:3)"), cpuRun.out);
+        List<String> cpu = digests(cpuRun);
+        List<String> cl = digests(train(concat(common, "--backend", openCl.get(0), "--dropout-mode",
+                "channel:4+variational:3", "--out", dir.resolve("cl").toString())));
+        List<String> plain = digests(train(concat(common, "--backend", "cpu", "--out", dir.resolve("p").toString())));
+        assertEquals(2, cpu.size());
+        assertEquals(cpu, cl, "the masks of cpu and opencl");
+        assertFalse(cpu.get(0).equals(plain.get(0)), "channel and variational masks equal the plain ones");
+
+        Run bad = train(concat(common, "--backend", "cpu", "--dropout-mode", "channel:5", "--out",
+                dir.resolve("bad").toString()));
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("featuresPerChannel 5") && bad.err.contains("16 outputs"), bad.err);
+        Run spelling = train("--dropout-mode", "spatial:2");
+        assertEquals(2, spelling.code);
+        assertTrue(spelling.err.contains("'spatial:2'"), spelling.err);
+    }
+
+    /**
+     * {@code --input-dropout} makes the first layer drop input features (its masks enter the digest, so the digest
+     * differs from a run without); {@code --mc-samples} prints the validation set's predictive uncertainty and the MC
+     * mean's accuracy beside the deterministic one, which is the last epoch's validation accuracy.
+     */
+    @Test
+    void inputDropoutAndMcSamplesAreTrainOptions(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 300, 1);
+        writeBars(dir, "t10k", 80, 2);
+        String[] common = {"--data", dir.toString(), "--hidden", "16", "--batch", "32", "--epochs", "2",
+            "--backend", "cpu", "--mask-digest", "--lr", "0.01"};
+        Run with = train(concat(common, "--input-dropout", "0.2", "--mc-samples", "5", "--out",
+                dir.resolve("with").toString()));
+        List<String> withDigests = digests(with);
+        assertTrue(with.out.contains("36 (input dropout 0.2) -> 16 (relu, dropout 0.2)"), with.out);
+        assertTrue(with.out.contains("\ndropout 0.2 input 0.2      2 "), "the summary's run column fits the name: "
+                + with.out);
+        String mc = with.out.lines().filter(l -> l.startsWith("MC dropout, 5 samples over 80 validation examples"))
+                .findFirst().orElseThrow(() -> new AssertionError(with.out));
+        double variance = Double.parseDouble(mc.replaceAll(".*mean per-class variance ([0-9.]+),.*", "$1"));
+        assertTrue(variance > 0, mc);
+        double lastVal = 100 * Double.parseDouble(history(dir.resolve("with")).get(1)[7]);
+        assertTrue(mc.endsWith(String.format(java.util.Locale.ROOT, "(deterministic %.2f%%)", lastVal)),
+                mc + " against the last epoch's " + lastVal);
+        Run again = train(concat(common, "--input-dropout", "0.2", "--mc-samples", "5", "--out",
+                dir.resolve("again").toString()));
+        assertTrue(again.out.contains(mc), "the same seed gives the same MC line: " + again.out);
+        List<String> without = digests(train(concat(common, "--out", dir.resolve("without").toString())));
+        assertFalse(withDigests.get(0).equals(without.get(0)), "input masks left the digest unchanged");
+
+        Run bad = train("--input-dropout", "1");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("--input-dropout") && bad.err.contains("'1'"), bad.err);
+        Run badSamples = train("--mc-samples", "0");
+        assertEquals(2, badSamples.code);
+        assertTrue(badSamples.err.contains("--mc-samples"), badSamples.err);
+    }
+
+    /**
+     * The options of the merged branches together: batch norm with channel dropout and input dropout trains, names
+     * each in the architecture and the run, and digests its masks against the forward; a dropout mode with
+     * DropConnect is refused before training.
+     */
+    @Test
+    void batchNormTakesADropoutModeAndInputDropoutAndDropConnectRefusesAMode(@TempDir Path dir) throws IOException {
+        writeBars(dir, "train", 200, 1);
+        writeBars(dir, "t10k", 50, 2);
+        Run r = train("--data", dir.toString(), "--hidden", "16,8", "--batch", "32", "--epochs", "2", "--backend",
+                "cpu", "--batch-norm", "--dropout-mode", "channel:4", "--input-dropout", "0.1", "--mask-digest",
+                "--compare-no-dropout", "--lr", "0.01", "--out", dir.resolve("out").toString());
+        List<String> d = digests(r);
+        assertEquals(4, d.size(), "a digest per epoch of both runs: " + r.out);
+        assertNotEquals(d.get(0), d.get(2), "the masked run digested no more than the run without dropout");
+        assertTrue(r.out.contains("36 (input dropout 0.1) -> 16 (relu, batch norm, dropout 0.2 channel:4) -> 8 (relu, "
+                + "batch norm, dropout 0.2 channel:4)"), r.out);
+        assertTrue(r.out.contains("dropout 0.2 input 0.1: ") && r.out.contains("no dropout: "), r.out);
+        assertEquals(4, history(dir.resolve("out")).size(), "two epochs of the run and of its no-dropout comparison");
+
+        Run refused = train("--dropconnect", "0.3", "--dropout-mode", "variational:2");
+        assertEquals(2, refused.code);
+        assertTrue(refused.err.contains("--dropout-mode variational:2 cannot be given with --dropconnect"),
+                refused.err);
+    }
+
+    /** The masks' digest of each epoch line, checking that the forward agreed with them. */
+    private static List<String> digests(Run r) {
+        assertEquals(0, r.code, r.err);
+        List<String> d = r.out.lines().filter(l -> l.contains("masks sha256 ")).map(l -> {
+            assertTrue(l.endsWith("(forward agrees)"), l);
+            return l.substring(l.indexOf("masks sha256 "));
+        }).toList();
+        return d;
     }
 
     /** A run whose loss becomes NaN or infinite stops, says so, and exits 1 (ExitCode.FAILED), not 0. */
