@@ -54,14 +54,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
      * can fill a new buffer from host memory directly overrides it.
      */
     protected T upload(FloatBuffer data, int[] shape) {
-        T t = allocate(shape);
-        try {
-            t.write(data);
-            return t;
-        } catch (RuntimeException | Error e) {
-            t.close();
-            throw e;
-        }
+        return filled(shape, t -> t.write(data));
     }
 
     /** Writes {@code y} and, when {@code z != null}, the pre-activation into {@code z}. */
@@ -161,9 +154,8 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         notNull(d, "dropout (use Dropout.eval() for none)");
         LinearShape s = linearShape(tx, tw, tb);
         checkSlope(act, s, tw);
-        T tz = null;
-        if (preActivationOut != null) {
-            tz = own(preActivationOut, "preActivationOut", 2);
+        T tz = preActivationOut == null ? null : own(preActivationOut, "preActivationOut", 2);
+        if (tz != null) {
             sameShape(tz, "preActivationOut", new int[] {s.n(), s.out()});
         }
         if ((long) s.n() * s.out() > Shapes.MAX_ELEMENTS) {
@@ -172,14 +164,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
                     + "], more than 2^31 - 9 elements, the most a tensor holds");
         }
         Dropout bound = boundTo(d, s.out());
-        T y = allocate(new int[] {s.n(), s.out()});
-        try {
-            forward(s, tx, tw, tb, act, bound, y, tz);
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return filled(new int[] {s.n(), s.out()}, y -> forward(s, tx, tw, tb, act, bound, y, tz));
     }
 
     @Override
@@ -235,14 +220,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         int[] shape = {rows, cols};
         Shapes.checkedSize(shape);
         Dropout bound = boundTo(d, cols);
-        T out = allocate(shape);
-        try {
-            mask(rows, cols, bound, out);
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
-        }
+        return filled(shape, out -> mask(rows, cols, bound, out));
     }
 
     @Override
@@ -255,14 +233,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         }
         int rows = tx.dim(0), cols = tx.dim(1);
         Dropout bound = boundTo(d, cols);
-        T out = allocate(new int[] {rows, cols});
-        try {
-            applyDropout(rows, cols, tx, bound, out);
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
-        }
+        return filled(new int[] {rows, cols}, out -> applyDropout(rows, cols, tx, bound, out));
     }
 
     /**
@@ -346,14 +317,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     @Override
     public final Tensor batchNormStatistics(Tensor z) {
         T tz = own(z, "z", 2);
-        T stats = allocate(new int[] {2, tz.dim(1)});
-        try {
-            batchNormStatistics(tz.dim(0), tz.dim(1), tz, stats);
-            return stats;
-        } catch (RuntimeException | Error e) {
-            stats.close();
-            throw e;
-        }
+        return filled(new int[] {2, tz.dim(1)}, stats -> batchNormStatistics(tz.dim(0), tz.dim(1), tz, stats));
     }
 
     @Override
@@ -366,14 +330,7 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         T tb = own(beta, "beta", 1);
         checkBatchNorm(tz, ts, tg, tb, eps, act, d);
         Dropout bound = boundTo(d, out);
-        T y = allocate(new int[] {n, out});
-        try {
-            batchNormForward(n, out, tz, ts, tg, tb, eps, act, bound, y);
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return filled(new int[] {n, out}, y -> batchNormForward(n, out, tz, ts, tg, tb, eps, act, bound, y));
     }
 
     @Override
@@ -477,6 +434,18 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
         if (d.dropConnect()) {
             throw new IllegalArgumentException("DropConnect masks the weights of the GEMM that makes z, not batch "
                     + "norm's output: " + d);
+        }
+    }
+
+    /** A new tensor of {@code shape} that {@code fill} writes; closed again, not leaked, when filling fails. */
+    private T filled(int[] shape, java.util.function.Consumer<T> fill) {
+        T t = allocate(shape);
+        try {
+            fill.accept(t);
+            return t;
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
         }
     }
 
