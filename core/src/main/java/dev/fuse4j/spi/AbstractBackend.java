@@ -323,12 +323,9 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     @Override
     public final Tensor batchNormActivation(Tensor z, Tensor stats, Tensor gamma, Tensor beta, float eps,
                                             Activation act, Dropout d) {
-        T tz = own(z, "z", 2);
+        BatchNormOperands<T> o = batchNormOperands(z, stats, gamma, beta, eps, act, d);
+        T tz = o.z(), ts = o.stats(), tg = o.gamma(), tb = o.beta();
         int n = tz.dim(0), out = tz.dim(1);
-        T ts = own(stats, "stats", 2);
-        T tg = own(gamma, "gamma", 1);
-        T tb = own(beta, "beta", 1);
-        checkBatchNorm(tz, ts, tg, tb, eps, act, d);
         Dropout bound = boundTo(d, out);
         return filled(new int[] {n, out}, y -> batchNormForward(n, out, tz, ts, tg, tb, eps, act, bound, y));
     }
@@ -336,12 +333,9 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     @Override
     public final BatchNormGrads batchNormBackward(Tensor dy, Tensor y, Tensor z, Tensor stats, Tensor gamma,
                                                   Tensor beta, float eps, Activation act, Dropout d) {
-        T tz = own(z, "z", 2);
+        BatchNormOperands<T> o = batchNormOperands(z, stats, gamma, beta, eps, act, d);
+        T tz = o.z(), ts = o.stats(), tg = o.gamma(), tb = o.beta();
         int n = tz.dim(0), out = tz.dim(1);
-        T ts = own(stats, "stats", 2);
-        T tg = own(gamma, "gamma", 1);
-        T tb = own(beta, "beta", 1);
-        checkBatchNorm(tz, ts, tg, tb, eps, act, d);
         T tdy = own(dy, "dy", 2);
         sameShape(tdy, "dy", tz.shapeView());
         T ty = own(y, "y", 2);
@@ -411,6 +405,20 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
             throw new IllegalArgumentException("PReLU slope is " + Arrays.toString(a.shapeView()) + " but w is "
                     + Arrays.toString(w.shapeView()) + ": the slope needs " + s.out() + " values, one per output");
         }
+    }
+
+    /** Batch norm's operands as this backend's tensors, owned and checked once for both of its passes. */
+    private record BatchNormOperands<U>(U z, U stats, U gamma, U beta) {
+    }
+
+    private BatchNormOperands<T> batchNormOperands(Tensor z, Tensor stats, Tensor gamma, Tensor beta, float eps,
+                                                   Activation act, Dropout d) {
+        T tz = own(z, "z", 2);
+        T ts = own(stats, "stats", 2);
+        T tg = own(gamma, "gamma", 1);
+        T tb = own(beta, "beta", 1);
+        checkBatchNorm(tz, ts, tg, tb, eps, act, d);
+        return new BatchNormOperands<>(tz, ts, tg, tb);
     }
 
     /** The shapes batch norm's passes share: {@code stats [2, out]}, {@code gamma} and {@code beta [out]}. */
