@@ -133,6 +133,14 @@ public interface Backend {
     Tensor batchNormStatistics(Tensor z);
 
     /**
+     * Pass 1 of batch normalisation in training: {@code z = x·wᵀ + b}, with no activation and no dropout, and the
+     * statistics {@link #batchNormStatistics} would give for it ({@code [2, out]}), taken from partial sums that the
+     * GEMM accumulates as it stores its tiles instead of a second pass over {@code z}. Summed in a fixed order: the
+     * same bits on every run.
+     */
+    LinearStatistics linearWithStatistics(Tensor x, Tensor w, Tensor b);
+
+    /**
      * Pass 2 of batch normalisation in training, fused with the activation and the dropout:
      * {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))}, per feature {@code j} of {@code z [n, out]},
      * with {@code mean} and {@code var} from {@code stats} ({@link #batchNormStatistics}). The mask is the fused

@@ -3,6 +3,7 @@ package dev.fuse4j.spi;
 import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
 import dev.fuse4j.BatchNormGrads;
+import dev.fuse4j.LinearStatistics;
 import dev.fuse4j.CrossEntropy;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
@@ -101,6 +102,15 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
 
     /** Writes the per-feature means and biased variances of {@code z [n, out]} into {@code stats [2, out]}. */
     protected abstract void batchNormStatistics(int n, int out, T z, T stats);
+
+    /**
+     * Writes {@code z = x·wᵀ + b} and batch norm's statistics of {@code z} into {@code stats [2, out]}. This default
+     * makes the second pass over {@code z} that a backend whose GEMM accumulates the sums in its epilogue saves.
+     */
+    protected void linearStatistics(LinearShape s, T x, T w, T b, T z, T stats) {
+        forward(s, x, w, b, Activation.identity(), Dropout.eval(), z, null);
+        batchNormStatistics(s.n(), s.out(), z, stats);
+    }
 
     /** Writes {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))}; the arguments are checked. */
     protected abstract void batchNormForward(int n, int out, T z, T stats, T gamma, T beta, float eps, Activation act,
@@ -318,6 +328,27 @@ public abstract class AbstractBackend<T extends TensorBase> implements Backend {
     public final Tensor batchNormStatistics(Tensor z) {
         T tz = own(z, "z", 2);
         return filled(new int[] {2, tz.dim(1)}, stats -> batchNormStatistics(tz.dim(0), tz.dim(1), tz, stats));
+    }
+
+    @Override
+    public final LinearStatistics linearWithStatistics(Tensor x, Tensor w, Tensor b) {
+        T tx = own(x, "x", 2);
+        T tw = own(w, "w", 2);
+        T tb = own(b, "b", 1);
+        LinearShape s = linearShape(tx, tw, tb);
+        if ((long) s.n() * s.out() > Shapes.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("x is " + Arrays.toString(tx.shapeView()) + " and w is "
+                    + Arrays.toString(tw.shapeView()) + ": z would be [" + s.n() + ", " + s.out()
+                    + "], more than 2^31 - 9 elements, the most a tensor holds");
+        }
+        T z = allocate(new int[] {s.n(), s.out()});
+        try {
+            T stats = filled(new int[] {2, s.out()}, st -> linearStatistics(s, tx, tw, tb, z, st));
+            return new LinearStatistics(z, stats);
+        } catch (RuntimeException | Error e) {
+            z.close();
+            throw e;
+        }
     }
 
     @Override

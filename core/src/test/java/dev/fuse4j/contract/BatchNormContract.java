@@ -5,6 +5,7 @@ import dev.fuse4j.Backend;
 import dev.fuse4j.BatchNormGrads;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
+import dev.fuse4j.LinearStatistics;
 import dev.fuse4j.Tensor;
 import dev.fuse4j.reference.BatchNormReference;
 import dev.fuse4j.reference.Expected;
@@ -55,6 +56,47 @@ interface BatchNormContract {
                 within("statistics", BatchNormReference.statistics(z, s[0], s[1]), got,
                         "n=" + s[0] + " out=" + s[1] + " mean offset " + offset);
             }
+        }
+    }
+
+    /**
+     * Pass 1 in one call: z bit for bit the identity layer's, the statistics within float64's bound of z's (a bias
+     * of 1000 puts the mean far from the spread), and the same bits on a second run.
+     */
+    @Test
+    default void linearWithStatisticsGivesTheLayersZAndItsStatistics() {
+        Backend be = backendUnderTest();
+        Random r = new Random(11);
+        int[][] shapes = {{1, 1, 1}, {2, 5, 3}, {37, 19, 70}, {130, 64, 33}, {300, 8, 5}}; // n, in, out
+        for (int[] s : shapes) {
+            for (float bias : new float[] {0f, 1000f}) {
+                int n = s[0], in = s[1], out = s[2];
+                String where = "n=" + n + " in=" + in + " out=" + out + " bias " + bias;
+                try (Tensor x = be.tensor(values(r, n * in, 1f, 0f), n, in);
+                     Tensor w = be.tensor(values(r, out * in, 0.5f, 0f), out, in);
+                     Tensor b = be.tensor(values(r, out, 0.5f, bias), out);
+                     LinearStatistics got = be.linearWithStatistics(x, w, b);
+                     LinearStatistics again = be.linearWithStatistics(x, w, b);
+                     Tensor z = be.linear(x, w, b, Activation.identity(), Dropout.eval(), null)) {
+                    assertArrayEquals(new int[] {n, out}, got.z().shape(), where);
+                    assertArrayEquals(new int[] {2, out}, got.stats().shape(), where);
+                    float[] zs = z.toArray();
+                    assertArrayEquals(zs, got.z().toArray(), "z against linear's, " + where);
+                    float[] stats = got.stats().toArray();
+                    within("statistics", BatchNormReference.statistics(zs, n, out), stats, where);
+                    assertArrayEquals(stats, again.stats().toArray(), "statistics of a second run, " + where);
+                }
+            }
+        }
+    }
+
+    @Test
+    default void linearWithStatisticsRefusesMismatchedShapesNamingThem() {
+        Backend be = backendUnderTest();
+        try (Tensor x = be.zeros(4, 3); Tensor w = be.zeros(2, 5); Tensor b = be.zeros(2); Tensor w3 = be.zeros(2, 3);
+             Tensor b3 = be.zeros(3)) {
+            refused(() -> be.linearWithStatistics(x, w, b), "[4, 3]", "[2, 5]");
+            refused(() -> be.linearWithStatistics(x, w3, b3), "[3]", "[2, 3]");
         }
     }
 
