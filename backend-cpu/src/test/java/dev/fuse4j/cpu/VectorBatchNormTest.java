@@ -23,9 +23,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Batch norm on the vector path with each microkernel: the statistics the GEMM's epilogue sums are the separate
- * pass's bits, and every pass gives the same bits on 1, 2 and 3 threads (the partial sums are keyed by row groups
- * the tiling fixes and merged in group order, the element passes' sums by tasks of fixed rows). The accuracy against
- * float64 is the contract suite's ({@code BatchNormContract}).
+ * pass's bits and the documented merge of micro-panel partials, and every pass gives the same bits on 1, 2 and 3
+ * threads (the partial sums are keyed by row groups the tiling fixes and merged in group order, the element passes'
+ * sums by tasks of fixed rows). The accuracy against float64 is the contract suite's ({@code BatchNormContract}).
  */
 @ParameterizedClass(name = "kernel {0}")
 @EnumSource(Microkernel.class)
@@ -69,6 +69,63 @@ class VectorBatchNormTest {
                         "n=" + n + " in=" + in + " out=" + out + ": the epilogue's statistics against the pass's");
             }
         }
+    }
+
+    /**
+     * The statistics are bit for bit what docs/DESIGN.md says they are: per feature, float32 sums of each
+     * micro-panel's rows in order shifted by its first row, merged in micro-panel order with Chan et al.'s update in
+     * float64. Written out here element by element, so a partial left out, one not shifted, a merge in another order
+     * or partials of another height all fail it, not only those that leave float64's bound.
+     */
+    @Test
+    void statisticsAreTheDocumentedMergeOfMicroPanelPartials() {
+        VectorCpuBackend be = backendOn(POOLS[1]);
+        Random r = new Random(37);
+        int n = 301, in = 7, out = 37;
+        try (Tensor x = be.tensor(values(r, n * in, 1f, 0f), n, in);
+             Tensor w = be.tensor(values(r, out * in, 0.5f, 0f), out, in);
+             Tensor b = be.tensor(values(r, out, 1f, 1000f), out);
+             LinearStatistics got = be.linearWithStatistics(x, w, b);
+             Tensor separate = be.batchNormStatistics(got.z())) {
+            float[] expected = documentedStatistics(got.z().toArray(), n, out, kernel.rows());
+            assertArrayEquals(expected, got.stats().toArray(), "pass 1's statistics");
+            assertArrayEquals(expected, separate.toArray(), "batchNormStatistics");
+        }
+    }
+
+    /** The statistics as DESIGN.md's batch-norm section describes the cpu backend's, one element at a time. */
+    private static float[] documentedStatistics(float[] z, int n, int out, int rows) {
+        float[] stats = new float[2 * out];
+        for (int j = 0; j < out; j++) {
+            double mean = 0, m2 = 0;
+            int merged = 0;
+            for (int first = 0; first < n; first += rows) {
+                int count = Math.min(rows, n - first);
+                float c = z[first * out + j];
+                float s1 = 0f, s2 = 0f;
+                for (int i = first + 1; i < first + count; i++) {
+                    float d = z[i * out + j] - c;
+                    s1 += d;
+                    s2 += d * d;
+                }
+                double meanB = c + (double) s1 / count;
+                double m2B = s2 - (double) s1 * s1 / count;
+                if (merged == 0) {
+                    mean = meanB;
+                    m2 = m2B;
+                } else {
+                    double delta = meanB - mean;
+                    double total = merged + count;
+                    mean += delta * count / total;
+                    m2 += m2B + delta * delta * merged * count / total;
+                }
+                merged += count;
+            }
+            double var = m2 / n;
+            stats[j] = (float) mean;
+            stats[out + j] = var > 0 ? (float) var : 0f;
+        }
+        return stats;
     }
 
     /**
