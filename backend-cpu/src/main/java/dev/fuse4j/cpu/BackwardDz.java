@@ -76,7 +76,7 @@ final class BackwardDz {
     }
 
     /** Adds what row {@code i} gives each column to {@code acc [out]}. */
-    private interface RowSum {
+    interface RowSum {
         void add(int i, float[] acc);
     }
 
@@ -84,7 +84,7 @@ final class BackwardDz {
      * {@code sums[j]} = the column sums of what {@code rowSum} gives each row, over rows split into tasks; the
      * partial sums of each task are added in task order, so the sums do not depend on which thread ran what.
      */
-    private void columnSums(float[] sums, int n, WorkerPool pool, RowSum rowSum) {
+    void columnSums(float[] sums, int n, WorkerPool pool, RowSum rowSum) {
         int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         float[][] partial = new float[tasks][];
         pool.parallelFor(tasks, t -> {

@@ -14,30 +14,19 @@ final class BatchNormLoops {
     private BatchNormLoops() {
     }
 
-    /**
-     * Per feature: the mean and the biased variance from sums shifted by the feature's first value, which lies inside
-     * the batch's spread, so the variance does not cancel as {@code E[z²] − E[z]²} does when the mean is large.
-     */
+    /** Per feature: the mean and the biased variance ({@link ShiftedSums}), rows in order. */
     static void statistics(int n, int out, float[] z, float[] stats) {
-        float[] s1 = new float[out];
-        float[] s2 = new float[out];
+        ShiftedSums sums = new ShiftedSums(out);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) {
-                float d = z[i * out + j] - z[j];
-                s1[j] += d;
-                s2[j] += d * d;
+                sums.add(i, j, z[i * out + j]);
             }
         }
-        for (int j = 0; j < out; j++) {
-            float m1 = s1[j] / n;
-            float var = s2[j] / n - m1 * m1;
-            stats[j] = z[j] + m1;
-            stats[out + j] = var > 0f ? var : 0f;
-        }
+        sums.finish(n, stats);
     }
 
     /** {@code 1/√(var + eps)} of each feature. */
-    private static float[] inverseDeviations(int out, float[] stats, float eps) {
+    static float[] inverseDeviations(int out, float[] stats, float eps) {
         float[] inv = new float[out];
         for (int j = 0; j < out; j++) {
             inv[j] = 1f / (float) Math.sqrt(stats[out + j] + eps);

@@ -23,6 +23,21 @@ final class ScalarCpuBackend extends CpuBackend {
     @Override
     protected void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
                            CpuTensor y, CpuTensor z) {
+        forward(s, x, w, b, act, d, y, z, null);
+    }
+
+    /** Pass 1 of batch norm: the identity layer, its statistics summed in the loop that stores z. */
+    @Override
+    protected void linearStatistics(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, CpuTensor z,
+                                    CpuTensor stats) {
+        ShiftedSums sums = new ShiftedSums(s.out());
+        forward(s, x, w, b, Activation.identity(), Dropout.eval(), z, null, sums);
+        sums.finish(s.n(), stats.data);
+    }
+
+    /** The layer; with {@code sums}, each z is also added to them as it is stored. */
+    private void forward(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, Activation act, Dropout d,
+                         CpuTensor y, CpuTensor z, ShiftedSums sums) {
         int n = s.n(), in = s.in(), out = s.out();
         float scale = d.onOutputs().scale();
         PhiloxMask mask = new PhiloxMask(d);
@@ -38,6 +53,9 @@ final class ScalarCpuBackend extends CpuBackend {
                 int e = i * out + j;
                 if (z != null) {
                     z.data[e] = zz;
+                }
+                if (sums != null) {
+                    sums.add(i, j, zz);
                 }
                 float alpha = slope == null ? act.alpha() : slope.data[j];
                 y.data[e] = mask.keep(e) ? Epilogue.activate(act.kind(), alpha, zz) * scale : 0f;

@@ -23,6 +23,8 @@ final class VectorCpuBackend extends CpuBackend {
 
     /** Elements per task of the mask op: big enough to amortise a task, small enough to spread. */
     private static final int MASK_CHUNK = 1 << 14;
+    /** Rows of z per task of the statistics pass (whole micro-panel groups). */
+    private static final int STATISTICS_ROWS_PER_TASK = 64;
 
     private final WorkerPool pool;
     private final Tuning.Blocking blocking;
@@ -30,6 +32,8 @@ final class VectorCpuBackend extends CpuBackend {
     private final KernelWarmup warmup;
     /** The backward's dz, formed once per call and read by both products. */
     private final ReusableBuffer dzBuffer = new ReusableBuffer();
+    /** Batch norm's backward: {@code u = γ·x̂ + β}, recomputed from z for the activation's derivative. */
+    private final ReusableBuffer uBuffer = new ReusableBuffer();
 
     /** Large calls wait for {@code warmup} to finish ({@link KernelWarmup#awaitBefore}). */
     VectorCpuBackend(String name, WorkerPool pool, Tuning.Blocking blocking, KernelWarmup warmup) {
@@ -61,6 +65,59 @@ final class VectorCpuBackend extends CpuBackend {
                  float[] z) {
         TileEpilogue ep = new TileEpilogue(b, act, d, z, s.out());
         gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x, s.in()), wPacked, y, ep);
+    }
+
+    /**
+     * Pass 1 of batch norm: the identity layer, whose epilogue adds each finished row of a tile, still in L1, to its
+     * micro-panel's partial sums ({@link GroupStatistics}), merged in micro-panel order once the GEMM is done.
+     */
+    @Override
+    protected void linearStatistics(LinearShape s, CpuTensor x, CpuTensor w, CpuTensor b, CpuTensor z,
+                                    CpuTensor stats) {
+        warmup.awaitBefore(s.flops());
+        float[] wp = packedWeights(w, PackedCache.FORWARD, s.out(), s.in(), Operands.rowsOf(w.data, s.in()));
+        GroupStatistics sums = new GroupStatistics(s.n(), s.out(), blocking.kernel().rows(), z.data);
+        TileEpilogue bias = new TileEpilogue(b.data, Activation.identity(), Dropout.eval(), null, s.out());
+        gemm.multiplyPacked(s.n(), s.out(), s.in(), Operands.rowsOf(x.data, s.in()), wp, z.data,
+                (tile, t, i, j0, cols) -> {
+                    bias.apply(tile, t, i, j0, cols);
+                    sums.addRow(tile, t, i, j0, cols);
+                });
+        sums.mergeInto(stats.data);
+    }
+
+    /** The same partial sums and merge as {@link #linearStatistics}, over z's groups in tasks: the same bits. */
+    @Override
+    protected void batchNormStatistics(int n, int out, CpuTensor z, CpuTensor stats) {
+        int rows = blocking.kernel().rows();
+        GroupStatistics sums = new GroupStatistics(n, out, rows, z.data);
+        int groups = sums.groups();
+        int perTask = Math.max(1, STATISTICS_ROWS_PER_TASK / rows);
+        pool.parallelFor((groups + perTask - 1) / perTask,
+                t -> sums.addGroups(t * perTask, Math.min(groups, (t + 1) * perTask)));
+        sums.mergeInto(stats.data);
+    }
+
+    @Override
+    protected void batchNormForward(int n, int out, CpuTensor z, CpuTensor stats, CpuTensor gamma, CpuTensor beta,
+                                    float eps, Activation act, Dropout d, CpuTensor y) {
+        if (!VectorBatchNorm.bitStable(act)) {
+            super.batchNormForward(n, out, z, stats, gamma, beta, eps, act, d, y);
+            return;
+        }
+        new VectorBatchNorm(pool, n, out, z.data, stats.data, gamma.data, eps).forward(beta.data, act, d, y.data);
+    }
+
+    @Override
+    protected void batchNormBackward(int n, int out, CpuTensor dy, CpuTensor y, CpuTensor z, CpuTensor stats,
+                                     CpuTensor gamma, CpuTensor beta, float eps, Activation act, Dropout d,
+                                     CpuTensor dz, CpuTensor dgamma, CpuTensor dbeta) {
+        if (!VectorBatchNorm.bitStable(act)) {
+            super.batchNormBackward(n, out, dy, y, z, stats, gamma, beta, eps, act, d, dz, dgamma, dbeta);
+            return;
+        }
+        new VectorBatchNorm(pool, n, out, z.data, stats.data, gamma.data, eps).backward(dy.data, y.data, beta.data,
+                act, d, uBuffer.get(n * out), dz.data, dgamma.data, dbeta.data);
     }
 
     /** W {@code [out×in]} packed as the B operand of the forward ({@code wᵀ}) or of the backward's dx ({@code w}). */

@@ -85,23 +85,27 @@ public final class BatchNorm implements AutoCloseable {
     }
 
     /**
-     * Pass 2 of a training step on {@code z [n, features]}: the batch statistics, then
-     * {@code dropout(act(gamma·(z − mean)/√(var + eps) + beta))}; the running statistics take a step towards the
-     * batch's. A batch of one row has no variance to normalise by and is refused, as PyTorch refuses it.
+     * Refuses a training batch of {@code n} rows below 2: it has no variance to normalise by, as PyTorch refuses it.
      */
-    Tensor forwardTraining(Tensor z, Activation act, Dropout d, String layer) {
-        int n = z.shape()[0];
+    void requireTrainingRows(int n, String layer) {
         if (n < 2) {
             throw new IllegalArgumentException(layer + ": batch norm in training needs at least 2 rows to take "
                     + "statistics from but the batch has " + n + "; use eval() for single rows");
         }
-        Tensor stats = backend.batchNormStatistics(z);
-        Tensor y;
+    }
+
+    /**
+     * Pass 2 of a training step on pass 1's {@code z [n, features]} and its batch statistics {@code stats}:
+     * {@code dropout(act(gamma·(z − mean)/√(var + eps) + beta))}; the running statistics take a step towards the
+     * batch's. Keeps {@code stats} for backward once it returns; the caller closes both if it throws.
+     */
+    Tensor forwardTraining(Tensor z, Tensor stats, Activation act, Dropout d) {
+        int n = z.shape()[0];
+        Tensor y = backend.batchNormActivation(z, stats, gamma.value(), beta.value(), eps, act, d);
         try {
-            y = backend.batchNormActivation(z, stats, gamma.value(), beta.value(), eps, act, d);
             updateRunning(stats.toArray(), n);
         } catch (RuntimeException e) {
-            stats.close();
+            y.close();
             throw e;
         }
         releaseStatistics();

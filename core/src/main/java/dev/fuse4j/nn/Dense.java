@@ -4,6 +4,7 @@ import dev.fuse4j.Activation;
 import dev.fuse4j.Backend;
 import dev.fuse4j.Dropout;
 import dev.fuse4j.LinearGrads;
+import dev.fuse4j.LinearStatistics;
 import dev.fuse4j.Tensor;
 
 import java.util.ArrayList;
@@ -386,13 +387,17 @@ public final class Dense implements Layer {
         return y;
     }
 
-    /** Training with batch norm: pass 1 the GEMM writes {@code z}, pass 2 normalises, activates and drops. */
+    /**
+     * Training with batch norm: pass 1 the GEMM writes {@code z} and sums its statistics as it stores it, pass 2
+     * normalises, activates and drops.
+     */
     private Tensor[] batchNormTraining(Tensor x, Dropout d) {
-        Tensor z = backend.linear(x, weight.value(), bias.value(), Activation.identity(), Dropout.eval(), null);
+        batchNorm.requireTrainingRows(x.shape()[0], describe());
+        LinearStatistics zs = backend.linearWithStatistics(x, weight.value(), bias.value());
         try {
-            return new Tensor[] {z, batchNorm.forwardTraining(z, activation, d, describe())};
+            return new Tensor[] {zs.z(), batchNorm.forwardTraining(zs.z(), zs.stats(), activation, d)};
         } catch (RuntimeException e) {
-            z.close();
+            zs.close();
             throw e;
         }
     }

@@ -90,6 +90,32 @@ interface BatchNormContract {
         }
     }
 
+    /**
+     * Pass 1 over many row blocks and column panels (1000 rows, 300 features: every task split a GEMM makes), tiles
+     * cut by the edges in both directions and a single row, with a mean of 1000 against a spread of 2: z bit for bit
+     * the identity layer's and the statistics within float64's bound (a partial sum left out, or one not shifted
+     * into the spread, misses it).
+     */
+    @Test
+    default void linearWithStatisticsHoldsOverManyRowBlocksAndEdgeTilesWhenTheMeanDwarfsTheSpread() {
+        Backend be = backendUnderTest();
+        Random r = new Random(23);
+        int[][] shapes = {{1000, 16, 300}, {1001, 5, 67}, {13, 3, 65}, {2, 40, 1}}; // n, in, out
+        for (int[] s : shapes) {
+            int n = s[0], in = s[1], out = s[2];
+            String where = "n=" + n + " in=" + in + " out=" + out + ", mean 1000, spread 2";
+            try (Tensor x = be.tensor(values(r, n * in, 1f, 0f), n, in);
+                 Tensor w = be.tensor(values(r, out * in, 2f / (float) Math.sqrt(in), 0f), out, in);
+                 Tensor b = be.tensor(values(r, out, 0.01f, 1000f), out);
+                 LinearStatistics got = be.linearWithStatistics(x, w, b);
+                 Tensor z = be.linear(x, w, b, Activation.identity(), Dropout.eval(), null)) {
+                float[] zs = z.toArray();
+                assertArrayEquals(zs, got.z().toArray(), "z against linear's, " + where);
+                within("statistics", BatchNormReference.statistics(zs, n, out), got.stats().toArray(), where);
+            }
+        }
+    }
+
     @Test
     default void linearWithStatisticsRefusesMismatchedShapesNamingThem() {
         Backend be = backendUnderTest();
