@@ -227,12 +227,106 @@ __device__ __forceinline__ void store_step(int t, float (*As)[PITCH], float (*Bs
     }
 }
 
-/* The tile body; zout (forward only) may be null, and then z is not stored. */
-template <int MODE>
+/* Row i (0..7) of thread row ty within its tile: two runs of 4, 64 apart. */
+__device__ __forceinline__ int tile_row(int ty, int i) {
+    return i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4;
+}
+
+/*
+ * Batch norm's statistics of a forward tile, after its store: per column, S1 = sum (z - c) and S2 = sum (z - c)^2
+ * over the tile's rows, c the tile's first row, into part[(2 * blockIdx.y) * N + col] and part[... + 1) * N + col]
+ * (bn_stats_merge in elementwise.h merges the tiles in order). z is formed as the epilogue formed it (acc + bias);
+ * each thread sums its 8 rows, and the 16 threads of a column meet in the shared tiles (free after the K loop's last
+ * barrier), added in order of ty.
+ */
+__device__ __forceinline__ void tile_statistics(int M, int N, const float (&acc)[8][8], const float4 (&bias4)[2],
+                                                float (*As)[BK][PITCH], float (*Bs)[BK][PITCH], float *part) {
+    const int t = threadIdx.x;
+    const int tx = t & 15, ty = t >> 4;
+    const int row0 = blockIdx.y * BM;
+    const int col0 = blockIdx.x * BN;
+    float *shift = &Bs[0][0][0];
+    float *s1 = &As[0][0][0]; /* 16 x BN sums in each of As and Bs (2 x BK x PITCH floats each) */
+    float *s2 = &Bs[0][0][0];
+    if (ty == 0) {
+#pragma unroll
+        for (int g = 0; g < 2; g++) {
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                shift[g * 64 + tx * 4 + q] = acc[0][g * 4 + q] + lane(bias4[g], q);
+            }
+        }
+    }
+    __syncthreads();
+    float sh[8], p1[8], p2[8];
+#pragma unroll
+    for (int g = 0; g < 2; g++) {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            sh[g * 4 + q] = shift[g * 64 + tx * 4 + q];
+            p1[g * 4 + q] = 0.0f;
+            p2[g * 4 + q] = 0.0f;
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const int row = row0 + tile_row(ty, i);
+        if (row >= M) {
+            continue;
+        }
+#pragma unroll
+        for (int g = 0; g < 2; g++) {
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const float dv = col0 + g * 64 + tx * 4 + q < N ? acc[i][g * 4 + q] + lane(bias4[g], q) - sh[g * 4 + q]
+                                                               : 0.0f;
+                p1[g * 4 + q] += dv;
+                p2[g * 4 + q] = fmaf(dv, dv, p2[g * 4 + q]);
+            }
+        }
+    }
+    __syncthreads(); /* every shift read before s2 overwrites it */
+#pragma unroll
+    for (int g = 0; g < 2; g++) {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            s1[ty * BN + g * 64 + tx * 4 + q] = p1[g * 4 + q];
+            s2[ty * BN + g * 64 + tx * 4 + q] = p2[g * 4 + q];
+        }
+    }
+    __syncthreads();
+    if (ty == 0) {
+        float *tile = part + (long long)blockIdx.y * 2 * N;
+#pragma unroll
+        for (int g = 0; g < 2; g++) {
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int jl = g * 64 + tx * 4 + q;
+                if (col0 + jl >= N) {
+                    continue;
+                }
+                float t1 = 0.0f, t2 = 0.0f;
+                for (int r = 0; r < THREADS / 16; r++) {
+                    t1 += s1[r * BN + jl];
+                    t2 += s2[r * BN + jl];
+                }
+                tile[col0 + jl] = t1;
+                tile[N + col0 + jl] = t2;
+            }
+        }
+    }
+}
+
+/*
+ * The tile body; zout (forward only) may be null, and then z is not stored. STATS (forward only): the tile's
+ * statistics into part as well (tile_statistics).
+ */
+template <int MODE, bool STATS = false>
 __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const float *__restrict__ a,
                                           const float *__restrict__ b, float *__restrict__ c,
                                           const float *__restrict__ bias, float *__restrict__ zout,
-                                          const DzParams &dzp, const f4j_weight_mask &wm) {
+                                          const DzParams &dzp, const f4j_weight_mask &wm,
+                                          float *__restrict__ part = nullptr) {
     __shared__ __align__(16) float As[2][BK][PITCH];
     __shared__ __align__(16) float Bs[2][BK][PITCH];
     const int t = threadIdx.x;
@@ -297,7 +391,7 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
     }
 #pragma unroll
     for (int i = 0; i < 8; i++) {
-        const int row = row0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+        const int row = row0 + tile_row(ty, i);
         if (row >= M) {
             continue;
         }
@@ -346,6 +440,9 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, int kChunk, const
             }
         }
     }
+    if (STATS) {
+        tile_statistics(M, N, acc, bias4, As, Bs, part);
+    }
 }
 
 /* y[M x N] = epilogue(x[M x K] . w[N x K]^T + bias); z into zout unless zout is null. */
@@ -354,6 +451,16 @@ gemm_forward(int M, int N, int K, const float *x, const float *w, const float *b
              F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     DzParams p = {nullptr, nullptr, nullptr, N, act, alpha, slope, F4J_DROPOUT};
     gemm_body<MODE_FORWARD>(M, N, K, K, x, w, y, bias, zout, p, F4J_WEIGHT_MASK);
+}
+
+/*
+ * z[M x N] = x[M x K] . w[N x K]^T + bias, as gemm_forward writes it with the identity and no dropout, and each
+ * tile's shifted column sums into part [ceil(M / BM), 2, N] (tile_statistics): batch norm's first pass.
+ */
+extern "C" __global__ void __launch_bounds__(THREADS, 2)
+gemm_forward_stats(int M, int N, int K, const float *x, const float *w, const float *bias, float *z, float *part) {
+    DzParams p = {nullptr, nullptr, nullptr, N, F4J_IDENTITY, 0.0f, nullptr, f4j_dropout_of(1.0f, 0, 0, 0, 0, 0, 0, 1)};
+    gemm_body<MODE_FORWARD, true>(M, N, K, K, x, w, z, bias, nullptr, p, f4j_weight_mask_of(0, 0.0f, 0, 0, 0), part);
 }
 
 /* dx[M x N] = dz[M x K] . w[K x N], dz formed from dy, y (and z) of the [M x K] output; K split by kChunk. */

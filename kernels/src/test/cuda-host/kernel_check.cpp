@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -520,6 +521,21 @@ void check_optimisers(std::mt19937 &rng) {
     }
 }
 
+/* Column j of z [.., out] over rows [r0, r1), shifted by its first value z[r0][j], in double. */
+struct ShiftedSums {
+    double c, s1, s1abs, s2;
+};
+ShiftedSums shifted_sums(Buf &z, int out, int j, int r0, int r1) {
+    ShiftedSums s{z[size_t(r0) * out + j], 0, 0, 0};
+    for (int i = r0; i < r1; i++) {
+        double dev = z[size_t(i) * out + j] - s.c;
+        s.s1 += dev;
+        s.s1abs += std::fabs(dev);
+        s.s2 += dev * dev;
+    }
+    return s;
+}
+
 /*
  * Batch normalisation's kernels (bn_stats, bn_forward, bn_backward_sums, bn_backward_dz) against this check's own
  * double formulas: the statistics (mean, biased variance), y = keep ? act(gamma * x_hat + beta) * s : 0, and
@@ -565,13 +581,7 @@ void check_batch_norm(int n, int out, int act, float alpha, float eps, const Dro
     double curvature = act == F4J_GELU ? 1.0 : act == F4J_ELU ? alpha : 0.0;
     for (int j = 0; j < out; j++) {
         /* Float32 error estimates from first-order rounding analysis of the kernels' shifted sums, times 4. */
-        double c = z[j], s1 = 0, s1abs = 0, s2 = 0;
-        for (int i = 0; i < n; i++) {
-            double dev = z[size_t(i) * out + j] - c;
-            s1 += dev;
-            s1abs += std::fabs(dev);
-            s2 += dev * dev;
-        }
+        const auto [c, s1, s1abs, s2] = shifted_sums(z, out, j, 0, n);
         double m1 = s1 / n, mean = c + m1, var = std::max(s2 / n - m1 * m1, 0.0);
         double eMean = 4 * u32 * (s1abs + std::fabs(mean));
         double eVar = 4 * ((n + 4) * u32 * s2 / n + 2 * std::fabs(m1) * u32 * s1abs);
@@ -611,6 +621,86 @@ void check_batch_norm(int n, int out, int act, float alpha, float eps, const Dro
             double k = gamma[j] * inv / n;
             within(dz[e], k * a, 4 * std::fabs(k) * (eA + aMag * (eInv + 3 * u32)), col + " dz[" + std::to_string(i) + "]");
         }
+    }
+}
+
+/* A float with all its digits, where two floats that differ must print differently. */
+std::string exact(float v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", (double)v);
+    return text;
+}
+
+/*
+ * Batch norm's first pass in the GEMM: gemm_forward_stats writes z bit for bit as gemm_forward with the identity
+ * and no dropout, and per tile of BM rows and column the sums S1 = sum (z - c_t), S2 = sum (z - c_t)^2 shifted by
+ * the tile's first row c_t; bn_stats_merge merges the tiles into the means and biased variances. Checked: z's bits,
+ * each tile's sums against float64 of that tile's rows, the statistics against float64 within the bound
+ * check_batch_norm uses (BatchNormReference's, from sums shifted by z[0][j]), with `offset` added to the bias (a
+ * mean of 1000 over a spread of about 2 loses the variance without the shifts), and the merge as a float32 fold
+ * over the tiles in order of t of DESIGN.md's formula (any other order gives other bits).
+ */
+void check_linear_statistics(int n, int in, int out, float offset, std::mt19937 &rng) {
+    const std::string name = "linear statistics " + std::to_string(n) + "x" + std::to_string(in) + "->"
+            + std::to_string(out) + " offset " + std::to_string(offset);
+    const int tiles = (n + BM - 1) / BM;
+    Buf x(size_t(n) * in), w(size_t(out) * in), b(out), z(size_t(n) * out), zPlain(size_t(n) * out);
+    Buf part(size_t(tiles) * 2 * out), stats(size_t(2) * out);
+    fill(x, rng, 2.0f);
+    fill(w, rng, 1.0f / std::sqrt((float)in));
+    fill(b, rng, 0.5f);
+    for (int j = 0; j < out; j++) {
+        b[j] += offset;
+    }
+    const Drop eval{0, 0.0f, 0, 0};
+    dim3 grid{unsigned((out + BN - 1) / BN), unsigned(tiles), 1};
+    launch(grid, THREADS, [&] {
+        gemm_forward(n, out, in, x.p, w.p, b.p, zPlain.p, nullptr, F4J_IDENTITY, 0.0f, nullptr, DROP_WORDS(eval));
+    });
+    launch(grid, THREADS, [&] { gemm_forward_stats(n, out, in, x.p, w.p, b.p, z.p, part.p); });
+    launch(dim3{unsigned((out + 63) / 64), 1, 1}, 64, [&] { bn_stats_merge(n, out, BM, z.p, part.p, stats.p); });
+    for (size_t e = 0; e < z.n; e++) {
+        expect(std::memcmp(&z[e], &zPlain[e], sizeof(float)) == 0, name + " z at " + std::to_string(e)
+                + ": " + exact(z[e]) + " against gemm_forward's " + exact(zPlain[e]));
+    }
+    const double u32 = std::ldexp(1.0, -24);
+    for (int j = 0; j < out; j++) {
+        const std::string col = name + " feature " + std::to_string(j);
+        for (int t = 0; t < tiles; t++) {
+            int r0 = t * BM, r1 = std::min(n, r0 + BM);
+            const auto [ct, s1, s1abs, s2] = shifted_sums(z, out, j, r0, r1);
+            /* A float32 sum of r1 - r0 terms, each rounded once or twice. */
+            within(part[size_t(2 * t) * out + j], s1, 2 * (r1 - r0 + 2) * u32 * s1abs + 1e-30,
+                   col + " tile " + std::to_string(t) + " S1");
+            within(part[size_t(2 * t + 1) * out + j], s2, 2 * (r1 - r0 + 4) * u32 * s2 + 1e-30,
+                   col + " tile " + std::to_string(t) + " S2");
+        }
+        const auto [c, s1, s1abs, s2] = shifted_sums(z, out, j, 0, n);
+        double m1 = s1 / n, mean = c + m1, var = std::max(s2 / n - m1 * m1, 0.0);
+        double eM1 = u32 * s1abs + u32 * std::fabs(m1);
+        within(stats[j], mean, 2 * (eM1 + u32 * (std::fabs(c) + std::fabs(m1))), col + " mean");
+        within(stats[size_t(out) + j], var, 2 * ((n + 4) * u32 * s2 / n + 2 * std::fabs(m1) * eM1 + 2 * u32 * m1 * m1),
+               col + " variance");
+        /* DESIGN.md's merge, tile after tile, in float32. */
+        float cf = z[j], count = 0.0f, mf = 0.0f, m2 = 0.0f;
+        for (int t = 0; t < tiles; t++) {
+            int r0 = t * BM;
+            float nt = (float)std::min(BM, n - r0), ps1 = part[size_t(2 * t) * out + j];
+            float pm = ps1 / nt;
+            float meanT = (z[size_t(r0) * out + j] - cf) + pm;
+            float m2T = part[size_t(2 * t + 1) * out + j] - ps1 * pm;
+            float total = count + nt;
+            float dv = meanT - mf;
+            mf += dv * (nt / total);
+            m2 += m2T + dv * dv * (count * nt / total);
+            count = total;
+        }
+        float vf = m2 / count;
+        float want[2] = {cf + mf, vf > 0.0f ? vf : 0.0f};
+        expect(std::memcmp(&stats[j], &want[0], sizeof(float)) == 0
+                       && std::memcmp(&stats[size_t(out) + j], &want[1], sizeof(float)) == 0,
+               col + ": the statistics " + exact(stats[j]) + ", " + exact(stats[size_t(out) + j])
+                       + " are not the tiles merged in order, " + exact(want[0]) + ", " + exact(want[1]));
     }
 }
 
@@ -703,6 +793,13 @@ int main() {
         /* Channel (3 features) and variational (5 rows a step) dropout in the batch-norm pass. */
         check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.at(13).mapped(0, 3), rng);
         check_batch_norm(40, 9, act, alpha_of(act), 1e-5f, half.mapped(5 * 9, 1), rng);
+    }
+    /* One tile, an edge row tile (129 = BM + 1), several, a 44-row edge tile (300), and an edge column tile. */
+    for (const Shape &sh : {Shape{1, 1, 1}, Shape{3, 5, 7}, Shape{129, 9, 130}, Shape{300, 20, 37},
+                            Shape{640, 8, 5}, Shape{256, 16, 128}}) {
+        for (float offset : {0.0f, 1000.0f}) {
+            check_linear_statistics(sh.n, sh.in, sh.out, offset, rng);
+        }
     }
     std::printf("%d of %d checks failed\n", failures, checks);
     return failures == 0 ? 0 : 1;

@@ -18,7 +18,8 @@ import java.util.List;
  * its work in the open call.
  */
 final class CudaGemm implements GpuGemm<CUdeviceptr> {
-    static final List<String> KERNELS = List.of("gemm_forward", "gemm_dx", "gemm_dw", "bias_grad");
+    static final List<String> KERNELS = List.of("gemm_forward", "gemm_dx", "gemm_dw", "bias_grad",
+            "gemm_forward_stats");
     /** Output tile (BM = BN in fused_linear.cu), threads per block, and the K staged per step (BK). */
     private static final int TILE = 128;
     private static final int THREADS = 256;
@@ -49,6 +50,19 @@ final class CudaGemm implements GpuGemm<CUdeviceptr> {
         launch("gemm_forward").i32(s.n()).i32(s.out()).i32(s.in()).buffer(x).buffer(w).buffer(b).buffer(y)
                 .buffer(zOut).activation(act).dropout(d).weightMask(d)
                 .run(Math.ceilDiv(s.out(), TILE), Math.ceilDiv(s.n(), TILE), 1, THREADS);
+    }
+
+    /** The one tile, and forward never splits K: each tile's sums need its whole K. */
+    @Override
+    public void forwardWithStatistics(LinearShape s, CUdeviceptr x, CUdeviceptr w, CUdeviceptr b, CUdeviceptr z,
+                                      CUdeviceptr part) {
+        launch("gemm_forward_stats").i32(s.n()).i32(s.out()).i32(s.in()).buffer(x).buffer(w).buffer(b).buffer(z)
+                .buffer(part).run(Math.ceilDiv(s.out(), TILE), Math.ceilDiv(s.n(), TILE), 1, THREADS);
+    }
+
+    @Override
+    public int statisticsRows(LinearShape s) {
+        return TILE;
     }
 
     @Override

@@ -87,7 +87,28 @@ final class ClGemm implements GpuGemm<cl_mem> {
         Tier tier = pick(s.n(), s.out());
         gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(y).buffer(b).buffer(zOut)
                 .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
+                .buffer(null) // no statistics
                 .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
+    }
+
+    /**
+     * The forward launch with the identity and no dropout, and the statistics epilogue on. Forward never splits K
+     * (its output has a tile per row tile and column tile, and each tile's sums need the whole K), so the tier
+     * {@link #forward} picks is the one tier this call can use.
+     */
+    @Override
+    public void forwardWithStatistics(LinearShape s, cl_mem x, cl_mem w, cl_mem b, cl_mem z, cl_mem part) {
+        Tier tier = pick(s.n(), s.out());
+        Dropout eval = Dropout.eval();
+        gemm(tier, MODE_FORWARD, s.n(), s.out(), s.in(), s.in()).buffer(x).buffer(w).buffer(z).buffer(b).buffer(null)
+                .buffer(null).buffer(null).buffer(null).buffer(null) // dy, y, z, db: backward's
+                .buffer(part).activation(Activation.identity()).dropout(eval).weightMask(eval)
+                .run(global(tier.tiles(), s.n(), s.out(), 1), local(tier.tiles()));
+    }
+
+    @Override
+    public int statisticsRows(LinearShape s) {
+        return pick(s.n(), s.out()).tiles().bm();
     }
 
     @Override
@@ -98,6 +119,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
         cl_mem c = split.split() ? partialC.atLeast((long) split.slices() * m * n) : dx;
         gemm(tier, MODE_DX, m, n, k, split.chunk()).buffer(null).buffer(w).buffer(c) // a: dz, formed from dy, y, z
                 .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(null) // no bias, z output or db
+                .buffer(null) // no statistics
                 .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dx);
@@ -115,6 +137,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
         cl_mem rowSums = split.split() ? partialDb.atLeast((long) split.slices() * m) : db;
         gemm(tier, MODE_DW, m, n, k, split.chunk()).buffer(null).buffer(x).buffer(c) // a: dzᵀ, formed from dy, y, z
                 .buffer(null).buffer(null).buffer(dy).buffer(y).buffer(z).buffer(rowSums) // no bias or z output
+                .buffer(null) // no statistics
                 .activation(act).dropout(d).weightMask(d).run(global(tier.tiles(), m, n, split.slices()), local(tier.tiles()));
         if (split.split()) {
             elementwise.sumSlices(split.slices(), (long) m * n, c, dw);
@@ -124,7 +147,7 @@ final class ClGemm implements GpuGemm<cl_mem> {
 
     /**
      * A launch of {@code gemm} computing {@code C[m × n]} over {@code k} in {@code mode}, each work-group slice
-     * covering {@code kChunk} of K; its buffers follow: a, b, c, bias, zout, dy, y, z, db (null where unused).
+     * covering {@code kChunk} of K; its buffers follow: a, b, c, bias, zout, dy, y, z, db, part (null where unused).
      */
     private ClLaunch gemm(Tier tier, int mode, int m, int n, int k, int kChunk) {
         return new ClLaunch(dev, tier.program().kernel("gemm")).i32(mode).i32(m).i32(n).i32(k).i32(kChunk);

@@ -16,7 +16,7 @@ public final class ElementwiseKernels<B> {
     /** The kernels {@code elementwise.h} defines. */
     public static final List<String> NAMES = List.of("dropout_mask", "dropout_apply", "softmax_xent_rows", "sum2",
             "sum_slices", "sgd_step", "adam_step", "prelu_slope_grad", "bn_stats", "bn_forward", "bn_backward_sums",
-            "bn_backward_dz");
+            "bn_backward_dz", "bn_stats_merge");
     /** PReLU's slope gradient sums rows in chunks of at least this many, and in at most this many chunks. */
     private static final int SLOPE_MIN_ROWS = 64;
     private static final int SLOPE_MAX_CHUNKS = 1024;
@@ -115,6 +115,16 @@ public final class ElementwiseKernels<B> {
     /** Batch norm's statistics of {@code z [n, out]}: {@code stats [2, out]}, the means then the biased variances. */
     public void batchNormStatistics(int n, int out, B z, B stats) {
         launcher.apply("bn_stats").i32(n).i32(out).buffer(z).buffer(stats).over(out, group);
+    }
+
+    /**
+     * Batch norm's statistics of {@code z [n, out]} into {@code stats [2, out]} from the GEMM's per-tile sums
+     * {@code part [ceil(n / rows), 2, out]} (each tile's {@code rows} rows, shifted by its first row), the tiles merged
+     * in order.
+     */
+    public void batchNormMergeStatistics(int n, int out, int rows, B z, B part, B stats) {
+        launcher.apply("bn_stats_merge").i32(n).i32(out).i32(rows).buffer(z).buffer(part).buffer(stats)
+                .over(out, group);
     }
 
     /** {@code y = dropout(act(gamma·(z − mean)/√(var + eps) + beta))} over {@code z [n, out]}. */

@@ -25,6 +25,8 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     private final ElementwiseKernels<B> elementwise;
     /** The row chunks' partial sums of PReLU's slope gradient. */
     private final Scratch<B> slopePartials;
+    /** The GEMM tiles' shifted sums of batch norm's statistics. */
+    private final Scratch<B> statisticsPartials;
 
     protected GpuBackend(String name, Class<T> tensorClass, GpuDevice<B> dev, Kernels<B> kernels) {
         super(name, tensorClass);
@@ -32,6 +34,7 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
         this.gemm = kernels.gemm();
         this.elementwise = kernels.elementwise();
         this.slopePartials = new Scratch<>(dev::allocate, dev::free);
+        this.statisticsPartials = new Scratch<>(dev::allocate, dev::free);
         // The scratch buffers go back when an allocation does not fit, unless the allocation is the scratch's own
         // (inside a call, whose launches may already hold the other scratch buffer).
         dev.memory().onPressure(() -> {
@@ -39,6 +42,7 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
                 dev.calls().queue(new CallName("giving back scratch memory"), () -> {
                     gemm.giveBackScratch();
                     slopePartials.giveBack();
+                    statisticsPartials.giveBack();
                 });
             }
         });
@@ -147,6 +151,20 @@ public abstract class GpuBackend<T extends GpuTensor<B>, B> extends AbstractBack
     protected final void batchNormStatistics(int n, int out, T z, T stats) {
         dev.calls().queue(new CallName("batchNormStatistics", z.shapeView()),
                 () -> elementwise.batchNormStatistics(n, out, buffer(z), buffer(stats)));
+    }
+
+    /**
+     * The GEMM writes z and each row tile's shifted sums as it stores the tile; {@code bn_stats_merge} then merges the
+     * tiles in order: no second pass over z.
+     */
+    @Override
+    protected final void linearStatistics(LinearShape s, T x, T w, T b, T z, T stats) {
+        dev.calls().queue(new CallName("linearWithStatistics", s), () -> {
+            int rows = gemm.statisticsRows(s);
+            B part = statisticsPartials.atLeast(2L * Math.ceilDiv(s.n(), rows) * s.out());
+            gemm.forwardWithStatistics(s, buffer(x), buffer(w), buffer(b), buffer(z), part);
+            elementwise.batchNormMergeStatistics(s.n(), s.out(), rows, buffer(z), part, buffer(stats));
+        });
     }
 
     @Override

@@ -21,6 +21,16 @@ public interface GpuGemm<B> {
     /** {@code dw[out × in] = dzᵀ[out × n]·x[n × in]} and {@code db} = the sums of dz over the batch. */
     void dw(LinearShape s, B dy, B y, B z, B x, B dw, B db, Activation act, Dropout d);
 
+    /**
+     * {@code z = x·wᵀ + b} bit for bit as {@link #forward} with the identity and no dropout writes it, and per column
+     * the sums of each row tile's z shifted by the tile's first row into {@code part [ceil(n / rows), 2, out]}
+     * ({@code rows} = {@link #statisticsRows}): the first pass of batch norm in training.
+     */
+    void forwardWithStatistics(LinearShape s, B x, B w, B b, B z, B part);
+
+    /** The rows of z each tile of {@link #forwardWithStatistics} sums: the height of the tile it uses for {@code s}. */
+    int statisticsRows(LinearShape s);
+
     /** Releases the scratch buffers (when memory runs short; under the device's lock); later calls allocate anew. */
     void giveBackScratch();
 

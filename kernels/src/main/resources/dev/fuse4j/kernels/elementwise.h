@@ -239,6 +239,43 @@ F4J_KERNEL void bn_stats(int n, int out, F4J_GLOBAL const float *z, F4J_GLOBAL f
     stats[out + j] = var > 0.0f ? var : 0.0f;
 }
 
+/*
+ * The statistics from the GEMM's per-tile sums (the statistics epilogue of fused_linear.cl and .cu): tile t covers
+ * rows [t * rows, min(n, (t + 1) * rows)) and part[(2t) * out + j], part[(2t + 1) * out + j] hold S1 = sum (z - c_t)
+ * and S2 = sum (z - c_t)^2 over them, c_t = z[t * rows][j] its first row. One work-item per feature merges the tiles
+ * in order of t with Chan et al.'s pairwise formula, every tile's mean taken relative to c = z[0][j] (as bn_stats
+ * shifts), so only numbers of the spread's size are added whatever the mean:
+ *   mean_t = (c_t - c) + S1 / n_t,   M2_t = S2 - S1 * S1 / n_t,
+ *   d = mean_t - mean,   mean += d * n_t / (n + n_t),   M2 += M2_t + d * d * n * n_t / (n + n_t),   n += n_t.
+ */
+F4J_KERNEL void bn_stats_merge(int n, int out, int rows, F4J_GLOBAL const float *z, F4J_GLOBAL const float *part,
+                               F4J_GLOBAL float *stats) {
+    f4j_i64 j = F4J_GLOBAL_ID;
+    if (j >= out) {
+        return;
+    }
+    float c = z[j];
+    float count = 0.0f, mean = 0.0f, m2 = 0.0f;
+    int tiles = (n + rows - 1) / rows;
+    for (int t = 0; t < tiles; t++) {
+        int r0 = t * rows;
+        float nt = (float)(n - r0 < rows ? n - r0 : rows);
+        float s1 = part[(f4j_i64)(2 * t) * out + j];
+        float s2 = part[(f4j_i64)(2 * t + 1) * out + j];
+        float m1 = s1 / nt;
+        float meanT = (z[(f4j_i64)r0 * out + j] - c) + m1;
+        float m2T = s2 - s1 * m1;
+        float total = count + nt;
+        float d = meanT - mean;
+        mean += d * (nt / total);
+        m2 += m2T + d * d * (count * nt / total);
+        count = total;
+    }
+    float var = m2 / count;
+    stats[j] = c + mean;
+    stats[out + j] = var > 0.0f ? var : 0.0f;
+}
+
 /* Pass 2 of training: normalise, scale and shift, activate and drop every element of z [n, out] into y. */
 F4J_KERNEL void bn_forward(int n, int out, F4J_GLOBAL const float *z, F4J_GLOBAL const float *stats,
                            F4J_GLOBAL const float *gamma, F4J_GLOBAL const float *beta, float eps,

@@ -180,12 +180,21 @@ inline void f4j_row_words(ulong row, int N, int colBase0, f4j_dropout d, uint wo
  * Split K (backward only, for outputs of few tiles and a long K such as dw of a 65536-row batch): work-group z
  * covers K from z * kChunk (a multiple of BK) for kChunk, and writes its partial C and db at offsets z * M * N and
  * z * M; sum_slices adds the slices up. With one slice (kChunk >= K) c and db are the final outputs.
+ *
+ * Batch norm's statistics (forward only, part not null): after the store, each work-group also writes, per column
+ * of its tile, the sums of its rows' z shifted by the tile's first row, S1 = sum (z - c) and S2 = sum (z - c)^2,
+ * to part[(2 * tile row) * N + col] and part[(2 * tile row + 1) * N + col]; bn_stats_merge (elementwise.h) then
+ * merges the tiles in order. The work-items' sums over their RM rows meet in local memory (the K loop is done with
+ * As and Bs) and are added in order of ty.
  */
+#if BK * (BM + PAD) < WY * BN || BK * (BN + PAD) < WY * BN
+#error "the statistics epilogue keeps WY x BN sums in each of As and Bs"
+#endif
 __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
 void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __global const float *b,
           __global float *c, __global const float *bias, __global float *zout, __global const float *dy,
-          __global const float *y, __global const float *z, __global float *db, F4J_ACTIVATION_PARAMS,
-          F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
+          __global const float *y, __global const float *z, __global float *db, __global float *part,
+          F4J_ACTIVATION_PARAMS, F4J_DROPOUT_PARAMS, F4J_WEIGHT_MASK_PARAMS) {
     __local float As[BK][BM + PAD];
     __local float Bs[BK][BN + PAD];
     const f4j_dropout d = F4J_DROPOUT;
@@ -367,6 +376,71 @@ void gemm(int mode, int M, int N, int K, int kChunk, __global const float *a, __
                     kept = f4j_keep_word(f4j_word(blk, (int)(me & 3)), d.threshold);
                 }
                 dst[cc] = f4j_epilogue(act, f4j_alpha_of(act, alpha, slope, col), zz, kept, d.scale);
+            }
+        }
+    }
+    if (mode == MODE_FORWARD && part != 0) {
+        /* The tile's first row of each column, its shift: local column jl = tx * VN + v * CSTRIDE + cc. */
+        __local float *shift = &Bs[0][0];
+        __local float *s1 = &As[0][0];
+        __local float *s2 = &Bs[0][0];
+        if (ty == 0) {
+            for (int v = 0; v < NV; v++) {
+                float vals[VN];
+                vstoreV(acc[0][v], 0, vals);
+                for (int cc = 0; cc < VN; cc++) {
+                    int col = col0 + tx * VN + v * CSTRIDE + cc;
+                    shift[tx * VN + v * CSTRIDE + cc] = col < N ? vals[cc] + bias[col] : 0.0f;
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        float c[NV][VN], p1[NV][VN], p2[NV][VN];
+        for (int v = 0; v < NV; v++) {
+            for (int cc = 0; cc < VN; cc++) {
+                c[v][cc] = shift[tx * VN + v * CSTRIDE + cc];
+                p1[v][cc] = 0.0f;
+                p2[v][cc] = 0.0f;
+            }
+        }
+        /* This work-item's rows, z formed as the epilogue formed it (the same two roundings). */
+        for (int r = 0; r < RM && row0 + ty * RM + r < M; r++) {
+            for (int v = 0; v < NV; v++) {
+                float vals[VN];
+                vstoreV(acc[r][v], 0, vals);
+                for (int cc = 0; cc < VN; cc++) {
+                    int col = col0 + tx * VN + v * CSTRIDE + cc;
+                    float dv = col < N ? vals[cc] + bias[col] - c[v][cc] : 0.0f;
+                    p1[v][cc] += dv;
+                    p2[v][cc] = fma(dv, dv, p2[v][cc]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE); /* every shift read before s2 overwrites it */
+        for (int v = 0; v < NV; v++) {
+            for (int cc = 0; cc < VN; cc++) {
+                int jl = tx * VN + v * CSTRIDE + cc;
+                s1[ty * BN + jl] = p1[v][cc];
+                s2[ty * BN + jl] = p2[v][cc];
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (ty == 0) {
+            __global float *tile = part + (long)get_group_id(1) * 2 * N;
+            for (int v = 0; v < NV; v++) {
+                for (int cc = 0; cc < VN; cc++) {
+                    int jl = tx * VN + v * CSTRIDE + cc;
+                    if (col0 + jl >= N) {
+                        continue;
+                    }
+                    float t1 = 0.0f, t2 = 0.0f;
+                    for (int t = 0; t < WY; t++) {
+                        t1 += s1[t * BN + jl];
+                        t2 += s2[t * BN + jl];
+                    }
+                    tile[col0 + jl] = t1;
+                    tile[N + col0 + jl] = t2;
+                }
             }
         }
     }

@@ -104,6 +104,14 @@ class ElementwiseKernelsTest {
                 "sum2 is one group of RED; Adam's bias corrections 1 - beta^2");
     }
 
+    /** The merge of the GEMM's tile sums: n, out, the tile height, then z, the tile sums and the statistics. */
+    @Test
+    void statisticsMergeLaunchesOneWorkItemPerFeature() {
+        kernels.batchNormMergeStatistics(300, 70, 128, "z", "part", "stats");
+        assertEquals(List.of("bn_stats_merge(i300, i70, i128, z, part, stats) 2 x 64"), log,
+                "70 features: two groups of 64");
+    }
+
     /** F4J_ACTIVATION_PARAMS: kind, slope, and PReLU's slope buffer, a null pointer for the other kinds. */
     @Test
     void activationArgumentsAreTheKindOrdinalAndSlope() {
