@@ -84,17 +84,15 @@ final class Tuning {
 
     /**
      * The microkernel and cache blocking for {@code bits}-wide vectors and {@code registers} vector registers: the
-     * table measured with the whole layer, kernels and blockings alternated in one JVM (docs/performance.md, "The
-     * microkernel table, measured again"). With 16 registers {@code 4x2} (8 accumulators) at KC 384: tiles of ten
-     * or more accumulators spill in the k loop, and {@code 3x3} was no faster. With 32 and 512-bit vectors
-     * {@code 6x4} at KC 256, MC 144 led {@code 8x2}, {@code 8x3} and the other blockings of {@code 6x4} (KC 128 to
-     * 512, MC 96 and 288); its B slice ({@code KC × NR} floats, 64 KiB) is read from L2 and still won. With 32
-     * registers at narrower widths the two kernels were too close to call, so {@code 8x2} stays there. The A block
-     * ({@code MC × KC}) is at most 144 KiB, for L2.
+     * measured table. With 16 registers {@code 4x2} (8 accumulators) is the largest tile C2 compiles without a spill
+     * in the k loop, and a longer KC makes up for its narrower panel; with 32, {@code 8x2} led {@code 6x2},
+     * {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256 is common, and a shorter
+     * KC adds a pass over C). The B panel slice ({@code KC × NR} floats) is at most 32 KiB, the A block
+     * ({@code MC × KC}) 144 KiB: an L1 and an L2 of the machines measured.
      */
     static Blocking blockingFor(int bits, int registers) {
         if (registers >= 32) {
-            return bits >= 512 ? new Blocking(Microkernel.K6X4, 256, 144) : new Blocking(Microkernel.K8X2, 256, 144);
+            return new Blocking(Microkernel.K8X2, 256, 144);
         }
         return new Blocking(Microkernel.K4X2, 384, 96);
     }
