@@ -119,12 +119,15 @@ final class VectorPhilox {
     private long keepBitsOfIndices(long e0, int count) {
         long first = e0 & ~3L;
         int skip = (int) (e0 - first);
-        long bits = keepBitsAligned(first) >>> skip;
-        int have = SPAN - skip;
-        // An unaligned start (rows whose length is not a multiple of 4) or a long run needs a second evaluation.
+        long bits = 0;
+        int have = -skip;
+        // An unaligned start (rows whose length is not a multiple of 4) or a long run needs more than one span; two
+        // spans at a time are evaluated side by side, so their round chains overlap.
         while (have < count) {
-            bits |= keepBitsAligned(first + have + skip) << have;
-            have += SPAN;
+            long at = first + have + skip;
+            long more = count - have > SPAN ? keepBitsAligned2(at, at + SPAN) : keepBitsAligned(at);
+            bits |= have < 0 ? more >>> -have : more << have;
+            have += count - have > SPAN ? 2 * SPAN : SPAN;
         }
         return count == 64 ? bits : bits & ((1L << count) - 1);
     }
@@ -164,6 +167,57 @@ final class VectorPhilox {
         long w1 = c1.compare(VectorOperators.GE, threshold).toLong();
         long w2 = c2.compare(VectorOperators.GE, threshold).toLong();
         long w3 = c3.compare(VectorOperators.GE, threshold).toLong();
+        return Long.expand(w0, WORD0_BITS) | Long.expand(w1, WORD0_BITS << 1)
+                | Long.expand(w2, WORD0_BITS << 2) | Long.expand(w3, WORD0_BITS << 3);
+    }
+
+    /**
+     * As {@link #keepBitsAligned}, for the spans from {@code e0} and from {@code e1} (both multiples of 4) in one
+     * round loop: {@code e0}'s bits low, {@code e1}'s in the next {@link #SPAN} bits.
+     */
+    private long keepBitsAligned2(long e0, long e1) {
+        LongVector q = IOTA.add(e0 >>> 2);
+        LongVector r = IOTA.add(e1 >>> 2);
+        LongVector c0 = q.and(M32);
+        LongVector c1 = q.lanewise(VectorOperators.LSHR, 32).or(stream);
+        LongVector d0 = r.and(M32);
+        LongVector d1 = r.lanewise(VectorOperators.LSHR, 32).or(stream);
+        LongVector c2 = LongVector.broadcast(LS, off0);
+        LongVector c3 = LongVector.broadcast(LS, off1);
+        LongVector d2 = c2;
+        LongVector d3 = c3;
+        long key0 = k0;
+        long key1 = k1;
+        for (int round = 0; round < Philox.ROUNDS; round++) {
+            LongVector p0 = mulWords(c0, M0);
+            LongVector p1 = mulWords(c2, M1);
+            LongVector s0 = mulWords(d0, M0);
+            LongVector s1 = mulWords(d2, M1);
+            c0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1)
+                    .lanewise(VectorOperators.XOR, key0);
+            c2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3)
+                    .lanewise(VectorOperators.XOR, key1);
+            d0 = s1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, d1)
+                    .lanewise(VectorOperators.XOR, key0);
+            d2 = s0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, d3)
+                    .lanewise(VectorOperators.XOR, key1);
+            c1 = p1.and(M32);
+            c3 = p0.and(M32);
+            d1 = s1.and(M32);
+            d3 = s0.and(M32);
+            key0 = (key0 + W0) & M32;
+            key1 = (key1 + W1) & M32;
+        }
+        // The comparisons are written out here, not shared with keepBitsAligned through a method: a method taking the
+        // vectors was not inlined in this large body (C2's node-count cutoff), and its vectors were then boxed.
+        long w0 = c0.compare(VectorOperators.GE, threshold).toLong()
+                | d0.compare(VectorOperators.GE, threshold).toLong() << LANES;
+        long w1 = c1.compare(VectorOperators.GE, threshold).toLong()
+                | d1.compare(VectorOperators.GE, threshold).toLong() << LANES;
+        long w2 = c2.compare(VectorOperators.GE, threshold).toLong()
+                | d2.compare(VectorOperators.GE, threshold).toLong() << LANES;
+        long w3 = c3.compare(VectorOperators.GE, threshold).toLong()
+                | d3.compare(VectorOperators.GE, threshold).toLong() << LANES;
         return Long.expand(w0, WORD0_BITS) | Long.expand(w1, WORD0_BITS << 1)
                 | Long.expand(w2, WORD0_BITS << 2) | Long.expand(w3, WORD0_BITS << 3);
     }
