@@ -15,7 +15,8 @@ import static dev.fuse4j.cpu.Tuning.S;
  * Philox mask with its channel and variational index rules); backward forms {@code du} with the fused layer's
  * {@link BackwardDz}. The per-feature sums {@code dβ} and {@code dγ} are added per task of a fixed number of rows and
  * the tasks' partials in task order, so they are the same bits on every run and at every thread count. Every
- * activation batch norm takes runs here: GELU's and ELU's {@link VectorMath} give the same bits at every JIT tier.
+ * activation batch norm takes runs here: GELU's and ELU's exp and tanh, from {@link VectorMath}, are the same bits
+ * at every JIT tier.
  */
 final class VectorBatchNorm {
     /** Rows per task of the element passes: enough to amortise a task, few enough to spread over the cores. */
