@@ -157,15 +157,14 @@ final class BackwardDz {
      * also for NaN).
      */
     private FloatVector eluDerivative(FloatVector zz) {
-        return FloatVector.broadcast(S, 1f).blend(zz.lanewise(VectorOperators.EXP).mul(alpha),
+        return FloatVector.broadcast(S, 1f).blend(VectorMath.exp(zz).mul(alpha),
                 zz.compare(VectorOperators.LE, 0f));
     }
 
     /** The tanh-form GELU's derivative, as {@link Epilogue#geluDerivative} computes it, in lanes. */
     private static FloatVector geluDerivative(FloatVector zz) {
         FloatVector z2 = zz.mul(zz);
-        FloatVector t = z2.mul(zz).mul(Epilogue.GELU_A).add(zz).mul(Epilogue.GELU_C)
-                .lanewise(VectorOperators.TANH);
+        FloatVector t = VectorMath.tanh(z2.mul(zz).mul(Epilogue.GELU_A).add(zz).mul(Epilogue.GELU_C));
         FloatVector du = z2.mul(3f * Epilogue.GELU_A).add(1f).mul(Epilogue.GELU_C);
         return t.add(1f).mul(0.5f).add(zz.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
     }

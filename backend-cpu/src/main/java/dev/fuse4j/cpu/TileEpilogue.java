@@ -74,7 +74,7 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
             case LEAKY_RELU -> zz.blend(zz.mul(alpha), zz.compare(VectorOperators.LE, 0f));
             case GELU -> gelu(zz);
             case IDENTITY -> zz;
-            case ELU -> zz.blend(zz.lanewise(VectorOperators.EXPM1).mul(alpha), zz.compare(VectorOperators.LE, 0f));
+            case ELU -> zz.blend(VectorMath.expm1(zz).mul(alpha), zz.compare(VectorOperators.LE, 0f));
             case PRELU -> throw new IllegalStateException("PReLU's slopes are per column: see prelu");
         };
     }
@@ -86,6 +86,6 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
 
     static FloatVector gelu(FloatVector zz) {
         FloatVector u = zz.mul(zz).mul(zz).mul(Epilogue.GELU_A).add(zz).mul(Epilogue.GELU_C);
-        return zz.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f));
+        return zz.mul(0.5f).mul(VectorMath.tanh(u).add(1f));
     }
 }

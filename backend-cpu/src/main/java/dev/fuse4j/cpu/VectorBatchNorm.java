@@ -14,8 +14,9 @@ import static dev.fuse4j.cpu.Tuning.S;
  * row and hands it to the fused layer's {@link TileEpilogue} (β as its bias, then the activation, the scale and the
  * Philox mask with its channel and variational index rules); backward forms {@code du} with the fused layer's
  * {@link BackwardDz}. The per-feature sums {@code dβ} and {@code dγ} are added per task of a fixed number of rows and
- * the tasks' partials in task order, so they are the same bits on every run and at every thread count. For the
- * activations whose vector form is not bit-stable across JIT tiers ({@link #bitStable}) the backend keeps the loops.
+ * the tasks' partials in task order, so they are the same bits on every run and at every thread count. Every
+ * activation batch norm takes runs here: GELU's and ELU's exp and tanh, from {@link VectorMath}, are the same bits
+ * at every JIT tier.
  */
 final class VectorBatchNorm {
     /** Rows per task of the element passes: enough to amortise a task, few enough to spread over the cores. */
@@ -29,18 +30,6 @@ final class VectorBatchNorm {
     /** {@code γ/√(var + eps)}'s factors: {@code 1/√(var + eps)} per feature. */
     private final float[] inv;
     private final float[] gamma;
-
-    /**
-     * Whether the vector passes give {@code act} the same bits on every run: not GELU and ELU, whose lanewise
-     * {@code TANH} and {@code EXP} round differently in the interpreter and once C2 has compiled them (GELU's y moved
-     * in its last bits after the first few calls), so those two take {@link BatchNormLoops}.
-     */
-    static boolean bitStable(Activation act) {
-        return switch (act.kind()) {
-            case RELU, LEAKY_RELU, IDENTITY -> true;
-            case GELU, ELU, PRELU -> false;
-        };
-    }
 
     VectorBatchNorm(WorkerPool pool, int n, int out, float[] z, float[] stats, float[] gamma, float eps) {
         this.pool = pool;

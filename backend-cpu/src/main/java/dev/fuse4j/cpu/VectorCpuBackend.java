@@ -5,7 +5,6 @@ import dev.fuse4j.Dropout;
 import dev.fuse4j.spi.LinearShape;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
@@ -101,10 +100,6 @@ final class VectorCpuBackend extends CpuBackend {
     @Override
     protected void batchNormForward(int n, int out, CpuTensor z, CpuTensor stats, CpuTensor gamma, CpuTensor beta,
                                     float eps, Activation act, Dropout d, CpuTensor y) {
-        if (!VectorBatchNorm.bitStable(act)) {
-            super.batchNormForward(n, out, z, stats, gamma, beta, eps, act, d, y);
-            return;
-        }
         new VectorBatchNorm(pool, n, out, z.data, stats.data, gamma.data, eps).forward(beta.data, act, d, y.data);
     }
 
@@ -112,10 +107,6 @@ final class VectorCpuBackend extends CpuBackend {
     protected void batchNormBackward(int n, int out, CpuTensor dy, CpuTensor y, CpuTensor z, CpuTensor stats,
                                      CpuTensor gamma, CpuTensor beta, float eps, Activation act, Dropout d,
                                      CpuTensor dz, CpuTensor dgamma, CpuTensor dbeta) {
-        if (!VectorBatchNorm.bitStable(act)) {
-            super.batchNormBackward(n, out, dy, y, z, stats, gamma, beta, eps, act, d, dz, dgamma, dbeta);
-            return;
-        }
         new VectorBatchNorm(pool, n, out, z.data, stats.data, gamma.data, eps).backward(dy.data, y.data, beta.data,
                 act, d, uBuffer.get(n * out), dz.data, dgamma.data, dbeta.data);
     }
@@ -242,7 +233,7 @@ final class VectorCpuBackend extends CpuBackend {
 
     /** Touches the Vector API once so a missing or broken module fails at construction, not mid-call. */
     static void selfCheck() {
-        FloatVector v = FloatVector.broadcast(S, 2f).lanewise(VectorOperators.TANH);
+        FloatVector v = VectorMath.tanh(FloatVector.broadcast(S, 2f));
         if (!(v.lane(0) > 0.96f && v.lane(0) < 0.97f)) {
             throw new IllegalStateException("Vector API self-check gave tanh(2) = " + v.lane(0));
         }

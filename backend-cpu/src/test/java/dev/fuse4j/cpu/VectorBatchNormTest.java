@@ -139,7 +139,7 @@ class VectorBatchNormTest {
         float[] x = values(r, n * in, 1f, 0f), w = values(r, out * in, 0.5f, 0f), b = values(r, out, 1f, 1000f);
         float[] gamma = values(r, out, 0.2f, 1f), beta = values(r, out, 0.5f, 0f), dy = values(r, n * out, 1f, 0f);
         Dropout d = Dropout.train(0.3f, 41L, 2L);
-        Activation act = Activation.leakyRelu(0.1f); // the vector passes' activations (VectorBatchNorm.bitStable)
+        Activation act = Activation.leakyRelu(0.1f);
         String[] names = {"pass 1's z", "pass 1's statistics", "batchNormStatistics", "y", "dz", "dgamma", "dbeta"};
         float[][] first = null;
         for (WorkerPool pool : POOLS) {
@@ -160,6 +160,46 @@ class VectorBatchNormTest {
                 } else {
                     for (int i = 0; i < now.length; i++) {
                         assertArrayEquals(first[i], now[i], names[i] + " on " + pool.threads() + " threads against 1");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * GELU and ELU through the vector passes give the same y, dz, dgamma and dbeta on every call, from the first
+     * (the element methods still interpreted or in C1) to the last (by then compiled by C2).
+     */
+    @Test
+    void geluAndEluGiveTheSameBitsOnEveryCall() {
+        int n = 256, out = 200, calls = 40;
+        Random r = new Random(31);
+        float[] z = values(r, n * out, 2f, 0f), gamma = values(r, out, 0.2f, 1f), beta = values(r, out, 0.5f, 0f);
+        float[] dy = values(r, n * out, 1f, 0f), stats = new float[2 * out];
+        for (int i = 0; i < n * out; i++) {
+            stats[i % out] += z[i] / n;
+        }
+        for (int j = 0; j < out; j++) {
+            stats[out + j] = 1f + j % 3;
+        }
+        VectorCpuBackend be = backendOn(POOLS[1]);
+        Dropout d = Dropout.train(0.2f, 7L, 1L);
+        for (Activation act : new Activation[] {Activation.gelu(), Activation.elu(1.5f)}) {
+            float[][] first = null;
+            for (int call = 0; call < calls; call++) {
+                try (Tensor tz = be.tensor(z, n, out); Tensor ts = be.tensor(stats, 2, out);
+                     Tensor tg = be.tensor(gamma, out); Tensor tb = be.tensor(beta, out);
+                     Tensor y = be.batchNormActivation(tz, ts, tg, tb, 1e-5f, act, d);
+                     Tensor tdy = be.tensor(dy, n, out);
+                     BatchNormGrads g = be.batchNormBackward(tdy, y, tz, ts, tg, tb, 1e-5f, act, d)) {
+                    float[][] now = {y.toArray(), g.dz().toArray(), g.dgamma().toArray(), g.dbeta().toArray()};
+                    if (first == null) {
+                        first = now;
+                    } else {
+                        String[] names = {"y", "dz", "dgamma", "dbeta"};
+                        for (int i = 0; i < now.length; i++) {
+                            assertArrayEquals(first[i], now[i], act + "'s " + names[i] + " on call " + (call + 1));
+                        }
                     }
                 }
             }
