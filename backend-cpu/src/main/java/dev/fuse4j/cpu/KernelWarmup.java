@@ -66,7 +66,18 @@ final class KernelWarmup {
             return;
         }
         // The wait only saves time: an interrupt ends nothing and is kept for the caller.
-        WorkerPool.awaitUninterruptibly(finished);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                finished.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Whether the warm-up has ended (or never started). */

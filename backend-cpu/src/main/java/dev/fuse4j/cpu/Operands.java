@@ -1,6 +1,11 @@
 package dev.fuse4j.cpu;
 
+import jdk.incubator.vector.FloatVector;
+
 import java.util.Arrays;
+
+import static dev.fuse4j.cpu.Tuning.L;
+import static dev.fuse4j.cpu.Tuning.S;
 
 /**
  * The two ways an operand of the fused layer's products sits in memory (see {@link PackedGemm.Packer} for the packed
@@ -47,15 +52,41 @@ final class Operands {
 
     /**
      * Packed index {@code p} is column {@code p} of {@code src}: element {@code (p, k)} is {@code src[k·ld + p]}, so
-     * each packed k step is a copy of part of a source row.
+     * each packed k step is a copy of part of a source row. The copies are a few floats each (an A micro-panel's 4
+     * or 8, a B panel's 16 or 32): written out as vector and scalar moves, since {@code System.arraycopy}'s call cost
+     * made this packer 4× slower at 4 floats a step (docs/performance.md, "Hand-offs").
      */
     static PackedGemm.Packer columnsOf(float[] src, int ld) {
         return (dst, at, width, first, count, k0, kc) -> {
+            // An A micro-panel of 4 or 8 floats is one 128- or 256-bit move per k step; species must be constants
+            // for C2 to compile them to single instructions, hence the branches.
+            if (count == 4 && width == 4) {
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(FloatVector.SPECIES_128, src, (k0 + kk) * ld + first)
+                            .intoArray(dst, at + kk * 4);
+                }
+                return;
+            }
+            if (count == 8 && width == 8) {
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(FloatVector.SPECIES_256, src, (k0 + kk) * ld + first)
+                            .intoArray(dst, at + kk * 8);
+                }
+                return;
+            }
+            int vectors = count - count % L;
             for (int kk = 0; kk < kc; kk++) {
                 int o = at + kk * width;
-                System.arraycopy(src, (k0 + kk) * ld + first, dst, o, count);
-                if (count < width) {
-                    Arrays.fill(dst, o + count, o + width, 0f);
+                int from = (k0 + kk) * ld + first;
+                int c = 0;
+                for (; c < vectors; c += L) {
+                    FloatVector.fromArray(S, src, from + c).intoArray(dst, o + c);
+                }
+                for (; c < count; c++) {
+                    dst[o + c] = src[from + c];
+                }
+                for (; c < width; c++) {
+                    dst[o + c] = 0f;
                 }
             }
         };

@@ -23,8 +23,13 @@ import static dev.fuse4j.cpu.Tuning.S;
  * backward products.
  */
 final class PackedGemm {
-    /** Tasks per thread: enough to even out a core that is interrupted, few enough that each streams little B. */
-    private static final int TASKS_PER_THREAD = 4;
+    /**
+     * Rows a task has at least (when there are that many): each task streams all of B through the core, so a task of
+     * few rows computes little per B float loaded.
+     */
+    private static final int MIN_TASK_ROWS = 32;
+    /** Tasks per thread at least: when the rows give fewer, the columns are split as well. */
+    private static final int MIN_TASKS_PER_THREAD = 2;
 
     /** Finishes rows of a tile on the last K block, before they are stored ({@link TileEpilogue}, DropConnect's dW). */
     interface StoreEpilogue {
@@ -96,14 +101,15 @@ final class PackedGemm {
     void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
-        int wanted = TASKS_PER_THREAD * pool.threads();
-        int rowParts = Math.min(microPanels, wanted);
-        int colParts = Math.min(panels, (wanted + rowParts - 1) / rowParts);
+        int[] rowCuts = rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mcMax / mr);
+        int rowParts = rowCuts.length - 1;
+        int colParts = pool.threads() == 1 ? 1
+                : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + rowParts - 1) / rowParts);
         pool.parallelFor(rowParts * colParts, task -> {
             int rp = task / colParts;
             int cp = task % colParts;
-            int iFrom = (int) ((long) microPanels * rp / rowParts) * mr;
-            int iTo = Math.min(m, (int) ((long) microPanels * (rp + 1) / rowParts) * mr);
+            int iFrom = rowCuts[rp] * mr;
+            int iTo = Math.min(m, rowCuts[rp + 1] * mr);
             int pFrom = (int) ((long) panels * cp / colParts);
             int pTo = (int) ((long) panels * (cp + 1) / colParts);
             float[] ap = packedA.get(Math.min(mcMax, iTo - iFrom + mr) * Math.min(kcMax, k));
@@ -140,6 +146,34 @@ final class PackedGemm {
                 }
             }
         });
+    }
+
+    /**
+     * Where the row tasks of {@code microPanels} micro-panels start and end ({@code parts + 1} cuts, in
+     * micro-panels). Each task takes half a thread's share of what is left, at least {@code minPanels}: tasks are
+     * claimed in order, so the first are large and the last small, and the threads finish close together even when
+     * one started late or ran slower; equal parts left one thread idle for most of a part at the end
+     * (docs/performance.md, "Hand-offs"). A part larger than an A block ({@code blockPanels}) is rounded up to whole
+     * blocks: each block streams all of B, so a part ending in a sliver of a block would stream B once more for
+     * little work. Only the last part may be smaller than {@code minPanels}: folding it into the one before made the
+     * tail less even and lost more than its extra pass over B costs. One thread takes everything in one task.
+     */
+    static int[] rowParts(int microPanels, int threads, int minPanels, int blockPanels) {
+        if (threads == 1 || microPanels == 0) {
+            return new int[] {0, microPanels};
+        }
+        int[] cuts = new int[microPanels + 1];
+        int parts = 0;
+        for (int at = 0; at < microPanels; ) {
+            int left = microPanels - at;
+            int size = Math.max(minPanels, (left + 2 * threads - 1) / (2 * threads));
+            if (size > blockPanels) {
+                size = (size + blockPanels - 1) / blockPanels * blockPanels;
+            }
+            at += Math.min(left, size);
+            cuts[++parts] = at;
+        }
+        return java.util.Arrays.copyOf(cuts, parts + 1);
     }
 
     /**

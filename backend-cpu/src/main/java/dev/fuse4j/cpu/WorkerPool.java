@@ -1,17 +1,23 @@
 package dev.fuse4j.cpu;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * The CPU backend's threads: the calling thread plus {@code threads - 1} helpers made once, so no call creates
- * threads. The caller works on its own call's tasks instead of waiting, which hides the helpers' wake-up latency
- * (tens of microseconds in a VM, per phase) and guarantees progress when the helpers are busy with another thread's
- * call; tasks are claimed one at a time, so a core that is interrupted simply claims fewer.
+ * threads. The caller works on its own call's tasks instead of waiting, which guarantees progress when the helpers
+ * are busy with another thread's call; tasks are claimed one at a time, so a core that is interrupted simply claims
+ * fewer.
+ *
+ * <p>Hand-offs spin before they sleep. A helper that finished a call watches for the next one for
+ * {@value #HELPER_SPIN_MICROS} µs before it parks, and a caller whose own tasks are done watches the helpers' last
+ * tasks for up to {@value #CALLER_SPIN_MICROS} µs before it blocks. On these VMs waking a parked thread took 50 to 200
+ * µs (docs/performance.md, "Hand-offs"), longer than a small layer's whole product, and a backward makes four
+ * hand-offs; a training step's calls follow each other within microseconds, so a spinning helper is nearly always
+ * there for the next one.
  *
  * <p>Every CPU backend in the process shares one pool ({@link #shared()}), sized by {@value #THREADS_PROPERTY}, else
  * {@value #THREADS_ENV}, else the processors this JVM may use. It never runs more than {@code threads} threads on
@@ -22,9 +28,13 @@ import java.util.function.IntConsumer;
 final class WorkerPool {
     static final String THREADS_PROPERTY = "fuse4j.cpu.threads";
     static final String THREADS_ENV = "FUSE4J_CPU_THREADS";
+    /** How long an idle helper watches for the next call before it parks. */
+    static final long HELPER_SPIN_MICROS = 200;
+    /** How long a caller whose tasks are done watches the helpers' before it blocks. */
+    static final long CALLER_SPIN_MICROS = 2000;
 
     private final int threads;
-    private final ExecutorService helpers;
+    private final Helper[] helpers;
     /** Threads working on calls now: callers inside {@link #parallelFor} and the helpers they enlisted. */
     private final AtomicInteger busy = new AtomicInteger();
 
@@ -33,12 +43,10 @@ final class WorkerPool {
             throw new IllegalArgumentException("a worker pool needs at least 1 thread but was given " + threads);
         }
         this.threads = threads;
-        AtomicInteger made = new AtomicInteger();
-        this.helpers = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "fuse4j-cpu-" + made.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.helpers = new Helper[threads - 1];
+        for (int h = 0; h < helpers.length; h++) {
+            helpers[h] = new Helper("fuse4j-cpu-" + (h + 1));
+        }
     }
 
     private static WorkerPool shared;
@@ -86,7 +94,7 @@ final class WorkerPool {
 
     /** Runs {@code body} for every task index in [0, tasks) across the caller and idle helpers, and waits for all. */
     void parallelFor(int tasks, IntConsumer body) {
-        if (tasks <= 1 || helpers == null) {
+        if (tasks <= 1 || helpers.length == 0) {
             for (int t = 0; t < tasks; t++) {
                 body.accept(t);
             }
@@ -94,17 +102,17 @@ final class WorkerPool {
         }
         busy.incrementAndGet();
         try {
-            int enlisted = reserveHelpers(Math.min(threads - 1, tasks - 1));
+            int granted = reserveHelpers(Math.min(helpers.length, tasks - 1));
             Job job = new Job(tasks, body);
-            for (int h = 0; h < enlisted; h++) {
-                helpers.execute(() -> {
-                    try {
-                        job.work();
-                    } finally {
-                        busy.decrementAndGet();
-                    }
-                });
+            int handed = 0;
+            for (int h = 0; h < helpers.length && handed < granted; h++) {
+                if (helpers[h].take(job)) {
+                    handed++;
+                }
             }
+            // A helper frees itself before it gives back its place in busy, so a grant always finds one; if not, the
+            // place is returned rather than held by nobody.
+            busy.addAndGet(handed - granted);
             job.work();
             job.await();
         } finally {
@@ -123,34 +131,87 @@ final class WorkerPool {
         }
     }
 
-    /** Waits for {@code latch} to open, through interrupts, and re-asserts an interrupt that came meanwhile. */
-    static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+    /**
+     * A helper thread. It is handed one call's {@link Job} at a time ({@link #take}); between calls it spins
+     * {@value #HELPER_SPIN_MICROS} µs, then parks until the next hand-off unparks it.
+     */
+    private final class Helper implements Runnable {
+        private final Thread thread;
+        /** Set while a call holds this helper, from {@link #take} until the helper has finished the call's job. */
+        private final AtomicBoolean held = new AtomicBoolean();
+        /** The job handed over and not yet picked up. */
+        private volatile Job handed;
+        /** Set just before the helper parks; a hand-off that sees it unparks the thread. */
+        private volatile boolean parked;
+
+        Helper(String name) {
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Hands {@code job} to this helper if no call holds it; false if one does. */
+        boolean take(Job job) {
+            if (!held.compareAndSet(false, true)) {
+                return false;
+            }
+            handed = job;
+            // Dekker-style with the helper's "parked = true, then read handed": either it sees the job, or this
+            // sees it parked (or about to park) and the unpark's permit wakes it.
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Job job = next();
+                handed = null;
+                try {
+                    job.work();
+                } finally {
+                    held.set(false);
+                    busy.decrementAndGet();
+                }
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+
+        private Job next() {
+            long spinUntil = System.nanoTime() + HELPER_SPIN_MICROS * 1000;
+            Job job;
+            while ((job = handed) == null) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                if (handed == null) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+            }
+            return job;
         }
     }
 
-    /** One parallelFor call: a shared task counter, a count of finished tasks, and the first failure. */
+    /**
+     * One parallelFor call: a shared task counter, a count of tasks not yet finished, and the first failure. The
+     * caller waits for the count to reach zero spinning for {@value #CALLER_SPIN_MICROS} µs, then on the job's
+     * monitor, which the thread finishing the last task notifies.
+     */
     private static final class Job {
         private final int tasks;
         private final IntConsumer body;
         private final AtomicInteger next = new AtomicInteger();
-        private final CountDownLatch finished;
+        private final AtomicInteger unfinished;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         Job(int tasks, IntConsumer body) {
             this.tasks = tasks;
             this.body = body;
-            this.finished = new CountDownLatch(tasks);
+            this.unfinished = new AtomicInteger(tasks);
         }
 
         void work() {
@@ -162,14 +223,36 @@ final class WorkerPool {
                 } catch (RuntimeException | Error e) {
                     failure.compareAndSet(null, e);
                 } finally {
-                    finished.countDown();
+                    if (unfinished.decrementAndGet() == 0) {
+                        synchronized (this) {
+                            notifyAll();
+                        }
+                    }
                 }
             }
         }
 
         void await() {
-            // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
-            awaitUninterruptibly(finished);
+            long spinUntil = System.nanoTime() + CALLER_SPIN_MICROS * 1000;
+            while (unfinished.get() > 0 && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
+            if (unfinished.get() > 0) {
+                // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
+                boolean interrupted = false;
+                synchronized (this) {
+                    while (unfinished.get() > 0) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Throwable f = failure.get();
             if (f instanceof RuntimeException re) {
                 throw re;

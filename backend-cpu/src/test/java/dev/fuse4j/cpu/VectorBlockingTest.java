@@ -31,9 +31,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 class VectorBlockingTest {
     /**
      * {n, in, out}: K past two blocks with full tiles (of every kernel: at most 8 rows, 64 columns); few rows and many
-     * columns; odd everything.
+     * columns; odd everything; rows enough for several row parts of shrinking size, with an edge.
      */
-    private static final int[][] SHAPES = {{13, 600, 70}, {4, 300, 200}, {31, 517, 37}};
+    private static final int[][] SHAPES = {{13, 600, 70}, {4, 300, 200}, {31, 517, 37}, {203, 40, 70}};
     private static final Activation[] ACTIVATIONS = {
         Activation.relu(), Activation.leakyRelu(0.1f), Activation.gelu(), Activation.identity(),
         Activation.elu(1.5f)};

@@ -1,0 +1,90 @@
+package dev.fuse4j.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
+ * columns split as well when the rows give too few, and the same bits whatever the split.
+ */
+class PackedGemmTest {
+
+    @Test
+    void rowPartsCoverEveryMicroPanelOnceLargestFirst() {
+        for (int threads : new int[] {2, 3, 16}) {
+            for (int panels : new int[] {1, 7, 8, 9, 32, 51, 128, 1024}) {
+                for (int min : new int[] {1, 4, 8}) {
+                    int block = 18;
+                    int[] cuts = PackedGemm.rowParts(panels, threads, min, block);
+                    String where = panels + " micro-panels, " + threads + " threads, at least " + min;
+                    assertEquals(0, cuts[0], where);
+                    assertEquals(panels, cuts[cuts.length - 1], where);
+                    for (int p = 1; p < cuts.length; p++) {
+                        int size = cuts[p] - cuts[p - 1];
+                        assertTrue(size >= 1, where + ": empty part " + p);
+                        assertTrue(size >= min || p == cuts.length - 1, where + ": part " + p + " has " + size);
+                        if (p > 1) {
+                            assertTrue(size <= cuts[p - 1] - cuts[p - 2], where + ": part " + p + " grew");
+                        }
+                        // No part takes more than half a thread's share of what was left before it, rounded up to
+                        // whole A blocks when it is larger than one; and such a part ends on a block's end.
+                        int left = panels - cuts[p - 1];
+                        int share = Math.max(min, (left + 2 * threads - 1) / (2 * threads));
+                        int most = share > block ? (share + block - 1) / block * block : share;
+                        assertTrue(size <= most, where + ": part " + p + " has " + size + " of " + left);
+                        assertTrue(size <= block || size % block == 0 || p == cuts.length - 1,
+                                where + ": part " + p + " of " + size + " ends inside an A block");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theLastPartsAreSmallSoThreadsFinishTogether() {
+        // 1024 rows of an 8-row kernel (A blocks of 144 rows) on two threads: 128 micro-panels, the first parts two
+        // blocks, down to the minimum of 4 at the end.
+        int[] cuts = PackedGemm.rowParts(128, 2, 4, 18);
+        assertArrayEquals(new int[] {0, 36, 72, 86, 97, 105, 111, 116, 120, 124, 128}, cuts);
+        assertArrayEquals(new int[] {0, 128}, PackedGemm.rowParts(128, 1, 4, 18), "one thread: one part");
+    }
+
+    /**
+     * The product's bits do not depend on the split: one thread (one task), two and three (guided row parts, and
+     * columns split too when the rows are few), with edge tiles both ways and K over several blocks.
+     */
+    @Test
+    void everySplitGivesTheSameBits() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int nr = blocking.kernel().vectors() * Tuning.L;
+        int[][] shapes = {{203, 2 * blocking.kc() + 5, 3 * nr + 7}, {5, 40, 9 * nr}, {64, 17, 2 * nr}};
+        Random r = new Random(3);
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            float[] a = new float[m * k], b = new float[k * n];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (float) r.nextGaussian();
+            }
+            float[] one = product(new WorkerPool(1), blocking, m, n, k, a, b);
+            for (int threads : new int[] {2, 3}) {
+                assertArrayEquals(one, product(new WorkerPool(threads), blocking, m, n, k, a, b),
+                        m + "x" + k + " · " + k + "x" + n + " on " + threads + " threads");
+            }
+        }
+    }
+
+    private static float[] product(WorkerPool pool, Tuning.Blocking blocking, int m, int n, int k, float[] a,
+                                   float[] b) {
+        float[] c = new float[m * n];
+        new PackedGemm(pool, blocking).multiply(m, n, k, Operands.rowsOf(a, k), Operands.columnsOf(b, n), c, null);
+        return c;
+    }
+}
