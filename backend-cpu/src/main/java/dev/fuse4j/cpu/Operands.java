@@ -14,6 +14,9 @@ import static dev.fuse4j.cpu.Tuning.S;
  * {@code dw = dzᵀ·x} packs both with {@link #columnsOf}.
  */
 final class Operands {
+    /** Whether this JVM has 256-bit float vectors in hardware (the preferred species is at least that wide). */
+    private static final boolean HAS_256_BITS = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+
     private Operands() {
     }
 
@@ -54,12 +57,14 @@ final class Operands {
      * Packed index {@code p} is column {@code p} of {@code src}: element {@code (p, k)} is {@code src[k·ld + p]}, so
      * each packed k step is a copy of part of a source row. The copies are a few floats each (an A micro-panel's 4
      * or 8, a B panel's 16 or 32): written out as vector and scalar moves, since {@code System.arraycopy}'s call cost
-     * made this packer 4× slower at 4 floats a step (docs/performance.md, "Hand-offs").
+     * made this packer 2.2× slower at 4 floats a step and 1.4× at 8 (docs/performance.md, "Hand-offs and shrinking
+     * row parts").
      */
     static PackedGemm.Packer columnsOf(float[] src, int ld) {
         return (dst, at, width, first, count, k0, kc) -> {
             // An A micro-panel of 4 or 8 floats is one 128- or 256-bit move per k step; species must be constants
-            // for C2 to compile them to single instructions, hence the branches.
+            // for C2 to compile them to single instructions, hence the branches. The 256-bit move only where the
+            // machine has such vectors: elsewhere (NEON) the Vector API would emulate it.
             if (count == 4 && width == 4) {
                 for (int kk = 0; kk < kc; kk++) {
                     FloatVector.fromArray(FloatVector.SPECIES_128, src, (k0 + kk) * ld + first)
@@ -67,7 +72,7 @@ final class Operands {
                 }
                 return;
             }
-            if (count == 8 && width == 8) {
+            if (count == 8 && width == 8 && HAS_256_BITS) {
                 for (int kk = 0; kk < kc; kk++) {
                     FloatVector.fromArray(FloatVector.SPECIES_256, src, (k0 + kk) * ld + first)
                             .intoArray(dst, at + kk * 8);

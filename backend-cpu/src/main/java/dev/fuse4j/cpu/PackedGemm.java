@@ -153,10 +153,11 @@ final class PackedGemm {
      * micro-panels). Each task takes half a thread's share of what is left, at least {@code minPanels}: tasks are
      * claimed in order, so the first are large and the last small, and the threads finish close together even when
      * one started late or ran slower; equal parts left one thread idle for most of a part at the end
-     * (docs/performance.md, "Hand-offs"). A part larger than an A block ({@code blockPanels}) is rounded up to whole
-     * blocks: each block streams all of B, so a part ending in a sliver of a block would stream B once more for
-     * little work. Only the last part may be smaller than {@code minPanels}: folding it into the one before made the
-     * tail less even and lost more than its extra pass over B costs. One thread takes everything in one task.
+     * (docs/performance.md, "Hand-offs and shrinking row parts"). A part larger than an A block
+     * ({@code blockPanels}) is rounded up to whole blocks: each block streams all of B, so a part ending in a sliver
+     * of a block would stream B once more for little work. Only the last part may be smaller than
+     * {@code minPanels}: folding it into the one before made the tail less even and lost more than its extra pass
+     * over B costs. One thread takes everything in one task.
      */
     static int[] rowParts(int microPanels, int threads, int minPanels, int blockPanels) {
         if (threads == 1 || microPanels == 0) {

@@ -15,9 +15,10 @@ import java.util.function.IntConsumer;
  * <p>Hand-offs spin before they sleep. A helper that finished a call watches for the next one for
  * {@value #HELPER_SPIN_MICROS} µs before it parks, and a caller whose own tasks are done watches the helpers' last
  * tasks for up to {@value #CALLER_SPIN_MICROS} µs before it blocks. On these VMs waking a parked thread took 50 to 200
- * µs (docs/performance.md, "Hand-offs"), longer than a small layer's whole product, and a backward makes four
- * hand-offs; a training step's calls follow each other within microseconds, so a spinning helper is nearly always
- * there for the next one.
+ * µs (docs/performance.md, "Hand-offs and shrinking row parts"), longer than a small layer's whole product, and a
+ * backward makes four hand-offs; a training step's calls follow each other within microseconds, so a spinning helper
+ * is nearly always there for the next one. A task's exception of any kind reaches the caller once every task has
+ * finished, and an interrupt a task leaves on a helper is cleared with the task.
  *
  * <p>Every CPU backend in the process shares one pool ({@link #shared()}), sized by {@value #THREADS_PROPERTY}, else
  * {@value #THREADS_ENV}, else the processors this JVM may use. It never runs more than {@code threads} threads on
@@ -85,6 +86,11 @@ final class WorkerPool {
         }
         throw new IllegalArgumentException(source + " is '" + value + "' but must be a whole number of threads, 1 or "
                 + "more");
+    }
+
+    /** Threads working on calls now (callers and the helpers they hold): for tests. */
+    int busyThreads() {
+        return busy.get();
     }
 
     /** Threads that work on one call at most: the caller and the helpers. */
@@ -172,6 +178,9 @@ final class WorkerPool {
                 try {
                     job.work();
                 } finally {
+                    // A task may leave an interrupt behind; kept, it would make every later park return at once
+                    // and this helper spin for good. It belongs to the task, which has finished.
+                    Thread.interrupted();
                     held.set(false);
                     busy.decrementAndGet();
                 }
@@ -220,7 +229,7 @@ final class WorkerPool {
                     if (failure.get() == null) {
                         body.accept(t);
                     }
-                } catch (RuntimeException | Error e) {
+                } catch (Throwable e) { // checked ones too, thrown sneakily: none may end a helper or skip await
                     failure.compareAndSet(null, e);
                 } finally {
                     if (unfinished.decrementAndGet() == 0) {
@@ -259,6 +268,9 @@ final class WorkerPool {
             }
             if (f instanceof Error err) {
                 throw err;
+            }
+            if (f != null) {
+                throw new IllegalStateException("a task of a parallel call threw " + f, f);
             }
         }
     }

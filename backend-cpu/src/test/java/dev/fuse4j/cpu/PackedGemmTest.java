@@ -81,10 +81,22 @@ class PackedGemmTest {
         }
     }
 
+    /** The product, after checking that the store epilogue saw every element of C exactly once. */
     private static float[] product(WorkerPool pool, Tuning.Blocking blocking, int m, int n, int k, float[] a,
                                    float[] b) {
         float[] c = new float[m * n];
-        new PackedGemm(pool, blocking).multiply(m, n, k, Operands.rowsOf(a, k), Operands.columnsOf(b, n), c, null);
+        int[] stored = new int[m * n];
+        new PackedGemm(pool, blocking).multiply(m, n, k, Operands.rowsOf(a, k), Operands.columnsOf(b, n), c,
+                (tile, t, i, j0, cols) -> {
+                    synchronized (stored) {
+                        for (int j = j0; j < j0 + cols; j++) {
+                            stored[i * n + j]++;
+                        }
+                    }
+                });
+        for (int e = 0; e < stored.length; e++) {
+            assertEquals(1, stored[e], "stores of C[" + e / n + "][" + e % n + "] on " + pool.threads() + " threads");
+        }
         return c;
     }
 }

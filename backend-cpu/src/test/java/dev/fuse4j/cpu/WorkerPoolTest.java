@@ -64,22 +64,15 @@ class WorkerPoolTest {
 
     /**
      * A helper that has parked (its spin window long over) still wakes for the next call, and hundreds of thousands
-     * of tiny calls in a row, which race every hand-off against the helpers' spinning and parking, all finish.
+     * of tiny calls in a row, which race every hand-off against the helpers' spinning and parking, all finish with
+     * every task run once and every helper still there for a call after them.
      */
     @Test
     void helpersWakeFromParkingAndNoHandOffIsLost() {
         WorkerPool pool = new WorkerPool(3);
         for (int round = 0; round < 3; round++) {
             sleep(WorkerPool.HELPER_SPIN_MICROS / 1000 + 20);
-            CountDownLatch allIn = new CountDownLatch(3);
-            Set<Thread> seen = ConcurrentHashMap.newKeySet();
-            pool.parallelFor(3, t -> {
-                if (seen.add(Thread.currentThread())) {
-                    allIn.countDown();
-                }
-                await(allIn);
-            });
-            assertEquals(3, seen.size(), "threads that ran tasks after a pause of round " + round);
+            assertAllThreadsMeet(pool, "after a pause, round " + round);
         }
         AtomicLong sum = new AtomicLong();
         long end = System.nanoTime() + 2_000_000_000L;
@@ -94,24 +87,75 @@ class WorkerPoolTest {
             perCall += (long) tasks * (tasks - 1) / 2;
         }
         assertEquals(perCall, sum.get(), "task indices summed over " + calls + " calls");
+        assertAllThreadsMeet(pool, "after " + calls + " tiny calls");
     }
 
-    /** A task's exception reaches the caller after every other task has finished, and the pool stays usable. */
+    /**
+     * A task's exception reaches the caller after every other task has finished, a checked one thrown sneakily
+     * too, and no helper is lost: every thread still meets in the next call. An interrupt a task leaves on a helper
+     * does not make it spin: it still parks and wakes.
+     */
     @Test
-    void aFailingTaskIsRethrownAndThePoolGoesOn() {
-        WorkerPool pool = new WorkerPool(2);
-        AtomicLong ran = new AtomicLong();
+    void failuresAndInterruptsInTasksLeaveThePoolWhole() {
+        WorkerPool pool = new WorkerPool(3);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.parallelFor(8, t -> {
             if (t == 1) {
                 throw new IllegalStateException("task 1 failed");
             }
-            ran.incrementAndGet();
         }));
         assertEquals("task 1 failed", e.getMessage());
-        assertTrue(ran.get() <= 7, "tasks run besides the failing one: " + ran.get());
-        AtomicLong after = new AtomicLong();
-        pool.parallelFor(8, t -> after.incrementAndGet());
-        assertEquals(8, after.get(), "tasks of the call after the failure");
+        assertAllThreadsMeet(pool, "after a RuntimeException");
+        IllegalStateException wrapped = assertThrows(IllegalStateException.class, () -> pool.parallelFor(8, t -> {
+            if (t == 2) {
+                throwSneakily(new java.io.IOException("task 2's checked exception"));
+            }
+        }));
+        assertTrue(wrapped.getCause() instanceof java.io.IOException, "cause " + wrapped.getCause());
+        assertAllThreadsMeet(pool, "after a checked exception");
+        pool.parallelFor(6, t -> Thread.currentThread().interrupt());
+        Thread.interrupted(); // the caller's own, set by the tasks it ran
+        sleep(WorkerPool.HELPER_SPIN_MICROS / 1000 + 20);
+        long cpuBefore = helpersCpuNanos();
+        sleep(300);
+        long idleCpu = helpersCpuNanos() - cpuBefore;
+        assertTrue(idleCpu < 100_000_000L, "the idle helpers used " + idleCpu / 1_000_000 + " ms of CPU in 300 ms");
+        assertAllThreadsMeet(pool, "after tasks that interrupted their threads");
+        assertEquals(0, pool.busyThreads(), "threads still busy with no call running");
+    }
+
+    /** Every thread of {@code pool} runs a task of one call: none is lost or left held. */
+    private static void assertAllThreadsMeet(WorkerPool pool, String when) {
+        // A helper frees itself just after the caller returns: wait for that before asking for all of them.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (pool.busyThreads() != 0 && System.nanoTime() < deadline) {
+            sleep(1);
+        }
+        CountDownLatch allIn = new CountDownLatch(pool.threads());
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        pool.parallelFor(pool.threads(), t -> {
+            if (seen.add(Thread.currentThread())) {
+                allIn.countDown();
+            }
+            await(allIn);
+        });
+        assertEquals(pool.threads(), seen.size(), "threads that ran tasks " + when);
+    }
+
+    /** CPU time used so far by every pool helper thread of this JVM. */
+    private static long helpersCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("fuse4j-cpu-")) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> void throwSneakily(Throwable t) throws T {
+        throw (T) t;
     }
 
     private static void sleep(long millis) {
