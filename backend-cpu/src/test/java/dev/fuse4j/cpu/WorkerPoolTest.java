@@ -141,12 +141,15 @@ class WorkerPoolTest {
         assertEquals(pool.threads(), seen.size(), "threads that ran tasks " + when);
     }
 
-    /** CPU time used so far by every pool helper thread of this JVM. */
+    /**
+     * CPU time used so far by every pool helper thread of this JVM ({@code fuse4j-cpu-N}; not the kernel warm-up's
+     * {@code fuse4j-cpu-warmup}, which may still be running for a backend an earlier test opened).
+     */
     private static long helpersCpuNanos() {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         long sum = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith("fuse4j-cpu-")) {
+            if (t.getName().matches("fuse4j-cpu-[0-9]+")) {
                 sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
             }
         }
