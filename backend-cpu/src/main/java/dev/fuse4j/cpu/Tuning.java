@@ -87,12 +87,15 @@ final class Tuning {
      * measured table. With 16 registers {@code 4x2} (8 accumulators) is the largest tile C2 compiles without a spill
      * in the k loop, and a longer KC makes up for its narrower panel; with 32, {@code 8x2} led {@code 6x2},
      * {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256 is common, and a shorter
-     * KC adds a pass over C). The B panel slice ({@code KC × NR} floats) is at most 32 KiB, the A block
-     * ({@code MC × KC}) 144 KiB: an L1 and an L2 of the machines measured.
+     * KC adds a pass over C). At 512 bits KC 512 then beat 256 and 384 at every standard shape, by 1–6 % (up to 15 %
+     * where K is 784: 512 + 272 instead of 3 × 256 + 16), although its B panel slice (64 KiB) is larger than L1:
+     * the slice streams from L2 in order, and a pass over C is saved (docs/performance.md, "KC at 512 bits"). Other
+     * widths keep 256, unmeasured. The A block ({@code MC × KC}) is at most 288 KiB, within an L2 of the machines
+     * measured.
      */
     static Blocking blockingFor(int bits, int registers) {
         if (registers >= 32) {
-            return new Blocking(Microkernel.K8X2, 256, 144);
+            return new Blocking(Microkernel.K8X2, bits >= 512 ? 512 : 256, 144);
         }
         return new Blocking(Microkernel.K4X2, 384, 96);
     }
