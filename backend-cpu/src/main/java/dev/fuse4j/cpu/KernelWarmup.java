@@ -66,18 +66,7 @@ final class KernelWarmup {
             return;
         }
         // The wait only saves time: an interrupt ends nothing and is kept for the caller.
-        boolean interrupted = false;
-        while (true) {
-            try {
-                finished.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        WorkerPool.awaitUninterruptibly(finished);
     }
 
     /** Whether the warm-up has ended (or never started). */

@@ -1,5 +1,6 @@
 package dev.fuse4j.cpu;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -137,6 +138,22 @@ final class WorkerPool {
         }
     }
 
+    /** Waits for {@code latch} to open, through interrupts, and re-asserts an interrupt that came meanwhile. */
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /**
      * A helper thread. It is handed one call's {@link Job} at a time ({@link #take}); between calls it spins
      * {@value #HELPER_SPIN_MICROS} µs, then parks until the next hand-off unparks it.
@@ -206,21 +223,20 @@ final class WorkerPool {
     }
 
     /**
-     * One parallelFor call: a shared task counter, a count of tasks not yet finished, and the first failure. The
-     * caller waits for the count to reach zero spinning for {@value #CALLER_SPIN_MICROS} µs, then on the job's
-     * monitor, which the thread finishing the last task notifies.
+     * One parallelFor call: a shared task counter, a count of finished tasks, and the first failure. The caller
+     * watches the count for {@value #CALLER_SPIN_MICROS} µs before it blocks on it.
      */
     private static final class Job {
         private final int tasks;
         private final IntConsumer body;
         private final AtomicInteger next = new AtomicInteger();
-        private final AtomicInteger unfinished;
+        private final CountDownLatch finished;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         Job(int tasks, IntConsumer body) {
             this.tasks = tasks;
             this.body = body;
-            this.unfinished = new AtomicInteger(tasks);
+            this.finished = new CountDownLatch(tasks);
         }
 
         void work() {
@@ -232,36 +248,18 @@ final class WorkerPool {
                 } catch (Throwable e) { // checked ones too, thrown sneakily: none may end a helper or skip await
                     failure.compareAndSet(null, e);
                 } finally {
-                    if (unfinished.decrementAndGet() == 0) {
-                        synchronized (this) {
-                            notifyAll();
-                        }
-                    }
+                    finished.countDown();
                 }
             }
         }
 
         void await() {
             long spinUntil = System.nanoTime() + CALLER_SPIN_MICROS * 1000;
-            while (unfinished.get() > 0 && System.nanoTime() < spinUntil) {
+            while (finished.getCount() > 0 && System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             }
-            if (unfinished.get() > 0) {
-                // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
-                boolean interrupted = false;
-                synchronized (this) {
-                    while (unfinished.get() > 0) {
-                        try {
-                            wait();
-                        } catch (InterruptedException e) {
-                            interrupted = true;
-                        }
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
+            awaitUninterruptibly(finished);
             Throwable f = failure.get();
             if (f instanceof RuntimeException re) {
                 throw re;
