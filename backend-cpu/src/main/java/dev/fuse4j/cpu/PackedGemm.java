@@ -3,6 +3,8 @@ package dev.fuse4j.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
+import java.util.Arrays;
+
 import static dev.fuse4j.cpu.Tuning.L;
 import static dev.fuse4j.cpu.Tuning.S;
 
@@ -174,7 +176,7 @@ final class PackedGemm {
             at += Math.min(left, size);
             cuts[++parts] = at;
         }
-        return java.util.Arrays.copyOf(cuts, parts + 1);
+        return Arrays.copyOf(cuts, parts + 1);
     }
 
     /**
