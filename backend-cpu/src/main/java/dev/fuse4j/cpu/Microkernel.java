@@ -2,6 +2,8 @@ package dev.fuse4j.cpu;
 
 import jdk.incubator.vector.FloatVector;
 
+import java.lang.invoke.VarHandle;
+
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -16,11 +18,12 @@ import static dev.fuse4j.cpu.Tuning.S;
  * only as separate locals, and each is a method of its own, compiled apart from the epilogue: in one compilation
  * unit with it, C2 ran out of inlining budget and left the epilogue's vector operations boxed.
  *
- * <p>Which shape suits a machine depends on its register file. Besides the accumulators and the B vectors C2 keeps
- * two or three broadcasts live, so with 16 registers (AVX2, SSE) more than about ten accumulators spill one to the
- * stack inside the k loop: {@code 6x2} does, and runs well behind {@code 4x2} there (docs/performance.md). With 32
- * (AVX-512, NEON) the larger tiles load less per FMA. {@link Tuning#blockingFor} holds the choice; the others stay
- * selectable ({@code fuse4j.cpu.kernel}) and are tested at every width.
+ * <p>Which shape suits a machine depends on its register file. Two pipes of FMA latency 4 need 8 independent
+ * accumulators in flight, and more leave slack for the loads: with 32 registers (AVX-512, NEON) {@code 8x2} has 16.
+ * With 16 (AVX2, SSE) {@code 6x2} fits 12 accumulators, 2 B vectors and one broadcast only because it orders its
+ * broadcasts ({@link #orderBroadcasts}); unordered, C2 loads all six at the top of the k step and spills. {@link
+ * Tuning#blockingFor} holds the choice; the others stay selectable ({@code fuse4j.cpu.kernel}) and are tested at
+ * every width.
  */
 enum Microkernel {
     K4X2(4, 2) {
@@ -138,18 +141,23 @@ enum Microkernel {
                 FloatVector x = FloatVector.broadcast(S, a[ak]);
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
+                orderBroadcasts();
                 x = FloatVector.broadcast(S, a[ak + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
+                orderBroadcasts();
                 x = FloatVector.broadcast(S, a[ak + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
+                orderBroadcasts();
                 x = FloatVector.broadcast(S, a[ak + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
+                orderBroadcasts();
                 x = FloatVector.broadcast(S, a[ak + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
+                orderBroadcasts();
                 x = FloatVector.broadcast(S, a[ak + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
@@ -369,6 +377,19 @@ enum Microkernel {
 
     private final int rows;
     private final int vectors;
+
+    /**
+     * Keeps the next row's broadcast below this point where {@link Tuning#ORDERED_BROADCASTS} says so. C2 otherwise
+     * loads all of a k step's broadcasts at its top: with 16 registers the {@code 6x2} tile (12 accumulators, 2 B
+     * vectors, 6 broadcasts) then spills an accumulator, and its store-and-reload chain halves the loop. A load-load
+     * fence is no instruction on x86, whose loads are ordered anyway, but C2 moves no load across it, so each
+     * broadcast lives only for its row's FMAs and the tile fits 15 registers.
+     */
+    private static void orderBroadcasts() {
+        if (Tuning.ORDERED_BROADCASTS) {
+            VarHandle.loadLoadFence();
+        }
+    }
 
     Microkernel(int rows, int vectors) {
         this.rows = rows;

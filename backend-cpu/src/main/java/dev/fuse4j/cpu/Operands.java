@@ -39,6 +39,15 @@ final class Operands {
                     dst[o + 3] = src[f3 + kk];
                 }
             }
+            if (r + 1 < count) {
+                int f0 = (first + r) * ld + k0, f1 = f0 + ld;
+                for (int kk = 0; kk < kc; kk++) {
+                    int o = at + kk * width + r;
+                    dst[o] = src[f0 + kk];
+                    dst[o + 1] = src[f1 + kk];
+                }
+                r += 2;
+            }
             for (; r < count; r++) {
                 int from = (first + r) * ld + k0;
                 for (int kk = 0; kk < kc; kk++) {
@@ -56,7 +65,7 @@ final class Operands {
     /**
      * Packed index {@code p} is column {@code p} of {@code src}: element {@code (p, k)} is {@code src[k·ld + p]}, so
      * each packed k step is a copy of part of a source row. The copies are a few floats each (an A micro-panel's 4
-     * or 8, a B panel's 16 or 32): written out as vector and scalar moves, since {@code System.arraycopy}'s call cost
+     * to 8, a B panel's 16 or 32): written out as vector and scalar moves, since {@code System.arraycopy}'s call cost
      * made this packer 2.2× slower at 4 floats a step and 1.4× at 8 (docs/performance.md, "Hand-offs and shrinking
      * row parts").
      */
@@ -69,6 +78,17 @@ final class Operands {
                 for (int kk = 0; kk < kc; kk++) {
                     FloatVector.fromArray(FloatVector.SPECIES_128, src, (k0 + kk) * ld + first)
                             .intoArray(dst, at + kk * 4);
+                }
+                return;
+            }
+            if (count == width && count > 4 && count < 8) {
+                // 5 to 7 floats (the 16-register 6x2 kernel's 6): two 128-bit moves that overlap in the middle.
+                int second = count - 4;
+                for (int kk = 0; kk < kc; kk++) {
+                    int from = (k0 + kk) * ld + first;
+                    int o = at + kk * width;
+                    FloatVector.fromArray(FloatVector.SPECIES_128, src, from).intoArray(dst, o);
+                    FloatVector.fromArray(FloatVector.SPECIES_128, src, from + second).intoArray(dst, o + second);
                 }
                 return;
             }

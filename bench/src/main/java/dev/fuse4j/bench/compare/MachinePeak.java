@@ -220,13 +220,16 @@ final class MachinePeak {
     }
 
     /**
-     * {@value #BURST} steps of twelve independent FMA chains. A method of its own so the JIT compiles it whole
-     * rather than as an on-stack replacement of the caller's loop.
+     * {@value #BURST} steps of twelve independent FMA chains, each adding {@code a·b} to its accumulator as the GEMM
+     * kernels do: C2 compiles that to one {@code vfmadd231ps} per chain. The form {@code c·a + b} needed a register
+     * copy per FMA and spilled under {@code -XX:UseAVX=2}, and reported 98 GFLOP/s on one thread where this form and
+     * C both reach 113 (docs/performance.md, "Twelve accumulators in sixteen registers"). A method of its own so the
+     * JIT compiles it whole rather than as an on-stack replacement of the caller's loop.
      */
     private static void burst(float[] acc) {
         int l = S.length();
         FloatVector a = FloatVector.broadcast(S, 0.999f);
-        FloatVector b = FloatVector.broadcast(S, 1e-3f);
+        FloatVector b = FloatVector.broadcast(S, 1e-7f);
         FloatVector c0 = FloatVector.fromArray(S, acc, 0), c1 = FloatVector.fromArray(S, acc, l);
         FloatVector c2 = FloatVector.fromArray(S, acc, 2 * l), c3 = FloatVector.fromArray(S, acc, 3 * l);
         FloatVector c4 = FloatVector.fromArray(S, acc, 4 * l), c5 = FloatVector.fromArray(S, acc, 5 * l);
@@ -234,18 +237,18 @@ final class MachinePeak {
         FloatVector c8 = FloatVector.fromArray(S, acc, 8 * l), c9 = FloatVector.fromArray(S, acc, 9 * l);
         FloatVector c10 = FloatVector.fromArray(S, acc, 10 * l), c11 = FloatVector.fromArray(S, acc, 11 * l);
         for (int i = 0; i < BURST; i++) {
-            c0 = c0.fma(a, b);
-            c1 = c1.fma(a, b);
-            c2 = c2.fma(a, b);
-            c3 = c3.fma(a, b);
-            c4 = c4.fma(a, b);
-            c5 = c5.fma(a, b);
-            c6 = c6.fma(a, b);
-            c7 = c7.fma(a, b);
-            c8 = c8.fma(a, b);
-            c9 = c9.fma(a, b);
-            c10 = c10.fma(a, b);
-            c11 = c11.fma(a, b);
+            c0 = a.fma(b, c0);
+            c1 = a.fma(b, c1);
+            c2 = a.fma(b, c2);
+            c3 = a.fma(b, c3);
+            c4 = a.fma(b, c4);
+            c5 = a.fma(b, c5);
+            c6 = a.fma(b, c6);
+            c7 = a.fma(b, c7);
+            c8 = a.fma(b, c8);
+            c9 = a.fma(b, c9);
+            c10 = a.fma(b, c10);
+            c11 = a.fma(b, c11);
         }
         c0.intoArray(acc, 0);
         c1.intoArray(acc, l);
