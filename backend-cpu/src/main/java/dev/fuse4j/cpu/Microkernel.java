@@ -3,7 +3,6 @@ package dev.fuse4j.cpu;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.invoke.VarHandle;
-
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
