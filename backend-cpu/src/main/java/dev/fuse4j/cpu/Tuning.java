@@ -48,7 +48,7 @@ final class Tuning {
     /** Floats per vector. */
     static final int L;
     static final RegisterFile REGISTERS;
-    /** Whether the microkernels keep each row's broadcast after the row before ({@link #ordersBroadcasts}). */
+    /** Whether the {@code 6x2} kernel keeps each row's broadcast after the row before ({@link #ordersBroadcasts}). */
     static final boolean ORDERED_BROADCASTS;
     static final Blocking BLOCKING;
     /** What was wrong with the {@code fuse4j.cpu} options, or null when they were honoured. */
@@ -68,7 +68,7 @@ final class Tuning {
         L = S.length();
         REGISTERS = registerFile(System.getProperty("os.arch"), vmOption("UseAVX"), vmOption("UseSVE"), preferred);
         ORDERED_BROADCASTS = ordersBroadcasts(REGISTERS);
-        Blocking blocking = blockingFor(bits, REGISTERS.count());
+        Blocking blocking = blockingFor(bits, REGISTERS);
         String forced = System.getProperty(KERNEL);
         if (forced != null) {
             try {
@@ -88,26 +88,28 @@ final class Tuning {
     /**
      * The microkernel and cache blocking for {@code bits}-wide vectors and {@code registers} vector registers: the
      * measured table. With 16 registers, {@code 6x2} (12 accumulators) with its broadcasts ordered
-     * ({@link #ordersBroadcasts}) beat {@code 4x2} by 3–8 % in the whole layer: 8 accumulators are exactly the FMAs
-     * two pipes of latency 4 keep in flight, and the kernel loop reached 100 GFLOP/s against 110 for {@code 6x2} and
-     * 113 for the FMA loop (docs/performance.md, "Twelve accumulators in sixteen registers"). With 32, {@code 8x2} led
-     * {@code 6x2}, {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256 is common, and
-     * a shorter KC adds a pass over C). At 512 bits KC 512 then beat 256 and 384 at every standard shape, by 1–6 %
-     * (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), although its B panel slice (64 KiB) is larger
-     * than L1: the slice streams from L2 in order, and a pass over C is saved (docs/performance.md, "KC at 512
-     * bits"). Other widths keep 256, unmeasured. The A block ({@code MC × KC}) is at most 288 KiB, within an L2 of the
-     * machines measured.
+     * ({@link #ordersBroadcasts}) beat {@code 4x2} in the whole layer by 3–8 % forward and up to 8 % backward (0.99
+     * at one shape) on AVX2: 8 accumulators are exactly the FMAs two pipes of latency 4 keep in flight, and the kernel
+     * loop reached 100 GFLOP/s against 110 for {@code 6x2} and 113 for the FMA loop; where broadcasts cannot be
+     * ordered, {@code 4x2} stays (docs/performance.md, "Twelve accumulators in sixteen registers"). With 32,
+     * {@code 8x2} led {@code 6x2}, {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256
+     * is common, and a shorter KC adds a pass over C). At 512 bits KC 512 then beat 256 and 384 at every standard
+     * shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), although its B panel slice
+     * (64 KiB) is larger than L1: the slice streams from L2 in order, and a pass over C is saved (docs/performance.md,
+     * "KC at 512 bits"). Other widths keep 256, unmeasured. The A block ({@code MC × KC}) is at most 288 KiB, within
+     * an L2 of the machines measured.
      */
-    static Blocking blockingFor(int bits, int registers) {
-        if (registers >= 32) {
+    static Blocking blockingFor(int bits, RegisterFile registers) {
+        if (registers.count() >= 32) {
             return new Blocking(Microkernel.K8X2, bits >= 512 ? 512 : 256, 144);
         }
-        return new Blocking(Microkernel.K6X2, 384, 96);
+        // Unordered, 6x2 spills and runs at half speed: 4x2 is the largest tile that fits.
+        return new Blocking(ordersBroadcasts(registers) ? Microkernel.K6X2 : Microkernel.K4X2, 384, 96);
     }
 
     /**
-     * Whether the microkernels order each row's broadcast after the previous row's with a load-load fence: where the
-     * register file has 16 registers, which a {@code 6x2} tile fills only if C2 keeps one or two broadcasts live, and
+     * Whether the {@code 6x2} kernel orders each row's broadcast after the previous row's with a load-load fence:
+     * where the register file has 16 registers, which its tile fills only if C2 keeps one or two broadcasts live, and
      * only on x86, where that fence emits no instruction. Elsewhere (AArch64: {@code dmb ishld}) it would cost a
      * barrier per row, and 32 registers need no ordering.
      */
@@ -171,7 +173,7 @@ final class Tuning {
         }
     }
 
-    /** The choice in one line, such as {@code AVX2, 256-bit, kernel 4x2L, KC 256}. */
+    /** The choice in one line, such as {@code AVX2, 256-bit, kernel 6x2L, KC 384}. */
     static String describe(Blocking blocking) {
         return REGISTERS.isa() + ", " + S.vectorBitSize() + "-bit, kernel " + blocking.kernel().shape() + "L, KC "
                 + blocking.kc();
