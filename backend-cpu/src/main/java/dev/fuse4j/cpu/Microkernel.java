@@ -21,9 +21,8 @@ import static dev.fuse4j.cpu.Tuning.S;
  * accumulators in flight, and more leave slack for the loads: with 32 registers (AVX-512, NEON) {@code 8x2} has 16.
  * With 16 (AVX2, SSE) {@code 6x2} fits 12 accumulators, 2 B vectors and one broadcast only because it orders its
  * broadcasts ({@link #orderBroadcasts}); unordered, C2 hoists the broadcasts to the top of the k step and spills an
- * accumulator. {@link
- * Tuning#blockingFor} holds the choice; the others stay selectable ({@code fuse4j.cpu.kernel}) and are tested at
- * every width.
+ * accumulator. {@link Tuning#blockingFor} holds the choice; the others stay selectable ({@code fuse4j.cpu.kernel})
+ * and are tested at every width.
  */
 enum Microkernel {
     K4X2(4, 2) {
@@ -382,9 +381,8 @@ enum Microkernel {
      * Keeps the next row's broadcast below this point where {@link Tuning#ORDERED_BROADCASTS} says so. C2 otherwise
      * hoists a k step's broadcasts to its top (three live at once in the disassembly): with 16 registers the
      * {@code 6x2} tile (12 accumulators, 2 B vectors) then spills an accumulator, and its store-and-reload chain
-     * halves the loop. A load-load
-     * fence is no instruction on x86, whose loads are ordered anyway, but C2 moves no load across it, so each
-     * broadcast lives only for its row's FMAs and the tile fits 15 registers.
+     * halves the loop. A load-load fence is no instruction on x86, whose loads are ordered anyway, but C2 moves no
+     * load across it, so each broadcast lives only for its row's FMAs and the tile fits 15 registers.
      */
     private static void orderBroadcasts() {
         if (Tuning.ORDERED_BROADCASTS) {
