@@ -81,6 +81,38 @@ class PackedGemmTest {
         }
     }
 
+    /**
+     * The packed product equals a plain one where B's packed layout matters: K over several blocks with a short last
+     * one, and a last panel cut by the matrix edge, so a wrong block or panel offset reads another slice of B.
+     */
+    @Test
+    void matchesAPlainProductOverSeveralKBlocksAndAnEdgePanel() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int nr = blocking.kernel().vectors() * Tuning.L;
+        int m = 2 * blocking.kernel().rows() + 1, k = 3 * blocking.kc() + 7, n = 4 * nr + 3;
+        Random r = new Random(5);
+        float[] a = new float[m * k], b = new float[k * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) r.nextGaussian();
+        }
+        float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    sum += (double) a[i * k + kk] * b[kk * n + j];
+                    magnitude += Math.abs((double) a[i * k + kk] * b[kk * n + j]);
+                }
+                assertEquals(sum, c[i * n + j], 1e-5 * magnitude, "C[" + i + "][" + j + "] of " + m + "x" + k
+                        + " · " + k + "x" + n);
+            }
+        }
+    }
+
     /** The product, after checking that the store epilogue saw every element of C exactly once. */
     private static float[] product(WorkerPool pool, Tuning.Blocking blocking, int m, int n, int k, float[] a,
                                    float[] b) {
