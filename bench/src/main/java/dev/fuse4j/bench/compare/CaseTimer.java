@@ -7,8 +7,10 @@ import java.util.Arrays;
 import java.util.function.Function;
 
 /**
- * Times one case (a backend or peer at a shape): forward, then backward, each warmed up and repeated within half of
- * the case's time budget. A peer whose whole batch would not fit the budget is timed on its first rows instead
+ * Times one case (a backend or peer at a shape): forward, then backward, each warmed up and then timed until its half
+ * of the case's time budget is spent (or {@code --reps} calls), so the median covers the same second or more at every
+ * shape. Seven reps alone were 5 ms at 128×784→512 on the cpu backend: a burst of load on these shared machines
+ * moved the whole median, where over a second of calls it moves a few of them. A peer whose whole batch would not fit the budget is timed on its first rows instead
  * ({@link Measured#rows()}); its per-row cost, and so its GFLOP/s, stays the same, and the table says so.
  */
 final class CaseTimer {
@@ -83,8 +85,8 @@ final class CaseTimer {
 
     /**
      * Runs {@code op} untimed at least {@code warmup} times and {@value #MIN_WARMUP_SECONDS} s, and on until it
-     * stops getting faster (the JIT is done), within half of {@code budget}; then up to {@code reps} timed calls
-     * or until the budget is spent, at least one.
+     * stops getting faster (the JIT is done), within half of {@code budget}; then timed calls until the budget is
+     * spent or {@code reps} were made, at least one.
      */
     Stats measure(Runnable op, double budget) {
         long start = System.nanoTime();
@@ -107,9 +109,12 @@ final class CaseTimer {
             }
             best = Math.min(best, t);
         }
-        double[] times = new double[reps];
+        double[] times = new double[Math.min(reps, 64)];
         int done = 0;
         while (done < reps && (done == 0 || System.nanoTime() < deadline)) {
+            if (done == times.length) {
+                times = Arrays.copyOf(times, (int) Math.min(reps, 2L * done));
+            }
             long t0 = System.nanoTime();
             op.run();
             times[done++] = (System.nanoTime() - t0) / 1e9;
