@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * columns split as well when the rows give too few, and the same bits whatever the split.
+ * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
+ * against a plain one where B's packed layout matters.
  */
 class PackedGemmTest {
 

@@ -30,8 +30,9 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
             usage: ./fuse4j compare [options]
               --shapes LIST     NxINxOUT,... or 'cpu' / 'gpu' for a standard set (default: the five CPU shapes)
               --p P             dropout probability in training, in [0, 1] (default 0.5)
-              --warmup N        untimed calls at least, before timing (default 2; warm-up also runs >= 2.5 s
-                                when the budget allows, and until the calls stop getting faster)
+              --warmup N        untimed calls at least, before timing (default 2; warm-up also runs for 2.5 s
+                                or a sixth of the budget, whichever is less, and until the calls stop
+                                getting faster)
               --reps N          timed calls at most per measurement (default: as many as fit in the
                                 measurement's half of the budget; the table gives their median)
               --budget SECONDS  time per case, forward and backward together (default 10); a peer whose whole
