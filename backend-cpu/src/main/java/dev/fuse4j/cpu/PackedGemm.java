@@ -9,14 +9,18 @@ import static dev.fuse4j.cpu.Tuning.L;
 import static dev.fuse4j.cpu.Tuning.S;
 
 /**
- * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked {@link Microkernel} of {@code MR}
- * rows × {@code NR} columns ({@code NR} a few vectors), both set by the {@link Tuning.Blocking} it is made with. B is
- * packed once per call into {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step from
- * consecutive floats); A is packed once per call too, a row block at a time by the task that owns those rows, into
- * {@code MR}-row micro-panels (k-major, so the kernel broadcasts from consecutive floats). K is split into blocks of
- * {@code KC} so one panel slice stays in L1, and rows into blocks of {@code MC} so one A block stays in L2. On the
- * last K block an optional {@link TileEpilogue} runs on the finished tile while it sits in L1, before it is stored:
- * the forward's bias, activation and dropout never make a second pass over the output.
+ * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked {@link Microkernel} of {@code MR} rows ×
+ * {@code NR} columns ({@code NR} a few vectors), both set by the {@link Tuning.Blocking} it is made with. K is split
+ * into blocks of {@code KC} so one panel slice stays in L1, and rows into blocks of {@code MC} so one A block stays in
+ * L2. B is packed once per call into {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step
+ * from consecutive floats), laid out K block by K block: the slices of every panel for one K block lie one after the
+ * other, so an A block's sweep across the panels reads one sequential stream. (Panel after panel, each slice was a
+ * short run followed by a jump of a panel's whole depth, 256 KiB at K = 4096 on AVX2, and the product ran at 0.7 of
+ * today's speed on one thread at 2048×4096→4096: docs/performance.md, "B's K blocks side by side".) A is packed once
+ * per call too, a row block at a time by the task that owns those rows, into {@code MR}-row micro-panels (k-major, so
+ * the kernel broadcasts from consecutive floats). On the last K block an optional {@link TileEpilogue} runs on the
+ * finished tile while it sits in L1, before it is stored: the forward's bias, activation and dropout never make a
+ * second pass over the output.
  *
  * <p>Work is split by rows first: a task owns a range of micro-panels across every column, so no A block is packed
  * twice. Only when there are too few rows to keep every core busy are the columns split as well.
@@ -90,12 +94,19 @@ final class PackedGemm {
         return (n + nr - 1) / nr * k * nr;
     }
 
-    /** Packs all of B {@code [k×n]} into {@code bp} ({@link #packedSize} floats), panel after panel. */
+    /**
+     * Packs all of B {@code [k×n]} into {@code bp} ({@link #packedSize} floats): K block after K block, and within
+     * one the panels' slices in order; panel {@code p}'s slice of the block at {@code k0} starts at
+     * {@code k0·panels·NR + p·kc·NR}, {@code kc} that block's depth.
+     */
     void pack(int n, int k, Packer b, float[] bp) {
         int panels = (n + nr - 1) / nr;
         pool.parallelFor(panels, p -> {
             int j0 = p * nr;
-            b.pack(bp, p * k * nr, nr, j0, Math.min(nr, n - j0), 0, k);
+            for (int k0 = 0; k0 < k; k0 += kcMax) {
+                int kc = Math.min(kcMax, k - k0);
+                b.pack(bp, k0 * panels * nr + p * kc * nr, nr, j0, Math.min(nr, n - j0), k0, kc);
+            }
         });
     }
 
@@ -128,7 +139,7 @@ final class PackedGemm {
                     for (int p = pFrom; p < pTo; p++) {
                         int j0 = p * nr;
                         int cols = Math.min(nr, n - j0);
-                        int bAt = p * k * nr + k0 * nr;
+                        int bAt = k0 * panels * nr + p * kc * nr;
                         for (int r0 = 0; r0 < rows; r0 += mr) {
                             int i = i0 + r0;
                             int tileRows = Math.min(mr, rows - r0);

@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * columns split as well when the rows give too few, and the same bits whatever the split.
+ * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
+ * against a plain one where B's packed layout matters.
  */
 class PackedGemmTest {
 
@@ -77,6 +78,38 @@ class PackedGemmTest {
             for (int threads : new int[] {2, 3}) {
                 assertArrayEquals(one, product(new WorkerPool(threads), blocking, m, n, k, a, b),
                         m + "x" + k + " · " + k + "x" + n + " on " + threads + " threads");
+            }
+        }
+    }
+
+    /**
+     * The packed product equals a plain one where B's packed layout matters: K over several blocks with a short last
+     * one, and a last panel cut by the matrix edge, so a wrong block or panel offset reads another slice of B.
+     */
+    @Test
+    void matchesAPlainProductOverSeveralKBlocksAndAnEdgePanel() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int nr = blocking.kernel().vectors() * Tuning.L;
+        int m = 2 * blocking.kernel().rows() + 1, k = 3 * blocking.kc() + 7, n = 4 * nr + 3;
+        Random r = new Random(5);
+        float[] a = new float[m * k], b = new float[k * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) r.nextGaussian();
+        }
+        float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    sum += (double) a[i * k + kk] * b[kk * n + j];
+                    magnitude += Math.abs((double) a[i * k + kk] * b[kk * n + j]);
+                }
+                assertEquals(sum, c[i * n + j], 1e-5 * magnitude, "C[" + i + "][" + j + "] of " + m + "x" + k
+                        + " · " + k + "x" + n);
             }
         }
     }

@@ -7,9 +7,12 @@ import java.util.Arrays;
 import java.util.function.Function;
 
 /**
- * Times one case (a backend or peer at a shape): forward, then backward, each warmed up and repeated within half of
- * the case's time budget. A peer whose whole batch would not fit the budget is timed on its first rows instead
- * ({@link Measured#rows()}); its per-row cost, and so its GFLOP/s, stays the same, and the table says so.
+ * Times one case (a backend or peer at a shape): forward, then backward, each warmed up and then timed until its half
+ * of the case's time budget is spent (or {@code --reps} calls), so a median covers at least a quarter of the budget at
+ * every shape, 2.5 s by default. Seven reps alone were 5 ms at 128×784→512 on the cpu backend: a burst of load on these
+ * shared machines moved the whole median, where over seconds of calls it moves a few of them. A peer whose whole batch
+ * would not fit the budget is timed on its first rows instead ({@link Measured#rows()}); its per-row cost, and so its
+ * GFLOP/s, stays the same, and the table says so.
  */
 final class CaseTimer {
     /** Rows of the first slice used to estimate a slow peer's cost per row. */
@@ -25,6 +28,8 @@ final class CaseTimer {
     /** Warm-up ends once this many calls in a row have not beaten the best by {@link #IMPROVEMENT}. */
     private static final int SETTLED_CALLS = 3;
     private static final double IMPROVEMENT = 0.9;
+    /** Timed calls kept at most (8 MiB of samples): tiny shapes or a long budget could otherwise fill the heap. */
+    static final int MAX_SAMPLES = 1 << 20;
 
     private final int warmup;
     private final int reps;
@@ -83,8 +88,8 @@ final class CaseTimer {
 
     /**
      * Runs {@code op} untimed at least {@code warmup} times and {@value #MIN_WARMUP_SECONDS} s, and on until it
-     * stops getting faster (the JIT is done), within half of {@code budget}; then up to {@code reps} timed calls
-     * or until the budget is spent, at least one.
+     * stops getting faster (the JIT is done), within half of {@code budget}; then timed calls until the budget is
+     * spent or {@code reps} (at most {@value #MAX_SAMPLES}) were made, at least one.
      */
     Stats measure(Runnable op, double budget) {
         long start = System.nanoTime();
@@ -107,9 +112,13 @@ final class CaseTimer {
             }
             best = Math.min(best, t);
         }
-        double[] times = new double[reps];
+        int most = Math.min(reps, MAX_SAMPLES);
+        double[] times = new double[Math.min(most, 64)];
         int done = 0;
-        while (done < reps && (done == 0 || System.nanoTime() < deadline)) {
+        while (done < most && (done == 0 || System.nanoTime() < deadline)) {
+            if (done == times.length) {
+                times = Arrays.copyOf(times, Math.min(most, 2 * done));
+            }
             long t0 = System.nanoTime();
             op.run();
             times[done++] = (System.nanoTime() - t0) / 1e9;

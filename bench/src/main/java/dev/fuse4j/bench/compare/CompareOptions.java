@@ -30,9 +30,11 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
             usage: ./fuse4j compare [options]
               --shapes LIST     NxINxOUT,... or 'cpu' / 'gpu' for a standard set (default: the five CPU shapes)
               --p P             dropout probability in training, in [0, 1] (default 0.5)
-              --warmup N        untimed calls at least, before timing (default 2; warm-up also runs >= 1 s
-                                and until the calls stop getting faster)
-              --reps N          timed calls per measurement (default 7)
+              --warmup N        untimed calls at least, before timing (default 2; warm-up also runs for 2.5 s
+                                or a sixth of the budget, whichever is less, and until the calls stop
+                                getting faster)
+              --reps N          timed calls at most per measurement (default: as many as fit in the
+                                measurement's half of the budget; the table gives their median)
               --budget SECONDS  time per case, forward and backward together (default 10); a peer whose whole
                                 batch would not fit is timed on its first rows, and the table says so; a
                                 backend always runs the whole batch, at least one warm-up and one timed call
@@ -51,7 +53,7 @@ public record CompareOptions(List<LinearShape> shapes, float p, int warmup, int 
         List<LinearShape> shapes = StandardShapes.CPU;
         float p = 0.5f;
         int warmup = 2;
-        int reps = 7;
+        int reps = Integer.MAX_VALUE;
         double budget = 10;
         List<String> backends = List.of();
         List<String> peers = null;

@@ -132,7 +132,7 @@ final class HtmlReport {
         StringBuilder sb = new StringBuilder("<table><tr><th>backend or peer</th><th>shape</th><th>fwd GFLOP/s</th>"
                 + "<th>fwd ms<br>median, range</th><th>bwd GFLOP/s</th><th>bwd ms<br>median, range</th>"
                 + "<th>fwd GB/s</th><th>fwd &times; best peer</th><th>bwd &times; best peer</th><th>% of CPU peak</th>"
-                + "<th>reps</th></tr>\n");
+                + "<th>fwd reps</th></tr>\n");
         for (Results.Timing t : r.timings()) {
             boolean failed = r.checkFailed(t.who());
             sb.append("<tr class=\"timing\"><td class=\"who").append(failed ? " fail" : "").append("\">")

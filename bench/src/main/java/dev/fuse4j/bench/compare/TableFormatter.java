@@ -42,9 +42,9 @@ final class TableFormatter {
         sb.append(String.format(Locale.ROOT, "Timings: p = %s, median of the reps (min-max); a forward counts "
                 + "2*n*in*out flops, a backward 4*n*in*out%n", r.p()));
         sb.append("  CPU peak ").append(r.peak().describe()).append("; % peak for rows that ran on this CPU\n");
-        sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %4s%n", "who", "shape",
+        sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %8s%n", "who", "shape",
                 "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "bwd ms", "fwd GB/s", "fwd/peer", "bwd/peer",
-                "% peak", "reps"));
+                "% peak", "fwd reps"));
         for (Results.Timing t : r.timings()) {
             String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " " + FAILED_MARK : "");
             String shape = t.shape() + (t.capped() ? CAPPED_MARK : "");
@@ -52,7 +52,7 @@ final class TableFormatter {
                 sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", who, shape, t.error()));
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %4d%n", who, shape,
+            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %8d%n", who, shape,
                     fixed(t.forwardGflops()), ms(t.forward()), fixed(t.backwardGflops()),
                     fixed(t.backward().median() * 1e3), fixed(t.forwardGBs()),
                     times(r.forwardSpeedup(t)), times(r.backwardSpeedup(t)), percent(t.fractionOf(r.peak().gflops())),
