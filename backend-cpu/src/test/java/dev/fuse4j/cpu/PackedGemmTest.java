@@ -67,13 +67,7 @@ class PackedGemmTest {
         Random r = new Random(3);
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
-            float[] a = new float[m * k], b = new float[k * n];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) r.nextGaussian();
-            }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) r.nextGaussian();
-            }
+            float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
             float[] one = product(new WorkerPool(1), blocking, m, n, k, a, b);
             for (int threads : new int[] {2, 3}) {
                 assertArrayEquals(one, product(new WorkerPool(threads), blocking, m, n, k, a, b),
@@ -92,13 +86,7 @@ class PackedGemmTest {
         int nr = blocking.kernel().vectors() * Tuning.L;
         int m = 2 * blocking.kernel().rows() + 1, k = 3 * blocking.kc() + 7, n = 4 * nr + 3;
         Random r = new Random(5);
-        float[] a = new float[m * k], b = new float[k * n];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) r.nextGaussian();
-        }
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (float) r.nextGaussian();
-        }
+        float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
         float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -112,6 +100,14 @@ class PackedGemmTest {
                         + " · " + k + "x" + n);
             }
         }
+    }
+
+    private static float[] gaussians(Random r, int count) {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
     }
 
     /** The product, after checking that the store epilogue saw every element of C exactly once. */
