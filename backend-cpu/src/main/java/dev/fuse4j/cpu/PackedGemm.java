@@ -96,8 +96,7 @@ final class PackedGemm {
 
     /**
      * Packs all of B {@code [k×n]} into {@code bp} ({@link #packedSize} floats): K block after K block, and within
-     * one the panels' slices in order; panel {@code p}'s slice of the block at {@code k0} starts at
-     * {@code k0·panels·NR + p·kc·NR}, {@code kc} that block's depth.
+     * one the panels' slices in order ({@link #sliceAt}).
      */
     void pack(int n, int k, Packer b, float[] bp) {
         int panels = (n + nr - 1) / nr;
@@ -105,9 +104,17 @@ final class PackedGemm {
             int j0 = p * nr;
             for (int k0 = 0; k0 < k; k0 += kcMax) {
                 int kc = Math.min(kcMax, k - k0);
-                b.pack(bp, k0 * panels * nr + p * kc * nr, nr, j0, Math.min(nr, n - j0), k0, kc);
+                b.pack(bp, sliceAt(panels, p, k0, kc), nr, j0, Math.min(nr, n - j0), k0, kc);
             }
         });
+    }
+
+    /**
+     * Where panel {@code p}'s slice of the K block at {@code k0} starts in a B packed by {@link #pack}, {@code kc} that
+     * block's depth: every block before it is {@code KC} deep across all {@code panels}.
+     */
+    private int sliceAt(int panels, int p, int k0, int kc) {
+        return k0 * panels * nr + p * kc * nr;
     }
 
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
@@ -139,7 +146,7 @@ final class PackedGemm {
                     for (int p = pFrom; p < pTo; p++) {
                         int j0 = p * nr;
                         int cols = Math.min(nr, n - j0);
-                        int bAt = k0 * panels * nr + p * kc * nr;
+                        int bAt = sliceAt(panels, p, k0, kc);
                         for (int r0 = 0; r0 < rows; r0 += mr) {
                             int i = i0 + r0;
                             int tileRows = Math.min(mr, rows - r0);
