@@ -18,7 +18,8 @@ import java.util.function.IntConsumer;
  * tasks for up to {@value #CALLER_SPIN_MICROS} µs before it blocks. On these VMs waking a parked thread took 50 to 200
  * µs (docs/performance.md, "Hand-offs and shrinking row parts"), longer than a small layer's whole product, and a
  * backward makes four hand-offs; a training step's calls follow each other within microseconds, so a spinning helper
- * is nearly always there for the next one. A task's exception of any kind reaches the caller once every task has
+ * is nearly always there for the next one. For that, a call returns only once every helper it enlisted is free
+ * again ({@link #parallelFor}). A task's exception of any kind reaches the caller once every task has
  * finished, and an interrupt a task leaves on a helper is cleared with the task.
  *
  * <p>Every CPU backend in the process shares one pool ({@link #shared()}), sized by {@value #THREADS_PROPERTY}, else
@@ -101,9 +102,9 @@ final class WorkerPool {
 
     /**
      * Runs {@code body} for every task index in [0, tasks) across the caller and idle helpers, and waits for all.
-     * It returns with every helper it enlisted free again, so the caller's next call finds them: a helper that has
-     * not picked the job up by the end is taken back, and one that has frees itself before it reports its last task
-     * done. (Before, a helper gave its place back only after that report, and a caller that went straight on to its
+     * It returns with every helper it enlisted free again, so the caller's next call finds them: a helper frees
+     * itself as soon as it finds no task left to claim (before it reports its last task done, if it ran any), and one
+     * that has not picked the job up by the end is taken back. (Before, a helper gave its place back only after that report, and a caller that went straight on to its
      * next call could find it still counted busy and run that whole call alone: docs/performance.md, "A hand-off
      * race that halved the big products".)
      */
@@ -114,11 +115,12 @@ final class WorkerPool {
             }
             return;
         }
+        // Allocated before any place in busy is taken, so that running out of memory here leaks none.
+        Job job = new Job(tasks, body);
+        Helper[] enlisted = new Helper[Math.min(helpers.length, tasks - 1)];
         busy.incrementAndGet();
         try {
-            int granted = reserveHelpers(Math.min(helpers.length, tasks - 1));
-            Job job = new Job(tasks, body);
-            Helper[] enlisted = new Helper[granted];
+            int granted = reserveHelpers(enlisted.length);
             int handed = 0;
             for (int h = 0; h < helpers.length && handed < granted; h++) {
                 if (helpers[h].take(job)) {
@@ -211,6 +213,16 @@ final class WorkerPool {
             }
         }
 
+        /**
+         * Called by this helper once it has no task of {@code job} left: clears an interrupt a task may have left
+         * (kept, it would make every later park return at once and the helper spin for good; it belongs to the task,
+         * which has finished) and gives the helper back.
+         */
+        void finished(Job job) {
+            Thread.interrupted();
+            free(job);
+        }
+
         /** Gives this helper back to the pool; {@code job}'s caller waits for this ({@link Job#awaitHelpersFree}). */
         private void free(Job job) {
             held.set(false);
@@ -221,13 +233,9 @@ final class WorkerPool {
         @Override
         public void run() {
             while (true) {
-                Job job = next();
-                job.work(() -> {
-                    // A task may leave an interrupt behind; kept, it would make every later park return at once and
-                    // this helper spin for good. It belongs to the task, which has finished.
-                    Thread.interrupted();
-                    free(job);
-                });
+                // Nothing between the pickup and finished() allocates, so nothing there can fail and leave the
+                // helper held with its caller waiting for it.
+                next().work(this);
             }
         }
 
@@ -272,11 +280,12 @@ final class WorkerPool {
         }
 
         /**
-         * Claims and runs tasks until none is left. A helper passes {@code free}, which runs once: as soon as the
-         * helper knows it has no task left, before it counts its last one finished, so that by the time the caller
-         * sees every task finished, each helper that ran one is free for the caller's next call.
+         * Claims and runs tasks until none is left. A helper passes itself ({@code helper}; the caller null) and is
+         * given back ({@link Helper#finished}) once, as soon as it knows it has no task left, before it counts its last
+         * one finished: by the time the caller sees every task finished, each helper that ran one is free for the
+         * caller's next call.
          */
-        void work(Runnable free) {
+        void work(Helper helper) {
             int t = next.getAndIncrement();
             while (t < tasks) {
                 try {
@@ -287,15 +296,15 @@ final class WorkerPool {
                     failure.compareAndSet(null, e);
                 }
                 int following = next.getAndIncrement();
-                if (following >= tasks && free != null) {
-                    free.run();
-                    free = null;
+                if (following >= tasks && helper != null) {
+                    helper.finished(this);
+                    helper = null;
                 }
                 finished.countDown();
                 t = following;
             }
-            if (free != null) {
-                free.run();
+            if (helper != null) {
+                helper.finished(this);
             }
         }
 
@@ -310,12 +319,17 @@ final class WorkerPool {
 
         /**
          * Waits until every helper handed this job is free. By now each has either been taken back or picked the job
-         * up, and one that picked it up frees itself as soon as it finds no task left: nanoseconds, unless the
-         * system has just descheduled it.
+         * up, and one that picked it up frees itself as soon as it finds no task left to claim: nanoseconds, unless
+         * the system has just descheduled it, when spinning would keep it off a core it may need, so the wait then
+         * yields.
          */
         void awaitHelpersFree() {
-            while (helpersOut.get() > 0) {
-                Thread.onSpinWait();
+            for (int spins = 0; helpersOut.get() > 0; spins++) {
+                if (spins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
         }
 

@@ -149,11 +149,8 @@ class WorkerPoolTest {
 
     /** Every thread of {@code pool} runs a task of one call: none is lost or left held. */
     private static void assertAllThreadsMeet(WorkerPool pool, String when) {
-        // A helper frees itself just after the caller returns: wait for that before asking for all of them.
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (pool.busyThreads() != 0 && System.nanoTime() < deadline) {
-            sleep(1);
-        }
+        // A call returns with its helpers free (aCallReturnsWithEveryHelperFree), so nothing is busy between calls.
+        assertEquals(0, pool.busyThreads(), "threads counted busy with no call running, " + when);
         CountDownLatch allIn = new CountDownLatch(pool.threads());
         Set<Thread> seen = ConcurrentHashMap.newKeySet();
         pool.parallelFor(pool.threads(), t -> {
