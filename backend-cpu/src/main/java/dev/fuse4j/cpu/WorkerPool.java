@@ -18,7 +18,8 @@ import java.util.function.IntConsumer;
  * tasks for up to {@value #CALLER_SPIN_MICROS} µs before it blocks. On these VMs waking a parked thread took 50 to 200
  * µs (docs/performance.md, "Hand-offs and shrinking row parts"), longer than a small layer's whole product, and a
  * backward makes four hand-offs; a training step's calls follow each other within microseconds, so a spinning helper
- * is nearly always there for the next one. A task's exception of any kind reaches the caller once every task has
+ * is nearly always there for the next one. For that, a call returns only once every helper it enlisted is free
+ * again ({@link #parallelFor}). A task's exception of any kind reaches the caller once every task has
  * finished, and an interrupt a task leaves on a helper is cleared with the task.
  *
  * <p>Every CPU backend in the process shares one pool ({@link #shared()}), sized by {@value #THREADS_PROPERTY}, else
@@ -99,7 +100,14 @@ final class WorkerPool {
         return threads;
     }
 
-    /** Runs {@code body} for every task index in [0, tasks) across the caller and idle helpers, and waits for all. */
+    /**
+     * Runs {@code body} for every task index in [0, tasks) across the caller and idle helpers, and waits for all.
+     * It returns with every helper it enlisted free again, so the caller's next call finds them: a helper frees
+     * itself as soon as it finds no task left to claim (before it reports its last task done, if it ran any), and one
+     * that has not picked the job up by the end is taken back. (Before, a helper gave its place back only after that report, and a caller that went straight on to its
+     * next call could find it still counted busy and run that whole call alone: docs/performance.md, "A hand-off
+     * race that halved the big products".)
+     */
     void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 1 || helpers.length == 0) {
             for (int t = 0; t < tasks; t++) {
@@ -107,21 +115,28 @@ final class WorkerPool {
             }
             return;
         }
+        // Allocated before any place in busy is taken, so that running out of memory here leaks none.
+        Job job = new Job(tasks, body);
+        Helper[] enlisted = new Helper[Math.min(helpers.length, tasks - 1)];
         busy.incrementAndGet();
         try {
-            int granted = reserveHelpers(Math.min(helpers.length, tasks - 1));
-            Job job = new Job(tasks, body);
+            int granted = reserveHelpers(enlisted.length);
             int handed = 0;
             for (int h = 0; h < helpers.length && handed < granted; h++) {
                 if (helpers[h].take(job)) {
-                    handed++;
+                    enlisted[handed++] = helpers[h];
                 }
             }
             // A helper frees itself before it gives back its place in busy, so a grant always finds one; if not, the
             // place is returned rather than held by nobody.
             busy.addAndGet(handed - granted);
-            job.work();
+            job.work(null);
             job.await();
+            for (int h = 0; h < handed; h++) {
+                enlisted[h].takeBack(job);
+            }
+            job.awaitHelpersFree();
+            job.rethrow();
         } finally {
             busy.decrementAndGet();
         }
@@ -160,10 +175,10 @@ final class WorkerPool {
      */
     private final class Helper implements Runnable {
         private final Thread thread;
-        /** Set while a call holds this helper, from {@link #take} until the helper has finished the call's job. */
+        /** Set while a call holds this helper, from {@link #take} until the helper is free for another call. */
         private final AtomicBoolean held = new AtomicBoolean();
-        /** The job handed over and not yet picked up. */
-        private volatile Job handed;
+        /** The job handed over and not yet picked up; the helper and the caller ({@link #takeBack}) race to clear it. */
+        private final AtomicReference<Job> handed = new AtomicReference<>();
         /** Set just before the helper parks; a hand-off that sees it unparks the thread. */
         private volatile boolean parked;
 
@@ -178,7 +193,8 @@ final class WorkerPool {
             if (!held.compareAndSet(false, true)) {
                 return false;
             }
-            handed = job;
+            job.helpersOut.incrementAndGet();
+            handed.set(job);
             // Dekker-style with the helper's "parked = true, then read handed": either it sees the job, or this
             // sees it parked (or about to park) and the unpark's permit wakes it.
             if (parked) {
@@ -187,44 +203,66 @@ final class WorkerPool {
             return true;
         }
 
+        /**
+         * Called by {@code job}'s caller once its tasks are all done: frees this helper if it has not picked the
+         * job up (it was parked and is still waking, say), so that it is not held for a call that is over.
+         */
+        void takeBack(Job job) {
+            if (handed.compareAndSet(job, null)) {
+                free(job);
+            }
+        }
+
+        /**
+         * Called by this helper once it has no task of {@code job} left: clears an interrupt a task may have left
+         * (kept, it would make every later park return at once and the helper spin for good; it belongs to the task,
+         * which has finished) and gives the helper back.
+         */
+        void finished(Job job) {
+            Thread.interrupted();
+            free(job);
+        }
+
+        /** Gives this helper back to the pool; {@code job}'s caller waits for this ({@link Job#awaitHelpersFree}). */
+        private void free(Job job) {
+            held.set(false);
+            busy.decrementAndGet();
+            job.helpersOut.decrementAndGet();
+        }
+
         @Override
         public void run() {
             while (true) {
-                Job job = next();
-                handed = null;
-                try {
-                    job.work();
-                } finally {
-                    // A task may leave an interrupt behind; kept, it would make every later park return at once
-                    // and this helper spin for good. It belongs to the task, which has finished.
-                    Thread.interrupted();
-                    held.set(false);
-                    busy.decrementAndGet();
-                }
+                // Nothing between the pickup and finished() allocates, so nothing there can fail and leave the
+                // helper held with its caller waiting for it.
+                next().work(this);
             }
         }
 
         private Job next() {
             long spinUntil = System.nanoTime() + HELPER_SPIN_MICROS * 1000;
-            Job job;
-            while ((job = handed) == null) {
+            while (true) {
+                Job job = handed.get();
+                if (job != null && handed.compareAndSet(job, null)) {
+                    return job;
+                }
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                     continue;
                 }
                 parked = true;
-                if (handed == null) {
+                if (handed.get() == null) {
                     LockSupport.park(this);
                 }
                 parked = false;
             }
-            return job;
         }
     }
 
     /**
-     * One parallelFor call: a shared task counter, a count of finished tasks, and the first failure. The caller
-     * watches the count for {@value #CALLER_SPIN_MICROS} µs before it blocks on it.
+     * One parallelFor call: a shared task counter, a count of finished tasks, the first failure, and the helpers
+     * handed the job and not yet free. The caller watches the count for {@value #CALLER_SPIN_MICROS} µs before it
+     * blocks on it.
      */
     private static final class Job {
         private final int tasks;
@@ -232,6 +270,8 @@ final class WorkerPool {
         private final AtomicInteger next = new AtomicInteger();
         private final CountDownLatch finished;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        /** Helpers handed this job that have not yet been given back to the pool. */
+        final AtomicInteger helpersOut = new AtomicInteger();
 
         Job(int tasks, IntConsumer body) {
             this.tasks = tasks;
@@ -239,17 +279,32 @@ final class WorkerPool {
             this.finished = new CountDownLatch(tasks);
         }
 
-        void work() {
-            for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
+        /**
+         * Claims and runs tasks until none is left. A helper passes itself ({@code helper}; the caller null) and is
+         * given back ({@link Helper#finished}) once, as soon as it knows it has no task left, before it counts its last
+         * one finished: by the time the caller sees every task finished, each helper that ran one is free for the
+         * caller's next call.
+         */
+        void work(Helper helper) {
+            int t = next.getAndIncrement();
+            while (t < tasks) {
                 try {
                     if (failure.get() == null) {
                         body.accept(t);
                     }
                 } catch (Throwable e) { // checked ones too, thrown sneakily: none may end a helper or skip await
                     failure.compareAndSet(null, e);
-                } finally {
-                    finished.countDown();
                 }
+                int following = next.getAndIncrement();
+                if (following >= tasks && helper != null) {
+                    helper.finished(this);
+                    helper = null;
+                }
+                finished.countDown();
+                t = following;
+            }
+            if (helper != null) {
+                helper.finished(this);
             }
         }
 
@@ -260,6 +315,26 @@ final class WorkerPool {
             }
             // The helpers are still writing into the caller's arrays: finish waiting even when interrupted.
             awaitUninterruptibly(finished);
+        }
+
+        /**
+         * Waits until every helper handed this job is free. By now each has either been taken back or picked the job
+         * up, and one that picked it up frees itself as soon as it finds no task left to claim: nanoseconds, unless
+         * the system has just descheduled it, when spinning would keep it off a core it may need, so the wait then
+         * yields.
+         */
+        void awaitHelpersFree() {
+            for (int spins = 0; helpersOut.get() > 0; spins++) {
+                if (spins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+
+        /** Throws the first failure of a task, if any. */
+        void rethrow() {
             Throwable f = failure.get();
             if (f instanceof RuntimeException re) {
                 throw re;

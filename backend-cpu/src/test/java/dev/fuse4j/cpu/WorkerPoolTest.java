@@ -91,6 +91,30 @@ class WorkerPoolTest {
     }
 
     /**
+     * A call returns with every helper it enlisted free, whether the helper ran tasks or was still waking: the next
+     * call from the same thread can have them all. (A helper used to give its place back just after reporting its
+     * last task done, and a caller that went straight on could find it still counted busy and run a whole call
+     * alone.)
+     */
+    @Test
+    void aCallReturnsWithEveryHelperFree() {
+        WorkerPool pool = new WorkerPool(3);
+        int calls = 20_000;
+        int leftBusy = 0;
+        for (int c = 0; c < calls; c++) {
+            if (c % 1000 == 999) {
+                sleep(WorkerPool.HELPER_SPIN_MICROS / 1000 + 2); // let the helpers park, so some hand-offs wake them
+            }
+            pool.parallelFor(2 + c % 4, t -> Thread.onSpinWait());
+            if (pool.busyThreads() != 0) {
+                leftBusy++;
+            }
+        }
+        assertEquals(0, leftBusy, "calls of " + calls + " that returned with a thread still counted busy");
+        assertAllThreadsMeet(pool, "after " + calls + " calls");
+    }
+
+    /**
      * A task's exception reaches the caller after every other task has finished, a checked one thrown sneakily
      * too, and no helper is lost: every thread still meets in the next call. An interrupt a task leaves on a helper
      * does not make it spin: it still parks and wakes.
@@ -125,11 +149,8 @@ class WorkerPoolTest {
 
     /** Every thread of {@code pool} runs a task of one call: none is lost or left held. */
     private static void assertAllThreadsMeet(WorkerPool pool, String when) {
-        // A helper frees itself just after the caller returns: wait for that before asking for all of them.
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (pool.busyThreads() != 0 && System.nanoTime() < deadline) {
-            sleep(1);
-        }
+        // A call returns with its helpers free (aCallReturnsWithEveryHelperFree), so nothing is busy between calls.
+        assertEquals(0, pool.busyThreads(), "threads counted busy with no call running, " + when);
         CountDownLatch allIn = new CountDownLatch(pool.threads());
         Set<Thread> seen = ConcurrentHashMap.newKeySet();
         pool.parallelFor(pool.threads(), t -> {
