@@ -12,7 +12,7 @@ import static dev.fuse4j.cpu.Tuning.S;
  * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked {@link Microkernel} of {@code MR} rows ×
  * {@code NR} columns ({@code NR} a few vectors), both set by the {@link Tuning.Blocking} it is made with. K is split
  * into blocks of {@code KC} so one panel slice stays in L1, and rows into blocks of {@code MC} so one A block stays in
- * L2. B is packed once per call into {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step
+ * L2, or larger ones when B is too large for the caches ({@link #aBlockRows}). B is packed once per call into {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step
  * from consecutive floats), laid out K block by K block: the slices of every panel for one K block lie one after the
  * other, so an A block's sweep across the panels reads one sequential stream. (Panel after panel, each slice was a
  * short run followed by a jump of a panel's whole depth, 256 KiB at K = 4096 on AVX2, and the product ran at 0.7 of
@@ -36,6 +36,17 @@ final class PackedGemm {
     private static final int MIN_TASK_ROWS = 32;
     /** Tasks per thread at least: when the rows give fewer, the columns are split as well. */
     private static final int MIN_TASKS_PER_THREAD = 2;
+    /**
+     * A packed B larger than this (bytes) is taken to come from memory, not from a last-level cache shared with other
+     * cores and tenants: every A block streams all of it, so A blocks grow to {@link #LARGE_B_A_BLOCK_BYTES}.
+     */
+    static final long LARGE_B_BYTES = 16L << 20;
+    /**
+     * An A block's size when B is large: four times an AVX2 block of 96 × 384 floats, two AVX-512 blocks of 144 ×
+     * 512. OpenBLAS's own blocks on Haswell are twice this (768 × 384 floats); an A block larger than L2 still feeds
+     * the kernel in order, 24 bytes per k step of a 6-row tile.
+     */
+    static final int LARGE_B_A_BLOCK_BYTES = 576 << 10;
 
     /** Finishes rows of a tile on the last K block, before they are stored ({@link TileEpilogue}, DropConnect's dW). */
     interface StoreEpilogue {
@@ -117,11 +128,27 @@ final class PackedGemm {
         return k0 * panels * nr + p * kc * nr;
     }
 
+    /**
+     * Rows per A block for a product whose packed B is {@code n × k}: the blocking's MC, or, when B is larger than
+     * {@link #LARGE_B_BYTES}, as many rows as fill {@link #LARGE_B_A_BLOCK_BYTES} (a multiple of MR, never fewer
+     * than MC). Each A block streams all of B from memory, so larger blocks stream it fewer times: the layer at
+     * 2048×4096→4096 ran 1.02–1.03× on two AVX2 threads, 1.03–1.06× on one and on two AVX-512 threads
+     * (docs/performance.md, "A blocks for a B that comes from memory").
+     */
+    int aBlockRows(int n, int k) {
+        if ((long) packedSize(n, k) * Float.BYTES <= LARGE_B_BYTES) {
+            return mcMax;
+        }
+        int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, Math.max(1, k))) / mr * mr;
+        return Math.max(mcMax, rows);
+    }
+
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
     void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
-        int[] rowCuts = rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mcMax / mr);
+        int mc = aBlockRows(n, k);
+        int[] rowCuts = rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mc / mr);
         int rowParts = rowCuts.length - 1;
         int colParts = pool.threads() == 1 ? 1
                 : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + rowParts - 1) / rowParts);
@@ -132,10 +159,10 @@ final class PackedGemm {
             int iTo = Math.min(m, rowCuts[rp + 1] * mr);
             int pFrom = (int) ((long) panels * cp / colParts);
             int pTo = (int) ((long) panels * (cp + 1) / colParts);
-            float[] ap = packedA.get(Math.min(mcMax, iTo - iFrom + mr) * Math.min(kcMax, k));
+            float[] ap = packedA.get(Math.min(mc, iTo - iFrom + mr) * Math.min(kcMax, k));
             float[] tile = new float[mr * nr];
-            for (int i0 = iFrom; i0 < iTo; i0 += mcMax) {
-                int rows = Math.min(mcMax, iTo - i0);
+            for (int i0 = iFrom; i0 < iTo; i0 += mc) {
+                int rows = Math.min(mc, iTo - i0);
                 for (int k0 = 0; k0 < k; k0 += kcMax) {
                     int kc = Math.min(kcMax, k - k0);
                     for (int r0 = 0; r0 < rows; r0 += mr) {

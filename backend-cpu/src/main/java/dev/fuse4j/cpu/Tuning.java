@@ -97,7 +97,8 @@ final class Tuning {
      * shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), although its B panel slice
      * (64 KiB) is larger than L1: the slice streams from L2 in order, and a pass over C is saved (docs/performance.md,
      * "KC at 512 bits"). Other widths keep 256, unmeasured. The A block ({@code MC × KC}) is at most 288 KiB, within
-     * an L2 of the machines measured.
+     * an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to stay in
+     * the caches.
      */
     static Blocking blockingFor(int bits, RegisterFile registers) {
         if (registers.count() >= 32) {

@@ -90,16 +90,66 @@ class PackedGemmTest {
         float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                double sum = 0;
-                double magnitude = 0;
-                for (int kk = 0; kk < k; kk++) {
-                    sum += (double) a[i * k + kk] * b[kk * n + j];
-                    magnitude += Math.abs((double) a[i * k + kk] * b[kk * n + j]);
-                }
-                assertEquals(sum, c[i * n + j], 1e-5 * magnitude, "C[" + i + "][" + j + "] of " + m + "x" + k
-                        + " · " + k + "x" + n);
+                assertPlainProductAt(i, j, m, n, k, a, b, c);
             }
         }
+    }
+
+    /**
+     * A packed B over {@link PackedGemm#LARGE_B_BYTES} gets A blocks of {@link PackedGemm#LARGE_B_A_BLOCK_BYTES}
+     * (whole micro-panels, never fewer rows than MC); a smaller one keeps MC.
+     */
+    @Test
+    void aBlocksGrowWhenBIsLarge() {
+        WorkerPool pool = new WorkerPool(1);
+        PackedGemm avx2 = new PackedGemm(pool, new Tuning.Blocking(Microkernel.K6X2, 384, 96));
+        PackedGemm wide = new PackedGemm(pool, new Tuning.Blocking(Microkernel.K8X2, 512, 144));
+        assertEquals(96, avx2.aBlockRows(1024, 1024), "rows per A block, B 1024x1024");
+        assertEquals(144, wide.aBlockRows(1024, 1024), "rows per A block, B 1024x1024");
+        assertEquals(384, avx2.aBlockRows(4096, 4096), "rows per A block, B 4096x4096, KC 384");
+        assertEquals(288, wide.aBlockRows(4096, 4096), "rows per A block, B 4096x4096, KC 512");
+        // K shorter than KC: the block is as deep as K, so it holds more rows, a whole number of micro-panels.
+        int rows = avx2.aBlockRows(1 << 16, 100);
+        assertEquals(PackedGemm.LARGE_B_A_BLOCK_BYTES / (4 * 100) / 6 * 6, rows, "rows per A block, K 100");
+        PackedGemm tall = new PackedGemm(pool, new Tuning.Blocking(Microkernel.K6X2, 384, 768));
+        assertEquals(768, tall.aBlockRows(4096, 4096), "rows per A block when MC is above the large-B size");
+    }
+
+    /** Over A blocks grown for a large B, with an edge panel and a short last K block, C is still the product. */
+    @Test
+    void matchesAPlainProductWithALargeB() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int nr = blocking.kernel().vectors() * Tuning.L;
+        int k = 2 * blocking.kc() + 3;
+        int n = (int) (PackedGemm.LARGE_B_BYTES / Float.BYTES / k) + nr + 3;
+        PackedGemm gemm = new PackedGemm(new WorkerPool(2), blocking);
+        int mc = gemm.aBlockRows(n, k);
+        assertTrue(mc > blocking.mc(), "A blocks grow for B " + k + "x" + n + ": " + mc + " rows");
+        int m = 2 * mc + blocking.kernel().rows() + 1;
+        Random r = new Random(7);
+        float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
+        float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
+        for (int i : new int[] {0, mc - 1, mc, 2 * mc - 1, 2 * mc, m - 1}) {
+            for (int j = 0; j < n; j += 7) {
+                assertPlainProductAt(i, j, m, n, k, a, b, c);
+            }
+            assertPlainProductAt(i, n - 1, m, n, k, a, b, c);
+        }
+        for (int s = 0; s < 2000; s++) {
+            assertPlainProductAt(r.nextInt(m), r.nextInt(n), m, n, k, a, b, c);
+        }
+    }
+
+    /** {@code C[i][j]} against the product summed in float64, within float32's rounding of the terms' magnitudes. */
+    private static void assertPlainProductAt(int i, int j, int m, int n, int k, float[] a, float[] b, float[] c) {
+        double sum = 0;
+        double magnitude = 0;
+        for (int kk = 0; kk < k; kk++) {
+            sum += (double) a[i * k + kk] * b[kk * n + j];
+            magnitude += Math.abs((double) a[i * k + kk] * b[kk * n + j]);
+        }
+        assertEquals(sum, c[i * n + j], 1e-5 * magnitude, "C[" + i + "][" + j + "] of " + m + "x" + k + " · " + k
+                + "x" + n);
     }
 
     private static float[] gaussians(Random r, int count) {

@@ -115,6 +115,51 @@ class WorkerPoolTest {
     }
 
     /**
+     * Calls from several threads at once, which race each other for the helpers and race the helpers' own
+     * pick-ups and take-backs, all run every task once, and leave nothing busy and every helper there for a call after
+     * them.
+     */
+    @Test
+    void concurrentCallersRunEveryTaskOnceAndLeaveThePoolWhole() throws InterruptedException {
+        WorkerPool pool = new WorkerPool(3);
+        int callers = 3;
+        int calls = 5_000;
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread[] threads = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            int seed = c;
+            threads[c] = new Thread(() -> {
+                try {
+                    for (int call = 0; call < calls; call++) {
+                        int tasks = 2 + (call + seed) % 5;
+                        AtomicLong sum = new AtomicLong();
+                        pool.parallelFor(tasks, t -> {
+                            sum.addAndGet(t + 1);
+                            if (t % 3 == 0) {
+                                Thread.onSpinWait();
+                            }
+                        });
+                        if (sum.get() != (long) tasks * (tasks + 1) / 2) {
+                            throw new AssertionError("call " + call + " of " + tasks + " tasks summed " + sum.get());
+                        }
+                    }
+                } catch (Throwable e) {
+                    failed.compareAndSet(null, e);
+                }
+            });
+            threads[c].start();
+        }
+        for (Thread t : threads) {
+            t.join(60_000);
+            assertTrue(!t.isAlive(), "a caller still running after 60 s");
+        }
+        if (failed.get() != null) {
+            throw new AssertionError("a caller failed", failed.get());
+        }
+        assertAllThreadsMeet(pool, "after " + callers + " threads made " + calls + " calls each");
+    }
+
+    /**
      * A task's exception reaches the caller after every other task has finished, a checked one thrown sneakily
      * too, and no helper is lost: every thread still meets in the next call. An interrupt a task leaves on a helper
      * does not make it spin: it still parks and wakes.
