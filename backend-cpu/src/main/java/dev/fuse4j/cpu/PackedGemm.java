@@ -12,11 +12,12 @@ import static dev.fuse4j.cpu.Tuning.S;
  * {@code C[M×N] = A[M×K] · B[K×N]} with packed operands and a register-blocked {@link Microkernel} of {@code MR} rows ×
  * {@code NR} columns ({@code NR} a few vectors), both set by the {@link Tuning.Blocking} it is made with. K is split
  * into blocks of {@code KC} so one panel slice stays in L1, and rows into blocks of {@code MC} so one A block stays in
- * L2, or larger ones when B is too large for the caches ({@link #aBlockRows}). B is packed once per call into {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step
- * from consecutive floats), laid out K block by K block: the slices of every panel for one K block lie one after the
- * other, so an A block's sweep across the panels reads one sequential stream. (Panel after panel, each slice was a
- * short run followed by a jump of a panel's whole depth, 256 KiB at K = 4096 on AVX2, and the product ran at 0.7 of
- * today's speed on one thread at 2048×4096→4096: docs/performance.md, "B's K blocks side by side".) A is packed once
+ * L2, or larger ones when B is too large for the caches ({@link #aBlockRows}). B is packed once per call into
+ * {@code NR}-wide panels (k-major, so the kernel loads its vectors of one k step from consecutive floats), laid out K
+ * block by K block: the slices of every panel for one K block lie one after the other, so an A block's sweep across
+ * the panels reads one sequential stream. (Panel after panel, each slice was a short run followed by a jump of a
+ * panel's whole depth, 256 KiB at K = 4096 on AVX2, and the product ran at 0.7 of today's speed on one thread at
+ * 2048×4096→4096: docs/performance.md, "B's K blocks side by side".) A is packed once
  * per call too, a row block at a time by the task that owns those rows, into {@code MR}-row micro-panels (k-major, so
  * the kernel broadcasts from consecutive floats). On the last K block an optional {@link TileEpilogue} runs on the
  * finished tile while it sits in L1, before it is stored: the forward's bias, activation and dropout never make a

@@ -104,9 +104,9 @@ final class WorkerPool {
      * Runs {@code body} for every task index in [0, tasks) across the caller and idle helpers, and waits for all.
      * It returns with every helper it enlisted free again, so the caller's next call finds them: a helper frees
      * itself as soon as it finds no task left to claim (before it reports its last task done, if it ran any), and one
-     * that has not picked the job up by the end is taken back. (Before, a helper gave its place back only after that report, and a caller that went straight on to its
-     * next call could find it still counted busy and run that whole call alone: docs/performance.md, "A hand-off
-     * race that halved the big products".)
+     * that has not picked the job up by the end is taken back. (Before, a helper gave its place back only after that
+     * report, and a caller that went straight on to its next call could find it still counted busy and run that whole
+     * call alone: docs/performance.md, "A hand-off race that halved the big products".)
      */
     void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 1 || helpers.length == 0) {
@@ -177,7 +177,9 @@ final class WorkerPool {
         private final Thread thread;
         /** Set while a call holds this helper, from {@link #take} until the helper is free for another call. */
         private final AtomicBoolean held = new AtomicBoolean();
-        /** The job handed over and not yet picked up; the helper and the caller ({@link #takeBack}) race to clear it. */
+        /**
+         * The job handed over and not yet picked up; the helper and the caller ({@link #takeBack}) race to clear it.
+         */
         private final AtomicReference<Job> handed = new AtomicReference<>();
         /** Set just before the helper parks; a hand-off that sees it unparks the thread. */
         private volatile boolean parked;
