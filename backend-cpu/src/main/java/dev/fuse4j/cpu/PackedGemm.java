@@ -17,11 +17,10 @@ import static dev.fuse4j.cpu.Tuning.S;
  * block by K block: the slices of every panel for one K block lie one after the other, so an A block's sweep across
  * the panels reads one sequential stream. (Panel after panel, each slice was a short run followed by a jump of a
  * panel's whole depth, 256 KiB at K = 4096 on AVX2, and the product ran at 0.7 of today's speed on one thread at
- * 2048×4096→4096: docs/performance.md, "B's K blocks side by side".) A is packed once
- * per call too, a row block at a time by the task that owns those rows, into {@code MR}-row micro-panels (k-major, so
- * the kernel broadcasts from consecutive floats). On the last K block an optional {@link TileEpilogue} runs on the
- * finished tile while it sits in L1, before it is stored: the forward's bias, activation and dropout never make a
- * second pass over the output.
+ * 2048×4096→4096: docs/performance.md, "B's K blocks side by side".) A is packed once per call too, a row block at a
+ * time by the task that owns those rows, into {@code MR}-row micro-panels (k-major, so the kernel broadcasts from
+ * consecutive floats). On the last K block an optional {@link TileEpilogue} runs on the finished tile while it sits in
+ * L1, before it is stored: the forward's bias, activation and dropout never make a second pass over the output.
  *
  * <p>Work is split by rows first: a task owns a range of micro-panels across every column, so no A block is packed
  * twice. Only when there are too few rows to keep every core busy are the columns split as well.
@@ -140,7 +139,7 @@ final class PackedGemm {
         if ((long) packedSize(n, k) * Float.BYTES <= LARGE_B_BYTES) {
             return mcMax;
         }
-        int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, Math.max(1, k))) / mr * mr;
+        int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, k)) / mr * mr;
         return Math.max(mcMax, rows);
     }
 

@@ -117,14 +117,13 @@ final class WorkerPool {
         }
         // Allocated before any place in busy is taken, so that running out of memory here leaks none.
         Job job = new Job(tasks, body);
-        Helper[] enlisted = new Helper[Math.min(helpers.length, tasks - 1)];
         busy.incrementAndGet();
         try {
-            int granted = reserveHelpers(enlisted.length);
+            int granted = reserveHelpers(Math.min(helpers.length, tasks - 1));
             int handed = 0;
             for (int h = 0; h < helpers.length && handed < granted; h++) {
                 if (helpers[h].take(job)) {
-                    enlisted[handed++] = helpers[h];
+                    handed++;
                 }
             }
             // A helper frees itself before it gives back its place in busy, so a grant always finds one; if not, the
@@ -132,8 +131,8 @@ final class WorkerPool {
             busy.addAndGet(handed - granted);
             job.work(null);
             job.await();
-            for (int h = 0; h < handed; h++) {
-                enlisted[h].takeBack(job);
+            for (Helper helper : helpers) {
+                helper.takeBack(job); // a no-op for a helper this call did not hand the job to
             }
             job.awaitHelpersFree();
             job.rethrow();
@@ -206,8 +205,9 @@ final class WorkerPool {
         }
 
         /**
-         * Called by {@code job}'s caller once its tasks are all done: frees this helper if it has not picked the
-         * job up (it was parked and is still waking, say), so that it is not held for a call that is over.
+         * Called by {@code job}'s caller once its tasks are all done: frees this helper if it was handed the job and
+         * has not picked it up (it was parked and is still waking, say), so that it is not held for a call that is
+         * over; otherwise does nothing.
          */
         void takeBack(Job job) {
             if (handed.compareAndSet(job, null)) {
