@@ -239,9 +239,9 @@ final class PackedGemm {
      * a packed C. Each K block but the last ends by adding its tiles to C's; with more than one, an A block and its C
      * rows larger than {@link #l2Bytes} together send every tile back to L3 between blocks, and the tile's rows, a
      * whole C row apart, are a pattern the prefetchers do not follow: 6.7 % of the samples of the 2048×4096→4096
-     * backward waited on those loads. A packed C is read back in order. At that shape it ran 1.03–1.06× on AVX2 (one
-     * and two threads) and 1.00× on AVX-512, and 0.99–1.01× where C fits (docs/performance.md, "A packed C for long
-     * K").
+     * backward waited on those loads. A packed C is read back in order. At that shape the GEMM alone ran 1.01–1.04×
+     * on two threads (AVX2 and AVX-512) and 0.99–1.00× on one; where C fits, packing it gained nothing
+     * (docs/performance.md, "A packed C for long K").
      */
     boolean packsC(int rows, int cols, int k) {
         return k > kcMax
