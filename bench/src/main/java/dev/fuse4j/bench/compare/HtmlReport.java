@@ -144,8 +144,7 @@ final class HtmlReport {
                     .append(escape(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
                             + "class=\"muted\">(" + t.rowsTimed() + " rows)</span>" : "").append("</td>");
             if (!t.ran()) {
-                sb.append("<td colspan=\"10\" class=\"fail\">failed: ").append(escape(t.error()))
-                        .append("</td></tr>\n");
+                sb.append(failedRest(10, t.error()));
                 continue;
             }
             sb.append(num(fixed(t.forwardGflops()))).append(ms(t.forward()))
@@ -158,6 +157,11 @@ final class HtmlReport {
         return sb.append("</table>\n").toString();
     }
 
+    /** The rest of a row whose case threw: one cell across its {@code columns} figures, saying what was thrown. */
+    private static String failedRest(int columns, String error) {
+        return "<td colspan=\"" + columns + "\" class=\"fail\">failed: " + escape(error) + "</td></tr>\n";
+    }
+
     private static String gemmTable(Results r) {
         StringBuilder sb = new StringBuilder("<p>The forward's product alone (no bias, ReLU or dropout) in each raced"
                 + " peer's library, on the threads its peer ran with: what &ldquo;fwd &times; best GEMM alone&rdquo;"
@@ -167,7 +171,7 @@ final class HtmlReport {
             sb.append("<tr class=\"gemm\"><td class=\"who\">").append(escape(g.label()))
                     .append("</td><td class=\"shape\">").append(escape(g.shape().toString())).append("</td>");
             if (!g.ran()) {
-                sb.append("<td colspan=\"4\" class=\"fail\">failed: ").append(escape(g.error())).append("</td></tr>\n");
+                sb.append(failedRest(4, g.error()));
                 continue;
             }
             sb.append(num(fixed(g.gflops()))).append(ms(g.forward())).append(num(Integer.toString(g.threads())))
