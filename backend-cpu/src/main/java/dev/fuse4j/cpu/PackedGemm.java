@@ -21,6 +21,8 @@ import static dev.fuse4j.cpu.Tuning.S;
  * time by the task that owns those rows, into {@code MR}-row micro-panels (k-major, so the kernel broadcasts from
  * consecutive floats). On the last K block an optional {@link TileEpilogue} runs on the finished tile while it sits in
  * L1, before it is stored: the forward's bias, activation and dropout never make a second pass over the output.
+ * Where an A block and the C rows it updates are too large for L2 together, the K blocks before the last sum into a
+ * packed C instead ({@link #packsC}), and only the last one writes C.
  *
  * <p>Work is split by rows first: a task owns a range of micro-panels across every column, so no A block is packed
  * twice. Only when there are too few rows to keep every core busy are the columns split as well.
@@ -47,6 +49,16 @@ final class PackedGemm {
      * the kernel in order, 24 bytes per k step of a 6-row tile.
      */
     static final int LARGE_B_A_BLOCK_BYTES = 576 << 10;
+    /**
+     * The L2 an A block and its C rows are meant to share (bytes): 1 MiB on Zen 4 and 5, where this was measured; Zen
+     * 3 has 512 KiB, recent Intel cores 1.25–2 MiB. Over it, C goes packed ({@link #packsC}).
+     */
+    static final long L2_BYTES = 1L << 20;
+    /**
+     * The most a task's packed C holds (bytes); a wider C is done a column chunk at a time, each packing its A block
+     * again. This bounds each worker's scratch at 8 MiB whatever N is.
+     */
+    static final long MAX_PACKED_C_BYTES = 8L << 20;
 
     /** Finishes rows of a tile on the last K block, before they are stored ({@link TileEpilogue}, DropConnect's dW). */
     interface StoreEpilogue {
@@ -73,12 +85,23 @@ final class PackedGemm {
     private final int nr;
     private final int kcMax;
     private final int mcMax;
+    private final long l2Bytes;
+    private final long maxPackedCBytes;
     private final ReusableBuffer packedB = new ReusableBuffer();
     /** Each worker's packed A block, kept between tasks and calls (a task runs on one thread from start to end). */
     private final ReusableBuffer packedA = new ReusableBuffer();
+    /** Each worker's packed C ({@link #packsC}), kept like {@link #packedA}. */
+    private final ReusableBuffer packedC = new ReusableBuffer();
 
     PackedGemm(WorkerPool pool, Tuning.Blocking blocking) {
+        this(pool, blocking, L2_BYTES, MAX_PACKED_C_BYTES);
+    }
+
+    /** With the cache and scratch sizes given, so tests can take the packed-C path and its chunks at small shapes. */
+    PackedGemm(WorkerPool pool, Tuning.Blocking blocking, long l2Bytes, long maxPackedCBytes) {
         this.pool = pool;
+        this.l2Bytes = l2Bytes;
+        this.maxPackedCBytes = maxPackedCBytes;
         this.kernel = blocking.kernel();
         this.mr = kernel.rows();
         this.nr = kernel.vectors() * L;
@@ -159,40 +182,76 @@ final class PackedGemm {
             int iTo = Math.min(m, rowCuts[rp + 1] * mr);
             int pFrom = (int) ((long) panels * cp / colParts);
             int pTo = (int) ((long) panels * (cp + 1) / colParts);
+            int blockMicroPanels = (Math.min(mc, iTo - iFrom) + mr - 1) / mr;
+            boolean packC = packsC(blockMicroPanels * mr, (pTo - pFrom) * nr, k);
+            int chunkPanels = packC ? chunkPanels(blockMicroPanels * mr, pTo - pFrom) : pTo - pFrom;
             float[] ap = packedA.get(Math.min(mc, iTo - iFrom + mr) * Math.min(kcMax, k));
+            float[] cPacked = packC ? packedC.get(blockMicroPanels * chunkPanels * mr * nr) : null;
             float[] tile = new float[mr * nr];
             for (int i0 = iFrom; i0 < iTo; i0 += mc) {
                 int rows = Math.min(mc, iTo - i0);
-                for (int k0 = 0; k0 < k; k0 += kcMax) {
-                    int kc = Math.min(kcMax, k - k0);
-                    for (int r0 = 0; r0 < rows; r0 += mr) {
-                        a.pack(ap, r0 * kc, mr, i0 + r0, Math.min(mr, rows - r0), k0, kc);
-                    }
-                    boolean accumulate = k0 > 0;
-                    StoreEpilogue ep = k0 + kc == k ? epilogue : null;
-                    for (int p = pFrom; p < pTo; p++) {
-                        int j0 = p * nr;
-                        int cols = Math.min(nr, n - j0);
-                        int bAt = sliceAt(panels, p, k0, kc);
+                for (int q0 = pFrom; q0 < pTo; q0 += chunkPanels) {
+                    int q1 = Math.min(pTo, q0 + chunkPanels);
+                    for (int k0 = 0; k0 < k; k0 += kcMax) {
+                        int kc = Math.min(kcMax, k - k0);
                         for (int r0 = 0; r0 < rows; r0 += mr) {
-                            int i = i0 + r0;
-                            int tileRows = Math.min(mr, rows - r0);
-                            if (tileRows == mr && cols == nr) {
-                                kernel.multiply(ap, r0 * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
-                                if (ep != null) {
-                                    for (int r = 0; r < mr; r++) {
-                                        ep.apply(c, (i + r) * n + j0, i + r, j0, nr);
+                            a.pack(ap, r0 * kc, mr, i0 + r0, Math.min(mr, rows - r0), k0, kc);
+                        }
+                        boolean accumulate = k0 > 0;
+                        boolean last = k0 + kc == k;
+                        StoreEpilogue ep = last ? epilogue : null;
+                        for (int p = q0; p < q1; p++) {
+                            int j0 = p * nr;
+                            int cols = Math.min(nr, n - j0);
+                            int bAt = sliceAt(panels, p, k0, kc);
+                            for (int r0 = 0; r0 < rows; r0 += mr) {
+                                int i = i0 + r0;
+                                int tileRows = Math.min(mr, rows - r0);
+                                if (packC) {
+                                    // Tiles in the order this loop visits them, so each K block reads them back in
+                                    // one stream.
+                                    int at = ((p - q0) * blockMicroPanels + r0 / mr) * mr * nr;
+                                    kernel.multiply(ap, r0 * kc, bp, bAt, kc, cPacked, at, nr, accumulate);
+                                    if (last) {
+                                        store(cPacked, at, c, n, i, tileRows, j0, cols, false, ep);
                                     }
+                                } else if (tileRows == mr && cols == nr) {
+                                    kernel.multiply(ap, r0 * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
+                                    if (ep != null) {
+                                        for (int r = 0; r < mr; r++) {
+                                            ep.apply(c, (i + r) * n + j0, i + r, j0, nr);
+                                        }
+                                    }
+                                } else {
+                                    kernel.multiply(ap, r0 * kc, bp, bAt, kc, tile, 0, nr, false);
+                                    store(tile, 0, c, n, i, tileRows, j0, cols, accumulate, ep);
                                 }
-                            } else {
-                                kernel.multiply(ap, r0 * kc, bp, bAt, kc, tile, 0, nr, false);
-                                finishEdge(tile, c, n, i, tileRows, j0, cols, accumulate, ep);
                             }
                         }
                     }
                 }
             }
         });
+    }
+
+    /**
+     * Whether a task whose A blocks have {@code rows} rows and whose C has {@code cols} columns sums its K blocks into
+     * a packed C. Each K block but the last ends by adding its tiles to C's; with more than one, an A block and its C
+     * rows larger than {@link #l2Bytes} together send every tile back to L3 between blocks, and the tile's rows, a
+     * whole C row apart, are a pattern the prefetchers do not follow: 6.7 % of the samples of the 2048×4096→4096
+     * backward waited on those loads. A packed C is read back in order. At that shape the GEMM alone ran 1.01–1.04×
+     * on two threads (AVX2 and AVX-512) and 0.99–1.00× on one; where C fits, packing it gained nothing
+     * (docs/performance.md, "A packed C for long K").
+     */
+    boolean packsC(int rows, int cols, int k) {
+        return k > kcMax
+                && (long) rows * (Math.min(kcMax, k) + cols) * Float.BYTES > l2Bytes;
+    }
+
+    /** Panels per column chunk of a packed C, so a chunk of {@code rows} rows holds at most {@link #maxPackedCBytes}. */
+    private int chunkPanels(int rows, int panels) {
+        long perPanel = (long) rows * nr * Float.BYTES;
+        return (int) Math.max(1, Math.min(panels, maxPackedCBytes / perPanel));
     }
 
     /**
@@ -225,26 +284,33 @@ final class PackedGemm {
     }
 
     /**
-     * For a tile cut by the matrix edge, computed into {@code tile}: adds the previous K blocks' partial sums, runs
-     * the epilogue on the last block, and stores the rows and columns that exist.
+     * Stores a tile computed into {@code tile} from {@code t}, rows {@code nr} floats apart: with {@code accumulate}
+     * adds the previous K blocks' sums from C, runs the epilogue (on the last K block), and stores the rows and
+     * columns that exist.
      */
-    private void finishEdge(float[] tile, float[] c, int ldc, int i0, int rows, int j0, int cols,
-                            boolean accumulate, StoreEpilogue ep) {
+    private void store(float[] tile, int t, float[] c, int ldc, int i0, int rows, int j0, int cols,
+                       boolean accumulate, StoreEpilogue ep) {
         for (int r = 0; r < rows; r++) {
             int at = (i0 + r) * ldc + j0;
-            int t = r * nr;
+            int tr = t + r * nr;
             if (accumulate) {
                 for (int v = 0; v < cols; v += L) {
                     VectorMask<Float> m = S.indexInRange(v, cols);
-                    FloatVector.fromArray(S, tile, t + v).add(FloatVector.fromArray(S, c, at + v, m))
-                            .intoArray(tile, t + v);
+                    FloatVector.fromArray(S, tile, tr + v).add(FloatVector.fromArray(S, c, at + v, m))
+                            .intoArray(tile, tr + v);
                 }
             }
             if (ep != null) {
-                ep.apply(tile, t, i0 + r, j0, cols);
+                ep.apply(tile, tr, i0 + r, j0, cols);
             }
-            for (int v = 0; v < cols; v += L) {
-                FloatVector.fromArray(S, tile, t + v).intoArray(c, at + v, S.indexInRange(v, cols));
+            if (cols == nr) {
+                for (int v = 0; v < nr; v += L) {
+                    FloatVector.fromArray(S, tile, tr + v).intoArray(c, at + v);
+                }
+            } else {
+                for (int v = 0; v < cols; v += L) {
+                    FloatVector.fromArray(S, tile, tr + v).intoArray(c, at + v, S.indexInRange(v, cols));
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -115,6 +116,48 @@ class PackedGemmTest {
         assertEquals(768, tall.aBlockRows(4096, 4096), "rows per A block when MC is above the large-B size");
     }
 
+    /**
+     * C goes packed only over several K blocks, and only where an A block and its C rows outgrow L2: among the
+     * standard shapes, the 2048×4096→4096 products on both kernels.
+     */
+    @Test
+    void cIsPackedWhereAnABlockAndItsRowsOfCOutgrowL2() {
+        WorkerPool pool = new WorkerPool(1);
+        PackedGemm avx2 = new PackedGemm(pool, new Tuning.Blocking(Microkernel.K6X2, 384, 96));
+        PackedGemm wide = new PackedGemm(pool, new Tuning.Blocking(Microkernel.K8X2, 512, 144));
+        assertFalse(avx2.packsC(96, 1024, 1024), "AVX2, 96 rows of A 1024 deep, C 1024 wide");
+        assertFalse(avx2.packsC(96, 2048, 2048), "AVX2, 96 rows of A 2048 deep, C 2048 wide");
+        assertTrue(avx2.packsC(384, 4096, 4096), "AVX2, 384 rows of A 4096 deep, C 4096 wide");
+        assertFalse(avx2.packsC(384, 4096, 384), "AVX2, one K block");
+        assertFalse(wide.packsC(144, 1024, 1024), "AVX-512, 144 rows of A 1024 deep, C 1024 wide");
+        assertTrue(wide.packsC(288, 4096, 4096), "AVX-512, 288 rows of A 4096 deep, C 4096 wide");
+    }
+
+    /**
+     * Through a packed C, in column chunks of a few panels, with edge tiles both ways, several A blocks and a short
+     * last K block, every kernel gives the bits of the product stored straight into C, and the epilogue sees each
+     * element once.
+     */
+    @Test
+    void aPackedCInChunksGivesTheSameBits() {
+        Random r = new Random(11);
+        for (Microkernel kernel : Microkernel.values()) {
+            int nr = kernel.vectors() * Tuning.L;
+            Tuning.Blocking blocking = new Tuning.Blocking(kernel, 16, 2 * kernel.rows());
+            int m = 5 * kernel.rows() + 2, k = 3 * 16 + 5, n = 5 * nr + 3;
+            float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
+            for (int threads : new int[] {1, 2}) {
+                WorkerPool pool = new WorkerPool(threads);
+                PackedGemm straight = new PackedGemm(pool, blocking, Long.MAX_VALUE, Long.MAX_VALUE);
+                PackedGemm packed = new PackedGemm(pool, blocking, 0, 2L * blocking.mc() * nr * Float.BYTES);
+                assertFalse(straight.packsC(blocking.mc(), n, k), kernel + ": straight into C");
+                assertTrue(packed.packsC(blocking.mc(), n, k), kernel + ": through a packed C");
+                assertArrayEquals(product(straight, m, n, k, a, b), product(packed, m, n, k, a, b),
+                        kernel + ", " + m + "x" + k + " · " + k + "x" + n + " on " + threads + " threads");
+            }
+        }
+    }
+
     /** Over A blocks grown for a large B, with an edge panel and a short last K block, C is still the product. */
     @Test
     void matchesAPlainProductWithALargeB() {
@@ -163,9 +206,13 @@ class PackedGemmTest {
     /** The product, after checking that the store epilogue saw every element of C exactly once. */
     private static float[] product(WorkerPool pool, Tuning.Blocking blocking, int m, int n, int k, float[] a,
                                    float[] b) {
+        return product(new PackedGemm(pool, blocking), m, n, k, a, b);
+    }
+
+    private static float[] product(PackedGemm gemm, int m, int n, int k, float[] a, float[] b) {
         float[] c = new float[m * n];
         int[] stored = new int[m * n];
-        new PackedGemm(pool, blocking).multiply(m, n, k, Operands.rowsOf(a, k), Operands.columnsOf(b, n), c,
+        gemm.multiply(m, n, k, Operands.rowsOf(a, k), Operands.columnsOf(b, n), c,
                 (tile, t, i, j0, cols) -> {
                     synchronized (stored) {
                         for (int j = j0; j < j0 + cols; j++) {
@@ -174,7 +221,7 @@ class PackedGemmTest {
                     }
                 });
         for (int e = 0; e < stored.length; e++) {
-            assertEquals(1, stored[e], "stores of C[" + e / n + "][" + e % n + "] on " + pool.threads() + " threads");
+            assertEquals(1, stored[e], "stores of C[" + e / n + "][" + e % n + "]");
         }
         return c;
     }

@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
 import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
+import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.clGetDeviceIDs;
 import static org.jocl.CL.clGetPlatformIDs;
 
@@ -18,7 +19,8 @@ import static org.jocl.CL.clGetPlatformIDs;
  * Finds every OpenCL device on every platform, GPUs first, then accelerators, then CPUs (stable within a kind), so
  * {@code opencl:0} is the best device rather than whatever platform the ICD loader lists first. When there is no
  * OpenCL library or no platform, the result says why in words instead of throwing, and keeps the error that said
- * so (null when none was thrown) for the status's cause.
+ * so (null when none was thrown) for the status's cause. A platform that would replace the JVM's signal handlers is
+ * left out ({@link SignalChaining}).
  */
 record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwable unavailableCause) {
     private static final System.Logger LOG = System.getLogger(ClDiscovery.class.getName());
@@ -34,7 +36,15 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwab
             cl_platform_id[] platforms = new cl_platform_id[count[0]];
             clGetPlatformIDs(platforms.length, platforms, null);
             List<ClDeviceInfo> found = new ArrayList<>();
+            List<String> skipped = new ArrayList<>();
             for (cl_platform_id p : platforms) {
+                // Before its devices are listed: listing them is what starts PoCL's LLVM (SignalChaining).
+                String skip = SignalChaining.skipReason(ClInfo.string(p, CL_PLATFORM_NAME));
+                if (skip != null) {
+                    LOG.log(System.Logger.Level.INFO, "OpenCL: {0}", skip);
+                    skipped.add(skip);
+                    continue;
+                }
                 int[] n = new int[1];
                 try {
                     clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, n);
@@ -51,7 +61,8 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwab
                 }
             }
             if (found.isEmpty()) {
-                return none(platforms.length + " OpenCL platform(s) but no device on any of them", null);
+                return none(skipped.isEmpty() ? platforms.length + " OpenCL platform(s) but no device on any of them"
+                        : String.join("; ", skipped), null);
             }
             found.sort(Comparator.comparingInt(ClDeviceInfo::rank));
             for (int i = 0; i < found.size(); i++) {
@@ -64,6 +75,8 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwab
                         + "on Debian install pocl-opencl-icd for the CPU or your GPU vendor's ICD)", e);
             }
             return none("OpenCL discovery failed: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) { // a bad fuse4j.opencl.pocl
+            return none(e.getMessage(), e);
         } catch (LinkageError e) {
             return none("the OpenCL library could not be loaded (" + e + "); install an ICD loader "
                     + "(Debian: ocl-icd-libopencl1) and a driver such as pocl-opencl-icd", e);

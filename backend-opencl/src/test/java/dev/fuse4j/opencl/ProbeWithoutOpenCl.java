@@ -4,7 +4,10 @@ import dev.fuse4j.BackendStatus;
 import dev.fuse4j.BackendUnavailableException;
 import dev.fuse4j.Backends;
 
-/** Run by {@link NoOpenClPlatformTest} in a JVM whose ICD loader sees no vendor: prints what a user would see. */
+/**
+ * Run by {@link NoOpenClPlatformTest} in a JVM whose ICD loader sees no vendor, and by {@link SignalChainingTest}:
+ * prints what a user would see.
+ */
 final class ProbeWithoutOpenCl {
     private ProbeWithoutOpenCl() {
     }

@@ -87,8 +87,10 @@ public final class CompareCommand {
             oracle(probe).ifPresent(checked::add);
         }
         List<Peer> runnable = peers.stream().filter(p -> p.unavailableReason() == null).toList();
+        // The raced peers' own GEMMs, timed alone at each shape beside their layers.
+        List<LibraryGemm> ownGemms = runnable.stream().flatMap(p -> p.gemm().stream()).toList();
         int checks = options.check() ? (checked.size() + runnable.size()) * CrossCheck.SHAPES.size() : 0;
-        progress.expect(2 + checks + options.shapes().size() * (backends.size() + runnable.size()));
+        progress.expect(2 + checks + options.shapes().size() * (backends.size() + runnable.size() + ownGemms.size()));
 
         progress.step("measuring the machine's peak: an FMA loop and the libraries' GEMMs");
         double peakSeconds = Math.min(PEAK_SECONDS, options.budgetSeconds() / 4);
@@ -111,6 +113,7 @@ public final class CompareCommand {
         CaseTimer timer = new CaseTimer(options.warmup(), options.reps(), options.budgetSeconds());
         Dropout d = Dropout.train(options.p(), 1234L, 0L);
         List<Results.Timing> timings = new ArrayList<>();
+        List<Results.GemmTiming> gemmTimings = new ArrayList<>();
         for (LinearShape s : options.shapes()) {
             LayerInputs in = LayerInputs.random(s, INPUT_SEED);
             for (Backend be : backends) {
@@ -127,13 +130,37 @@ public final class CompareCommand {
                 }
                 timings.add(t);
             }
+            for (LibraryGemm g : ownGemms) {
+                progress.step("timing " + g.label() + " alone at " + s);
+                gemmTimings.add(timeGemm(g, s, timer));
+            }
         }
         progress.step("measuring the machine's peak again");
         MachinePeak.Peak peak = MachinePeak.Peak.best(first, MachinePeak.measure(peakSeconds / 2, peakSeconds, gemms));
         String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
                 + ", " + System.getProperty("os.name") + ", Java " + Runtime.version();
         progress.note(String.format(Locale.ROOT, "done in %.1f s", progress.elapsedSeconds()));
-        return new Results(machine, peak, options.p(), options.budgetSeconds(), probe, notes, results, timings);
+        return new Results(machine, peak, options.p(), options.budgetSeconds(), probe, notes, results, timings,
+                gemmTimings);
+    }
+
+    /**
+     * Times a library's GEMM alone on the forward's product at {@code s}, on the threads its peer ran with, for half
+     * the case budget like a forward; a GEMM that throws gets a row saying so.
+     */
+    private Results.GemmTiming timeGemm(LibraryGemm g, LinearShape s, CaseTimer timer) {
+        int threads = 0;
+        try {
+            threads = g.threads();
+            try (LibraryGemm.Product product = g.prepare(s.n(), s.out(), s.in(), threads)) {
+                return new Results.GemmTiming(g.label(), threads, s,
+                        timer.measure(product::run, options.budgetSeconds() / 2), null);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, g.label() + " alone at " + s + " failed", e);
+            progress.note(g.label() + " alone at " + s + " failed: " + e);
+            return Results.GemmTiming.failed(g.label(), threads, s, e.toString());
+        }
     }
 
     /** Cross-checks one backend or peer at every check shape, saying at once when one fails. */

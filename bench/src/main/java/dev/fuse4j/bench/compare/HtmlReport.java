@@ -84,6 +84,9 @@ final class HtmlReport {
         }
 
         sb.append("<h2>Timings</h2>\n").append(timingTable(r));
+        if (!r.gemms().isEmpty()) {
+            sb.append("<h2>Library GEMM alone</h2>\n").append(gemmTable(r));
+        }
         sb.append("<h2>CPU peak: what was measured</h2>\n").append(peakTable(r.peak()));
         if (!r.checks().isEmpty()) {
             sb.append("<h2>Cross-check against the float64 reference</h2>\n").append(checkTable(r));
@@ -131,8 +134,8 @@ final class HtmlReport {
     private static String timingTable(Results r) {
         StringBuilder sb = new StringBuilder("<table><tr><th>backend or peer</th><th>shape</th><th>fwd GFLOP/s</th>"
                 + "<th>fwd ms<br>median, range</th><th>bwd GFLOP/s</th><th>bwd ms<br>median, range</th>"
-                + "<th>fwd GB/s</th><th>fwd &times; best peer</th><th>bwd &times; best peer</th><th>% of CPU peak</th>"
-                + "<th>fwd reps</th></tr>\n");
+                + "<th>fwd GB/s</th><th>fwd &times; best peer</th><th>fwd &times; best GEMM alone</th>"
+                + "<th>bwd &times; best peer</th><th>% of CPU peak</th><th>fwd reps</th></tr>\n");
         for (Results.Timing t : r.timings()) {
             boolean failed = r.checkFailed(t.who());
             sb.append("<tr class=\"timing\"><td class=\"who").append(failed ? " fail" : "").append("\">")
@@ -141,15 +144,38 @@ final class HtmlReport {
                     .append(escape(t.shape().toString())).append(t.capped() ? TableFormatter.CAPPED_MARK + " <span "
                             + "class=\"muted\">(" + t.rowsTimed() + " rows)</span>" : "").append("</td>");
             if (!t.ran()) {
-                sb.append("<td colspan=\"9\" class=\"fail\">failed: ").append(escape(t.error())).append("</td></tr>\n");
+                sb.append(failedRest(10, t.error()));
                 continue;
             }
             sb.append(num(fixed(t.forwardGflops()))).append(ms(t.forward()))
                     .append(num(fixed(t.backwardGflops()))).append(ms(t.backward()))
                     .append(num(fixed(t.forwardGBs()))).append(num(times(r.forwardSpeedup(t))))
-                    .append(num(times(r.backwardSpeedup(t))))
+                    .append(num(times(r.forwardOverGemm(t)))).append(num(times(r.backwardSpeedup(t))))
                     .append(num(percent(t.fractionOf(r.peak().gflops()))))
                     .append(num(Integer.toString(t.forward().reps()))).append("</tr>\n");
+        }
+        return sb.append("</table>\n").toString();
+    }
+
+    /** The rest of a row whose case threw: one cell across its {@code columns} figures, saying what was thrown. */
+    private static String failedRest(int columns, String error) {
+        return "<td colspan=\"" + columns + "\" class=\"fail\">failed: " + escape(error) + "</td></tr>\n";
+    }
+
+    private static String gemmTable(Results r) {
+        StringBuilder sb = new StringBuilder("<p>The forward's product alone (no bias, ReLU or dropout) in each raced"
+                + " peer's library, on the threads its peer ran with: what &ldquo;fwd &times; best GEMM alone&rdquo;"
+                + " divides by.</p>\n<table><tr><th>library</th><th>shape</th><th>GFLOP/s</th><th>ms<br>median, range"
+                + "</th><th>threads</th><th>reps</th></tr>\n");
+        for (Results.GemmTiming g : r.gemms()) {
+            sb.append("<tr class=\"gemm\"><td class=\"who\">").append(escape(g.label()))
+                    .append("</td><td class=\"shape\">").append(escape(g.shape().toString())).append("</td>");
+            if (!g.ran()) {
+                sb.append(failedRest(4, g.error()));
+                continue;
+            }
+            sb.append(num(fixed(g.gflops()))).append(ms(g.forward())).append(num(Integer.toString(g.threads())))
+                    .append(num(Integer.toString(g.forward().reps()))).append("</tr>\n");
         }
         return sb.append("</table>\n").toString();
     }

@@ -9,7 +9,7 @@ import java.util.function.ToDoubleFunction;
 
 /** Everything one {@code compare} run found, and the figures derived from it for the table and the report. */
 record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeconds, List<BackendStatus> probe,
-               List<PeerNote> peers, List<CrossCheck.Result> checks, List<Timing> timings) {
+               List<PeerNote> peers, List<CrossCheck.Result> checks, List<Timing> timings, List<GemmTiming> gemms) {
 
     /** A peer and whether it ran: {@code reason} is null when it did. */
     record PeerNote(String name, String description, String reason) {
@@ -59,6 +59,40 @@ record Results(String machine, MachinePeak.Peak peak, float p, double budgetSeco
         double forwardGBs() {
             return ran() ? timedShape().minBytes() / forward.median() / 1e9 : Double.NaN;
         }
+    }
+
+    /**
+     * A peer library's GEMM alone at a shape: the forward's product ({@code n × in} by {@code in × out}) with no
+     * bias, ReLU or dropout, on the {@code threads} its peer's rows ran with. {@code error} is null unless it threw, in
+     * which case {@code forward} is null.
+     */
+    record GemmTiming(String label, int threads, LinearShape shape, Stats forward, String error) {
+
+        static GemmTiming failed(String label, int threads, LinearShape shape, String error) {
+            return new GemmTiming(label, threads, shape, null, error);
+        }
+
+        boolean ran() {
+            return error == null;
+        }
+
+        double gflops() {
+            return ran() ? forward.gflops(shape.flops()) : Double.NaN;
+        }
+    }
+
+    /** The fastest library GEMM alone at a shape, if one ran there. */
+    OptionalDouble bestGemm(LinearShape s) {
+        return gemms.stream().filter(g -> g.ran() && g.shape().equals(s)).mapToDouble(GemmTiming::gflops)
+                .filter(Double::isFinite).max();
+    }
+
+    /**
+     * A backend's forward speed over the fastest library GEMM alone at its shape (the forward does the GEMM and its
+     * epilogue, the library only the GEMM); NaN for peers or when no GEMM was timed there.
+     */
+    double forwardOverGemm(Timing t) {
+        return t.peer() ? Double.NaN : t.forwardGflops() / bestGemm(t.shape()).orElse(Double.NaN);
     }
 
     /** The fastest peer's forward GFLOP/s at a shape, if any peer ran there. */

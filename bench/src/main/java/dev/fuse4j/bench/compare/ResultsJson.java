@@ -38,6 +38,7 @@ final class ResultsJson {
             timings.add(timing(r, t));
         }
         sb.append("  \"timings\": ").append(array(timings)).append(",\n");
+        sb.append("  \"gemms\": ").append(array(r.gemms().stream().map(ResultsJson::gemm).toList())).append(",\n");
         sb.append("  \"allChecksPassed\": ").append(r.allChecksPassed()).append("\n}\n");
         return sb.toString();
     }
@@ -75,9 +76,16 @@ final class ResultsJson {
                 + ", \"backwardMs\": " + stats(t.backward()) + ", \"forwardGflops\": " + number(t.forwardGflops())
                 + ", \"backwardGflops\": " + number(t.backwardGflops()) + ", \"forwardGBs\": " + number(t.forwardGBs())
                 + ", \"forwardSpeedupOverBestPeer\": " + number(r.forwardSpeedup(t))
+                + ", \"forwardOverBestGemm\": " + number(r.forwardOverGemm(t))
                 + ", \"backwardSpeedupOverBestPeer\": " + number(r.backwardSpeedup(t)) + ", \"onCpu\": " + t.onCpu()
                 + ", \"fractionOfCpuPeak\": " + number(t.fractionOf(r.peak().gflops()))
                 + ", \"crossCheckFailed\": " + r.checkFailed(t.who()) + ", \"error\": " + string(t.error()) + "}";
+    }
+
+    private static String gemm(Results.GemmTiming g) {
+        return "{\"label\": " + string(g.label()) + ", \"threads\": " + g.threads() + ", \"shape\": "
+                + string(g.shape().toString()) + ", \"ms\": " + stats(g.forward()) + ", \"gflops\": "
+                + number(g.gflops()) + ", \"error\": " + string(g.error()) + "}";
     }
 
     private static String stats(Stats s) {

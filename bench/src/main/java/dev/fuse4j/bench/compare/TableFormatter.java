@@ -42,9 +42,9 @@ final class TableFormatter {
         sb.append(String.format(Locale.ROOT, "Timings: p = %s, median of the reps (min-max); a forward counts "
                 + "2*n*in*out flops, a backward 4*n*in*out%n", r.p()));
         sb.append("  CPU peak ").append(r.peak().describe()).append("; % peak for rows that ran on this CPU\n");
-        sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %8s%n", "who", "shape",
-                "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "bwd ms", "fwd GB/s", "fwd/peer", "bwd/peer",
-                "% peak", "fwd reps"));
+        sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %8s %7s %8s%n", "who",
+                "shape", "fwd GF/s", "fwd ms (min-max)", "bwd GF/s", "bwd ms", "fwd GB/s", "fwd/peer", "fwd/gemm",
+                "bwd/peer", "% peak", "fwd reps"));
         for (Results.Timing t : r.timings()) {
             String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " " + FAILED_MARK : "");
             String shape = t.shape() + (t.capped() ? CAPPED_MARK : "");
@@ -52,11 +52,26 @@ final class TableFormatter {
                 sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", who, shape, t.error()));
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %7s %8d%n", who, shape,
-                    fixed(t.forwardGflops()), ms(t.forward()), fixed(t.backwardGflops()),
-                    fixed(t.backward().median() * 1e3), fixed(t.forwardGBs()),
-                    times(r.forwardSpeedup(t)), times(r.backwardSpeedup(t)), percent(t.fractionOf(r.peak().gflops())),
-                    t.forward().reps()));
+            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %8s %7s %8d%n", who,
+                    shape, fixed(t.forwardGflops()), ms(t.forward()), fixed(t.backwardGflops()),
+                    fixed(t.backward().median() * 1e3), fixed(t.forwardGBs()), times(r.forwardSpeedup(t)),
+                    times(r.forwardOverGemm(t)), times(r.backwardSpeedup(t)),
+                    percent(t.fractionOf(r.peak().gflops())), t.forward().reps()));
+        }
+        if (!r.gemms().isEmpty()) {
+            sb.append("  Library GEMM alone (fwd/gemm is against the fastest): the forward's product, no bias, ReLU or"
+                    + " dropout\n");
+            sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %8s%n", "gemm", "shape", "GF/s",
+                    "ms (min-max)", "threads", "reps"));
+            for (Results.GemmTiming g : r.gemms()) {
+                if (!g.ran()) {
+                    sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", g.label(), g.shape(),
+                            g.error()));
+                    continue;
+                }
+                sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9d %8d%n", g.label(), g.shape(),
+                        fixed(g.gflops()), ms(g.forward()), g.threads(), g.forward().reps()));
+            }
         }
         if (r.anyCapped()) {
             sb.append(String.format(Locale.ROOT, "%s timed on the first rows of the batch only, to fit the %.0f s "

@@ -107,10 +107,10 @@ public final class OpenBlasPeer implements Peer {
 
     /** The threads OpenBLAS runs a call on now, or empty when the library is not OpenBLAS. */
     public Optional<Integer> threads() {
-        return gemm().map(g -> ((Sgemm) g).threads());
+        return gemm().map(LibraryGemm::threads);
     }
 
-    /** {@code c = a·b} on {@code size × size} column-major matrices of random numbers. */
+    /** {@code C = A·B} on row-major matrices of random numbers. */
     private final class Sgemm implements LibraryGemm {
         private final Function getThreads;
         private final Function setThreads;
@@ -120,7 +120,8 @@ public final class OpenBlasPeer implements Peer {
             this.setThreads = setThreads;
         }
 
-        int threads() {
+        @Override
+        public int threads() {
             return getThreads.invokeInt(new Object[0]);
         }
 
@@ -130,14 +131,16 @@ public final class OpenBlasPeer implements Peer {
         }
 
         @Override
-        public Product prepare(int size, int threads) {
-            LibraryGemm.checkArguments(size, threads);
-            SplittableRandom r = new SplittableRandom(size);
-            float[] a = new float[size * size];
-            float[] b = new float[size * size];
-            float[] c = new float[size * size];
+        public Product prepare(int m, int n, int k, int threads) {
+            LibraryGemm.checkArguments(m, n, k, threads);
+            SplittableRandom r = new SplittableRandom((long) m * 31 + n * 17L + k);
+            float[] a = new float[m * k];
+            float[] b = new float[k * n];
+            float[] c = new float[m * n];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) r.nextDouble(-1, 1);
+            }
+            for (int i = 0; i < b.length; i++) {
                 b[i] = (float) r.nextDouble(-1, 1);
             }
             int before = threads();
@@ -145,7 +148,8 @@ public final class OpenBlasPeer implements Peer {
             return new Product() {
                 @Override
                 public void run() {
-                    blas.sgemm("N", "N", size, size, size, 1f, a, size, b, size, 0f, c, size);
+                    // Row-major C[m×n] = A·B is column-major Cᵀ[n×m] = Bᵀ[n×k]·Aᵀ[k×m].
+                    blas.sgemm("N", "N", n, m, k, 1f, b, n, a, k, 0f, c, n);
                 }
 
                 @Override

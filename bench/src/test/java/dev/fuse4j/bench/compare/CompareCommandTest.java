@@ -2,6 +2,8 @@ package dev.fuse4j.bench.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fuse4j.bench.peers.OpenBlasPeer;
+import dev.fuse4j.contract.Required;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Short real runs: tiny shapes, few reps, every available backend and the plain-Java peer. */
+/** Short real runs: tiny shapes, few reps, every available backend and the plain-Java peer, or cpu and OpenBLAS. */
 class CompareCommandTest {
 
     @Test
@@ -49,6 +51,40 @@ class CompareCommandTest {
         assertTrue(table.contains("Timings") && table.contains("peer plain-java"), table);
         String progress = err.toString(StandardCharsets.UTF_8);
         assertTrue(progress.contains("timing cpu at 8x16->12") && progress.contains("/"), progress);
+    }
+
+    /** With OpenBLAS raced, its SGEMM is timed alone at each shape and the cpu rows get their ratio to it. */
+    @Test
+    void aRacedLibrarysGemmIsTimedAloneAtEachShape(@TempDir Path dir) throws Exception {
+        OpenBlasPeer blas = new OpenBlasPeer();
+        Required.assume("openblas", blas.unavailableReason() == null, "OpenBLAS peer: " + blas.unavailableReason());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = CompareCommand.run(new String[] {"--shapes", "8x16x12,33x17x9", "--reps", "2", "--warmup", "1",
+            "--budget", "0.4", "--no-check", "--backends", "cpu", "--peers", "openblas", "--out", dir.toString()},
+                print(out), print(new ByteArrayOutputStream()));
+        String table = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, table);
+        JsonNode j = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
+        JsonNode gemms = j.get("gemms");
+        assertEquals(2, gemms.size(), gemms.toPrettyString());
+        for (int i = 0; i < 2; i++) {
+            JsonNode g = gemms.get(i);
+            assertEquals("openblas sgemm", g.get("label").asText());
+            assertEquals(i == 0 ? "8x16->12" : "33x17->9", g.get("shape").asText());
+            assertEquals(blas.threads().orElseThrow(), g.get("threads").asInt(), "the threads its peer ran with");
+            assertTrue(g.get("error").isNull() && g.get("gflops").asDouble() > 0, g.toString());
+        }
+        for (JsonNode t : j.get("timings")) {
+            JsonNode ratio = t.get("forwardOverBestGemm");
+            if (t.get("peer").asBoolean()) {
+                assertTrue(ratio.isNull(), t.toString());
+            } else {
+                JsonNode g = gemms.get(t.get("shape").asText().equals("8x16->12") ? 0 : 1);
+                double expected = t.get("forwardGflops").asDouble() / g.get("gflops").asDouble();
+                assertEquals(expected, ratio.asDouble(), 1e-5 * expected, "to JSON's six digits: " + t);
+            }
+        }
+        assertTrue(table.contains("Library GEMM alone") && table.contains("fwd/gemm"), table);
     }
 
     @Test

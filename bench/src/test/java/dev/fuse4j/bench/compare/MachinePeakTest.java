@@ -74,7 +74,12 @@ class MachinePeakTest {
             }
 
             @Override
-            public Product prepare(int size, int threads) {
+            public int threads() {
+                return 1;
+            }
+
+            @Override
+            public Product prepare(int m, int n, int k, int threads) {
                 throw new IllegalStateException("no library");
             }
         };
@@ -106,9 +111,15 @@ class MachinePeakTest {
         }
 
         @Override
-        public Product prepare(int size, int t) {
+        public int threads() {
+            return 1;
+        }
+
+        @Override
+        public Product prepare(int m, int n, int k, int t) {
+            assertTrue(m == n && n == k, "the peak's GEMM is square: " + m + ", " + n + ", " + k);
             threads.add(t);
-            sizes.add(size);
+            sizes.add(m);
             return new Product() {
                 @Override
                 public void run() {

@@ -34,7 +34,8 @@ class ReportTest {
     /**
      * cpu does shape A in 1 µs (100 GFLOP/s), the plain-Java peer in 4 µs (25 GFLOP/s); at B they take 2 µs and
      * 16 µs, the peer timed on 5 of 20 rows (4 µs for 5 rows is 12.5 GFLOP/s). The odd-named backend does A in
-     * 2 µs and failed at B.
+     * 2 µs and failed at B. Alone, OpenBLAS's GEMM does A's product in 0.8 µs (125 GFLOP/s) and PyTorch's in 2 µs;
+     * at B, OpenBLAS's threw.
      */
     static Results sample(boolean failedCheck) {
         List<Results.Timing> t = List.of(
@@ -53,7 +54,10 @@ class ReportTest {
                         BackendStatus.unavailable("cuda", "no driver")),
                 List.of(new Results.PeerNote("plain-java", "loops", null),
                         new Results.PeerNote("openblas", "", "no native BLAS")),
-                checks, t);
+                checks, t, List.of(
+                        new Results.GemmTiming("openblas sgemm", 2, A, stats(0.8e-6), null),
+                        new Results.GemmTiming("pytorch matmul", 1, A, stats(2e-6), null),
+                        Results.GemmTiming.failed("openblas sgemm", 2, B, "java.lang.IllegalStateException: <xerbla>")));
     }
 
     private static Stats stats(double median) {
@@ -73,6 +77,15 @@ class ReportTest {
         assertTrue(cpuA.contains(" 50.0 "), cpuA);          // backward: 200 000 flops in 4 µs
         assertTrue(cpuA.contains("4.00x"), cpuA);           // against the peer's 25 GFLOP/s
         assertTrue(cpuA.contains("50.0%"), cpuA);           // of the 200 GFLOP/s peak
+        assertTrue(cpuA.contains("0.80x"), cpuA);           // against OpenBLAS's GEMM alone, the faster one
+        assertTrue(row(table, "peer plain-java", A.toString()).matches(".* 25\\.0 .* - +- +- .*"),
+                "a peer has no ratios to peers or GEMMs");
+        String gemmA = row(table, "openblas sgemm", A.toString());
+        assertTrue(gemmA.matches(".* 125 +0\\.00 \\(0\\.00-0\\.00\\) +2 +5$"), gemmA);   // µs in ms, 2 threads
+        assertTrue(row(table, "pytorch matmul", A.toString()).contains(" 50.0 "), table);
+        assertTrue(row(table, "openblas sgemm", B.toString()).contains("failed: java.lang.IllegalStateException"),
+                table);
+        assertTrue(row(table, "cpu", B + " ").matches(".*8\\.00x +- .*"), "no GEMM ran at B");
         assertTrue(row(table, "cpu", B + " ").contains("8.00x"), "100 against the capped peer's 12.5");
         String peerB = row(table, "peer plain-java", B + "*");
         assertTrue(peerB.contains(" 12.5 "), peerB);
@@ -119,6 +132,17 @@ class ReportTest {
         assertEquals(0.5, cpuA.get("fractionOfCpuPeak").asDouble(), 1e-6);
         assertEquals(1e-3, cpuA.get("forwardMs").get("median").asDouble(), 1e-12);
         assertEquals(5, cpuA.get("forwardMs").get("reps").asInt());
+        assertEquals(0.8, cpuA.get("forwardOverBestGemm").asDouble(), 1e-6);
+        assertTrue(timings.get(3).get("forwardOverBestGemm").isNull(), "no GEMM ran at B");
+        JsonNode gemms = j.get("gemms");
+        assertEquals(3, gemms.size());
+        assertEquals("openblas sgemm", gemms.get(0).get("label").asText());
+        assertEquals(2, gemms.get(0).get("threads").asInt());
+        assertEquals(A.toString(), gemms.get(0).get("shape").asText());
+        assertEquals(125, gemms.get(0).get("gflops").asDouble(), 1e-3);
+        assertEquals(0.8e-3, gemms.get(0).get("ms").get("median").asDouble(), 1e-12);
+        assertTrue(gemms.get(2).get("gflops").isNull());
+        assertTrue(gemms.get(2).get("error").asText().contains("<xerbla>"));
         JsonNode peerB = timings.get(5);
         assertEquals(5, peerB.get("rowsTimed").asInt());
         assertTrue(peerB.get("forwardSpeedupOverBestPeer").isNull(), "a peer has no ratio to itself");
@@ -171,6 +195,9 @@ class ReportTest {
         String html = HtmlReport.write(r, TableFormatter.format(r));
         assertEquals(r.timings().size(), count(html, "<tr class=\"timing\">"));
         assertEquals(r.checks().size(), count(html, "<tr class=\"check\">"));
+        assertEquals(r.gemms().size(), count(html, "<tr class=\"gemm\">"));
+        assertTrue(html.contains("&lt;xerbla&gt;"), "a GEMM's failure, escaped");
+        assertTrue(html.contains("<td class=\"num\">0.80\u00d7</td>"), "cpu at A against the GEMM alone");
         assertEquals(3, count(html, "<svg"), "forward, backward and speed-up charts");
         assertTrue(html.contains("test machine &lt;2 cores&gt;"), "text is escaped");
         assertTrue(html.contains("odd&lt;&amp;&gt;&quot;&#39;\\name"), "names are escaped");

@@ -85,13 +85,13 @@ public final class PyTorchPeer implements Peer {
         return false;
     }
 
-    /** {@code torch.mm} on square matrices, with PyTorch's intra-op threads set for the product's lifetime. */
+    /** {@code torch.mm}, with PyTorch's intra-op threads set for the product's lifetime. */
     @Override
     public Optional<LibraryGemm> gemm() {
         return reason != null ? Optional.empty() : Optional.of(new Matmul(engine));
     }
 
-    /** {@code a.matMul(b)} on {@code size × size} random matrices; each product is freed as soon as it is made. */
+    /** {@code a.matMul(b)} on random matrices; each product is freed as soon as it is made. */
     private record Matmul(Engine engine) implements LibraryGemm {
         @Override
         public String label() {
@@ -99,12 +99,17 @@ public final class PyTorchPeer implements Peer {
         }
 
         @Override
-        public Product prepare(int size, int threads) {
-            LibraryGemm.checkArguments(size, threads);
+        public int threads() {
+            return JniUtils.getNumThreads();
+        }
+
+        @Override
+        public Product prepare(int m, int n, int k, int threads) {
+            LibraryGemm.checkArguments(m, n, k, threads);
             NDManager manager = engine.newBaseManager(Device.cpu());
             int before = JniUtils.getNumThreads();
-            NDArray a = manager.randomUniform(-1f, 1f, new Shape(size, size));
-            NDArray b = manager.randomUniform(-1f, 1f, new Shape(size, size));
+            NDArray a = manager.randomUniform(-1f, 1f, new Shape(m, k));
+            NDArray b = manager.randomUniform(-1f, 1f, new Shape(k, n));
             JniUtils.setNumThreads(threads);
             return new Product() {
                 @Override
