@@ -39,7 +39,12 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwab
             List<String> skipped = new ArrayList<>();
             for (cl_platform_id p : platforms) {
                 // Before its devices are listed: listing them is what starts PoCL's LLVM (SignalChaining).
-                String skip = SignalChaining.skipReason(ClInfo.string(p, CL_PLATFORM_NAME));
+                String skip;
+                try {
+                    skip = SignalChaining.skipReason(ClInfo.string(p, CL_PLATFORM_NAME));
+                } catch (IllegalArgumentException e) { // a bad fuse4j.opencl.pocl
+                    return none(e.getMessage(), e);
+                }
                 if (skip != null) {
                     LOG.log(System.Logger.Level.INFO, "OpenCL: {0}", skip);
                     skipped.add(skip);
@@ -75,8 +80,6 @@ record ClDiscovery(List<ClDeviceInfo> devices, String unavailableReason, Throwab
                         + "on Debian install pocl-opencl-icd for the CPU or your GPU vendor's ICD)", e);
             }
             return none("OpenCL discovery failed: " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) { // a bad fuse4j.opencl.pocl
-            return none(e.getMessage(), e);
         } catch (LinkageError e) {
             return none("the OpenCL library could not be loaded (" + e + "); install an ICD loader "
                     + "(Debian: ocl-icd-libopencl1) and a driver such as pocl-opencl-icd", e);

@@ -56,27 +56,30 @@ class SignalChainingTest {
     }
 
     /**
-     * In child JVMs with PoCL installed: without libjsig the probe says why PoCL is left out and how to use it; with
-     * libjsig preloaded, or with {@code unchained}, PoCL's device is there; a bad value is named.
+     * In child JVMs with PoCL installed: with libjsig preloaded PoCL's device is there; without it the probe lists no
+     * PoCL device and says why and how to use it; a bad value is named. ({@code unchained} is not tried in a child:
+     * that JVM would run PoCL without libjsig, the rare crash this guards against.)
      */
     @Test
-    void childJvmsUsePoclOnlyWhereItIsSafeOrAskedFor() throws IOException, InterruptedException {
-        String unchained = probe(null, "-Dfuse4j.opencl.pocl=unchained");
-        Required.assume("opencl", unchained.contains(POCL) || unchained.contains("pthread-"),
-                "no PoCL platform here: " + unchained);
+    void childJvmsUsePoclOnlyWhereItIsSafe() throws IOException, InterruptedException {
         assertTrue(Files.isRegularFile(JSIG), "the JDK has no " + JSIG);
-
-        String bare = probe(null);
-        assertTrue(bare.contains("PoCL is left out") && bare.contains("LD_PRELOAD=" + JSIG), bare);
-        assertTrue(bare.contains("get: opencl: "), "opencl cannot be opened: " + bare);
-
         String chained = probe(JSIG.toString());
+        Required.assume("opencl", poclDevices(chained) > 0, "no PoCL device here: " + chained);
         assertFalse(chained.contains("PoCL is left out"), chained);
         assertTrue(chained.contains("get: opened"), chained);
-        assertTrue(unchained.contains("get: opened"), unchained);
+
+        String bare = probe(null);
+        assertEquals(0, poclDevices(bare), bare);
+        assertTrue(bare.contains("PoCL is left out") && bare.contains("LD_PRELOAD=" + JSIG), bare);
 
         String bad = probe(JSIG.toString(), "-Dfuse4j.opencl.pocl=maybe");
         assertTrue(bad.contains("fuse4j.opencl.pocl must be 'chained' or 'unchained', not 'maybe'"), bad);
+    }
+
+    /** The probe lines that list a PoCL device (its description names the platform). */
+    private static long poclDevices(String output) {
+        return output.lines().filter(l -> l.startsWith("probe: ") && l.contains("available on")
+                && l.contains(POCL)).count();
     }
 
     /** What {@link ProbeWithoutOpenCl} prints in a JVM started with {@code preload} (null: none) and options. */

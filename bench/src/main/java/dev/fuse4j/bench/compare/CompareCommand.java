@@ -156,7 +156,7 @@ public final class CompareCommand {
                 return new Results.GemmTiming(g.label(), threads, s,
                         timer.measure(product::run, options.budgetSeconds() / 2), null);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, g.label() + " alone at " + s + " failed", e);
             progress.note(g.label() + " alone at " + s + " failed: " + e);
             return Results.GemmTiming.failed(g.label(), threads, s, e.toString());

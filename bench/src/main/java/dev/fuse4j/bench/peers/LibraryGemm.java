@@ -14,9 +14,10 @@ public interface LibraryGemm {
     int threads();
 
     /**
-     * Makes row-major {@code A[m×k]} and {@code B[k×n]} of random numbers and sets the library to {@code threads}
+     * Makes row-major {@code A[m×k]} and {@code W[n×k]} of random numbers and sets the library to {@code threads}
      * threads until the returned product is closed, which frees them and restores the library's previous thread
-     * count. Each run is {@code C[m×n] = A·B}, {@code 2·m·n·k} flops.
+     * count. Each run is {@code C[m×n] = A·Wᵀ}, {@code 2·m·n·k} flops: the layer's forward product {@code x·wᵀ}, with
+     * W stored as the layer stores it.
      *
      * @throws IllegalArgumentException when a dimension or {@code threads} is below 1
      */

@@ -84,7 +84,7 @@ public final class OpenBlasPeer implements Peer {
     }
 
     /**
-     * SGEMM on square matrices at a chosen thread count, set through OpenBLAS's own {@code openblas_set_num_threads}
+     * SGEMM at a chosen thread count, set through OpenBLAS's own {@code openblas_set_num_threads}
      * in the library netlib loaded (found through JNA); empty when the peer cannot run or the library is not
      * OpenBLAS, whose threads then cannot be set.
      */
@@ -110,7 +110,7 @@ public final class OpenBlasPeer implements Peer {
         return gemm().map(LibraryGemm::threads);
     }
 
-    /** {@code C = A·B} on row-major matrices of random numbers. */
+    /** {@code C = A·Wᵀ} on row-major matrices of random numbers, oriented as the peer's forward. */
     private final class Sgemm implements LibraryGemm {
         private final Function getThreads;
         private final Function setThreads;
@@ -135,21 +135,21 @@ public final class OpenBlasPeer implements Peer {
             LibraryGemm.checkArguments(m, n, k, threads);
             SplittableRandom r = new SplittableRandom((long) m * 31 + n * 17L + k);
             float[] a = new float[m * k];
-            float[] b = new float[k * n];
+            float[] w = new float[n * k];
             float[] c = new float[m * n];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) r.nextDouble(-1, 1);
             }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) r.nextDouble(-1, 1);
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) r.nextDouble(-1, 1);
             }
             int before = threads();
             setThreads.invokeVoid(new Object[] {threads});
             return new Product() {
                 @Override
                 public void run() {
-                    // Row-major C[m×n] = A·B is column-major Cᵀ[n×m] = Bᵀ[n×k]·Aᵀ[k×m].
-                    blas.sgemm("N", "N", n, m, k, 1f, b, n, a, k, 0f, c, n);
+                    // Row-major C[m×n] = A·Wᵀ is column-major Cᵀ[n×m] = W·Aᵀ, as in forwardOf.
+                    blas.sgemm("T", "N", n, m, k, 1f, w, k, a, k, 0f, c, n);
                 }
 
                 @Override

@@ -35,8 +35,8 @@ class OpenBlasGemmTest {
     }
 
     /**
-     * A product with three different sides runs: OpenBLAS refuses a leading dimension shorter than its matrix's
-     * rows, so sides passed in the wrong places fail here.
+     * A product with three different sides runs. Netlib refuses a leading dimension shorter than its matrix's rows,
+     * so some mix-ups of the sides fail here; the product's values are not read back.
      */
     @Test
     void aRectangularProductRuns() {

@@ -91,7 +91,10 @@ public final class PyTorchPeer implements Peer {
         return reason != null ? Optional.empty() : Optional.of(new Matmul(engine));
     }
 
-    /** {@code a.matMul(b)} on random matrices; each product is freed as soon as it is made. */
+    /**
+     * {@code a.matMul(wᵀ)} on random matrices, {@code w} stored as the layer's weight; each product is freed as soon as
+     * it is made.
+     */
     private record Matmul(Engine engine) implements LibraryGemm {
         @Override
         public String label() {
@@ -108,13 +111,20 @@ public final class PyTorchPeer implements Peer {
             LibraryGemm.checkArguments(m, n, k, threads);
             NDManager manager = engine.newBaseManager(Device.cpu());
             int before = JniUtils.getNumThreads();
-            NDArray a = manager.randomUniform(-1f, 1f, new Shape(m, k));
-            NDArray b = manager.randomUniform(-1f, 1f, new Shape(k, n));
+            NDArray a;
+            NDArray wt;
+            try {
+                a = manager.randomUniform(-1f, 1f, new Shape(m, k));
+                wt = manager.randomUniform(-1f, 1f, new Shape(n, k)).transpose();
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
             JniUtils.setNumThreads(threads);
             return new Product() {
                 @Override
                 public void run() {
-                    a.matMul(b).close();
+                    a.matMul(wt).close();
                 }
 
                 @Override
