@@ -12,8 +12,8 @@ import java.util.stream.Stream;
  * its own one-shot handler for SIGSEGV, SIGBUS, SIGILL and others in place of the JVM's. The JVM takes SIGSEGV by
  * design (safepoint polls, implicit null checks in compiled code), and the one-shot handler leaves the default action
  * in place while it runs: when two threads trapped at once, the second killed the process with a plain
- * "Segmentation fault", no {@code hs_err} file and no Java stack (1 of about 10 {@code compare} runs on a 2-core
- * machine; strace shows LLVM's {@code RemoveFileOnSignal} installing the handler inside {@code clGetDeviceIDs}).
+ * "Segmentation fault", no {@code hs_err} file and no Java stack (2 of about 16 {@code compare} runs over two days on
+ * a 2-core machine; strace shows LLVM's {@code RemoveFileOnSignal} installing the handler inside {@code clGetDeviceIDs}).
  *
  * <p>The JDK's signal-chaining library, {@code libjsig.so}, preloaded into the process, keeps the JVM's handlers in
  * place and calls LLVM's only for signals the JVM does not claim. {@code ./fuse4j} preloads it for every JVM it
