@@ -49,7 +49,7 @@ final class TableFormatter {
             String who = (t.peer() ? "peer " : "") + t.who() + (r.checkFailed(t.who()) ? " " + FAILED_MARK : "");
             String shape = t.shape() + (t.capped() ? CAPPED_MARK : "");
             if (!t.ran()) {
-                sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", who, shape, t.error()));
+                sb.append(failedRow(who, shape, t.error()));
                 continue;
             }
             sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9s %9s %8s %8s %8s %8s %7s %8d%n", who,
@@ -65,8 +65,7 @@ final class TableFormatter {
                     "ms (min-max)", "threads", "reps"));
             for (Results.GemmTiming g : r.gemms()) {
                 if (!g.ran()) {
-                    sb.append(String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", g.label(), g.shape(),
-                            g.error()));
+                    sb.append(failedRow(g.label(), g.shape().toString(), g.error()));
                     continue;
                 }
                 sb.append(String.format(Locale.ROOT, "  %-16s %-16s %9s %19s %9d %8d%n", g.label(), g.shape(),
@@ -86,6 +85,11 @@ final class TableFormatter {
                     + " trusted\n");
         }
         return sb.toString();
+    }
+
+    /** A row whose case threw: who, the shape, and what was thrown in place of the figures. */
+    private static String failedRow(String who, String shape, String error) {
+        return String.format(Locale.ROOT, "  %-16s %-16s failed: %s%n", who, shape, error);
     }
 
     private static String ratio(double v) {
