@@ -123,9 +123,9 @@ final class PackedGemm {
         return packedB.get(floats);
     }
 
-    /** Floats of B {@code [k×n]} packed by {@link #pack}. */
+    /** Floats of B {@code [k×n]} packed by {@link #pack}, its {@link ArrayLayout#LEAD} included. */
     int packedSize(int n, int k) {
-        return (n + nr - 1) / nr * k * nr;
+        return ArrayLayout.LEAD + (n + nr - 1) / nr * k * nr;
     }
 
     /**
@@ -145,10 +145,11 @@ final class PackedGemm {
 
     /**
      * Where panel {@code p}'s slice of the K block at {@code k0} starts in a B packed by {@link #pack}, {@code kc} that
-     * block's depth: every block before it is {@code KC} deep across all {@code panels}.
+     * block's depth: every block before it is {@code KC} deep across all {@code panels}, and the first starts on a
+     * cache line ({@link ArrayLayout}).
      */
     private int sliceAt(int panels, int p, int k0, int kc) {
-        return k0 * panels * nr + p * kc * nr;
+        return ArrayLayout.LEAD + k0 * panels * nr + p * kc * nr;
     }
 
     /**
@@ -186,7 +187,7 @@ final class PackedGemm {
             boolean packC = packsC(blockMicroPanels * mr, (pTo - pFrom) * nr, k);
             int chunkPanels = packC ? chunkPanels(blockMicroPanels * mr, pTo - pFrom) : pTo - pFrom;
             float[] ap = packedA.get(Math.min(mc, iTo - iFrom + mr) * Math.min(kcMax, k));
-            float[] cPacked = packC ? packedC.get(blockMicroPanels * chunkPanels * mr * nr) : null;
+            float[] cPacked = packC ? packedC.get(ArrayLayout.LEAD + blockMicroPanels * chunkPanels * mr * nr) : null;
             float[] tile = new float[mr * nr];
             for (int i0 = iFrom; i0 < iTo; i0 += mc) {
                 int rows = Math.min(mc, iTo - i0);
@@ -210,7 +211,7 @@ final class PackedGemm {
                                 if (packC) {
                                     // Tiles in the order this loop visits them, so each K block reads them back in
                                     // one stream.
-                                    int at = ((p - q0) * blockMicroPanels + r0 / mr) * mr * nr;
+                                    int at = ArrayLayout.LEAD + ((p - q0) * blockMicroPanels + r0 / mr) * mr * nr;
                                     kernel.multiply(ap, r0 * kc, bp, bAt, kc, cPacked, at, nr, accumulate);
                                     if (last) {
                                         store(cPacked, at, c, n, i, tileRows, j0, cols, false, ep);

@@ -5,8 +5,13 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * The vector shape this JVM computes with and the GEMM blocking chosen for it; every width-dependent constant of the
@@ -15,13 +20,22 @@ import java.util.Locale;
  * microkernel and its cache blocking come from a table measured per width and register count
  * ({@link #blockingFor}).
  *
- * <p>Two system properties override the choice so that every variant can be tested and timed on any machine:
+ * The CPU's vendor ({@code /proc/cpuinfo}'s {@code vendor_id}, where there is one) enters the table too: at 512 bits
+ * an AMD Zen 5 and an Intel Xeon wanted different KC.
+ *
+ * <p>Three system properties override the choice so that every variant can be tested and timed on any machine:
  * {@value #VECTOR_BITS} (128, 256 or 512, at most this JVM's own width) narrows the species and picks that width's
- * blocking; {@value #KERNEL} ({@code 4x2}, {@code 6x2}, ...) forces a microkernel.
+ * blocking; {@value #KERNEL} ({@code 4x2}, {@code 6x2}, ...) forces a microkernel; {@value #KC} forces the k steps
+ * per block.
  */
 final class Tuning {
     static final String VECTOR_BITS = "fuse4j.cpu.vectorBits";
     static final String KERNEL = "fuse4j.cpu.kernel";
+    static final String KC = "fuse4j.cpu.kc";
+    /** The largest KC {@value #KC} may force: a B slice of 8192 k steps is far past every L2. */
+    static final int MAX_KC = 8192;
+    static final String AMD = "AuthenticAMD";
+    static final String INTEL = "GenuineIntel";
 
     /** The ISA C2 emits vector code for and the count of vector registers it allocates from. */
     record RegisterFile(String isa, int count) {
@@ -42,12 +56,18 @@ final class Tuning {
         Blocking with(Microkernel other) {
             return new Blocking(other, kc, Math.max(1, mc / other.rows()) * other.rows());
         }
+
+        Blocking withKc(int otherKc) {
+            return new Blocking(kernel, otherKc, mc);
+        }
     }
 
     static final VectorSpecies<Float> S;
     /** Floats per vector. */
     static final int L;
     static final RegisterFile REGISTERS;
+    /** The CPU's {@code vendor_id} ({@link #INTEL}, {@link #AMD}, ...), or null where the OS does not say. */
+    static final String VENDOR;
     /** Whether the {@code 6x2} kernel keeps each row's broadcast after the row before ({@link #ordersBroadcasts}). */
     static final boolean ORDERED_BROADCASTS;
     static final Blocking BLOCKING;
@@ -68,7 +88,8 @@ final class Tuning {
         L = S.length();
         REGISTERS = registerFile(System.getProperty("os.arch"), vmOption("UseAVX"), vmOption("UseSVE"), preferred);
         ORDERED_BROADCASTS = ordersBroadcasts(REGISTERS);
-        Blocking blocking = blockingFor(bits, REGISTERS);
+        VENDOR = vendor(Path.of("/proc/cpuinfo"));
+        Blocking blocking = blockingFor(bits, REGISTERS, VENDOR);
         String forced = System.getProperty(KERNEL);
         if (forced != null) {
             try {
@@ -78,6 +99,11 @@ final class Tuning {
                 problem = problem == null ? why : problem + "; " + why;
             }
         }
+        try {
+            blocking = blocking.withKc(kc(System.getProperty(KC), blocking.kc()));
+        } catch (IllegalArgumentException e) {
+            problem = problem == null ? e.getMessage() : problem + "; " + e.getMessage();
+        }
         BLOCKING = blocking;
         OPTION_PROBLEM = problem;
     }
@@ -86,26 +112,68 @@ final class Tuning {
     }
 
     /**
-     * The microkernel and cache blocking for {@code bits}-wide vectors and {@code registers} vector registers: the
-     * measured table. With 16 registers, {@code 6x2} (12 accumulators) with its broadcasts ordered
-     * ({@link #ordersBroadcasts}) beat {@code 4x2} in the whole layer by 3–8 % forward and up to 8 % backward (0.99
-     * at one shape) on AVX2: 8 accumulators are exactly the FMAs two pipes of latency 4 keep in flight, and the kernel
-     * loop reached 100 GFLOP/s against 110 for {@code 6x2} and 113 for the FMA loop; where broadcasts cannot be
-     * ordered, {@code 4x2} stays (docs/performance.md, "Twelve accumulators in sixteen registers"). With 32,
-     * {@code 8x2} led {@code 6x2}, {@code 6x4} and {@code 12x2} at every width, and KC 256 beat 128 and 192 (K of 256
-     * is common, and a shorter KC adds a pass over C). At 512 bits KC 512 then beat 256 and 384 at every standard
-     * shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), although its B panel slice
-     * (64 KiB) is larger than L1: the slice streams from L2 in order, and a pass over C is saved (docs/performance.md,
-     * "KC at 512 bits"). Other widths keep 256, unmeasured. The A block ({@code MC × KC}) is at most 288 KiB, within
-     * an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to stay in
-     * the caches.
+     * The microkernel and cache blocking for {@code bits}-wide vectors, {@code registers} vector registers and a CPU
+     * of {@code vendor} (null: unknown): the measured table. With 16 registers, {@code 6x2} (12 accumulators) with
+     * its broadcasts ordered ({@link #ordersBroadcasts}) beat {@code 4x2} in the whole layer by 3–8 % forward and up
+     * to 8 % backward (0.99 at one shape) on AVX2: 8 accumulators are exactly the FMAs two pipes of latency 4 keep in
+     * flight, and the kernel loop reached 100 GFLOP/s against 110 for {@code 6x2} and 113 for the FMA loop; where
+     * broadcasts cannot be ordered, {@code 4x2} stays (docs/performance.md, "Twelve accumulators in sixteen
+     * registers"). On an Intel Xeon's AVX2 KC 256, 384 and 512 came within 3 % of each other. With 32, {@code 8x2}
+     * led {@code 6x2}, {@code 6x4} and {@code 12x2} at every width on Zen 5, and KC 256 beat 128 and 192 (K of 256
+     * is common, and a shorter KC adds a pass over C). At 512 bits an AMD Zen 5 then ran KC 512 faster than 256 and
+     * 384 at every standard shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), its
+     * 64 KiB B slice streaming from L2 in order (docs/performance.md, "KC at 512 bits"); an Intel Xeon (Granite
+     * Rapids class, 48 KiB L1, 2 MiB L2) ran the same products 7–13 % slower with it than with 256, whose 32 KiB slice
+     * stays in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
+     * of another or unknown vendor gets the slice that fits L1. The A block ({@code MC × KC}) is at most 288 KiB,
+     * within an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to
+     * stay in the caches.
      */
-    static Blocking blockingFor(int bits, RegisterFile registers) {
+    static Blocking blockingFor(int bits, RegisterFile registers, String vendor) {
         if (registers.count() >= 32) {
-            return new Blocking(Microkernel.K8X2, bits >= 512 ? 512 : 256, 144);
+            return new Blocking(Microkernel.K8X2, bits >= 512 && AMD.equals(vendor) ? 512 : 256, 144);
         }
         // Unordered, 6x2 spills and runs at half speed: 4x2 is the largest tile that fits.
         return new Blocking(ordersBroadcasts(registers) ? Microkernel.K6X2 : Microkernel.K4X2, 384, 96);
+    }
+
+    /** The CPU vendor in {@code cpuinfo} (Linux's {@code /proc/cpuinfo}), or null where it is absent or unreadable. */
+    static String vendor(Path cpuinfo) {
+        try (Stream<String> lines = Files.lines(cpuinfo)) {
+            return vendor(lines.limit(64).toList());
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The value of the first {@code vendor_id} line of {@code cpuinfo}'s lines, or null. */
+    static String vendor(List<String> lines) {
+        for (String line : lines) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equals("vendor_id")) {
+                String value = line.substring(colon + 1).trim();
+                return value.isEmpty() ? null : value;
+            }
+        }
+        return null;
+    }
+
+    /** The KC {@code property} asks for (null: {@code chosen}, the table's). */
+    static int kc(String property, int chosen) {
+        if (property == null || property.isBlank()) {
+            return chosen;
+        }
+        int kc;
+        try {
+            kc = Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            kc = -1;
+        }
+        if (kc < 1 || kc > MAX_KC) {
+            throw new IllegalArgumentException(KC + " is '" + property + "' but must be a whole number of k steps, 1 to "
+                    + MAX_KC);
+        }
+        return kc;
     }
 
     /**
@@ -174,9 +242,9 @@ final class Tuning {
         }
     }
 
-    /** The choice in one line, such as {@code AVX2, 256-bit, kernel 6x2L, KC 384}. */
+    /** The choice in one line, such as {@code AVX2 (GenuineIntel), 256-bit, kernel 6x2L, KC 384}. */
     static String describe(Blocking blocking) {
-        return REGISTERS.isa() + ", " + S.vectorBitSize() + "-bit, kernel " + blocking.kernel().shape() + "L, KC "
-                + blocking.kc();
+        return REGISTERS.isa() + (VENDOR == null ? "" : " (" + VENDOR + ")") + ", " + S.vectorBitSize()
+                + "-bit, kernel " + blocking.kernel().shape() + "L, KC " + blocking.kc();
     }
 }

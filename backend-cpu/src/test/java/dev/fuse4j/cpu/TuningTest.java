@@ -1,9 +1,15 @@
 package dev.fuse4j.cpu;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,11 +36,11 @@ class TuningTest {
         Tuning.RegisterFile avx2 = new Tuning.RegisterFile("AVX2", 16);
         Tuning.RegisterFile other = new Tuning.RegisterFile("riscv64", 16);
         for (int bits : new int[] {128, 256}) {
-            Microkernel ordered = Tuning.blockingFor(bits, avx2).kernel();
+            Microkernel ordered = Tuning.blockingFor(bits, avx2, null).kernel();
             assertTrue(ordered.rows() * ordered.vectors() + ordered.vectors() + 1 <= 16, ordered.shape());
             // And at least 10 accumulators: 8 only just cover two FMA pipes of latency 4.
             assertTrue(ordered.rows() * ordered.vectors() >= 10, ordered.shape() + " at " + bits + " bits");
-            Microkernel unordered = Tuning.blockingFor(bits, other).kernel();
+            Microkernel unordered = Tuning.blockingFor(bits, other, null).kernel();
             assertTrue(unordered.rows() * unordered.vectors() + unordered.vectors() + 3 <= 16, unordered.shape());
         }
     }
@@ -55,15 +61,57 @@ class TuningTest {
     @Test
     void everyBlockingOfTheTableFitsTheCachesItWasMeasuredOn() {
         // {bits, registers} as machines have them: 512-bit vectors come with AVX-512's 32 registers. The B slice
-        // stays in a 32 KiB L1 below 512 bits; at 512 bits the measured KC 512 streams a 64 KiB slice from L2.
-        for (int[] machine : new int[][] {{128, 16}, {256, 16}, {128, 32}, {256, 32}, {512, 32}}) {
-            Tuning.Blocking b = Tuning.blockingFor(machine[0],
-                    new Tuning.RegisterFile(machine[1] == 16 ? "AVX2" : "AVX-512", machine[1]));
-            int nr = b.kernel().vectors() * machine[0] / Float.SIZE;
-            int slice = machine[0] >= 512 ? 64 * 1024 : 32 * 1024;
-            assertTrue(b.kc() * nr * Float.BYTES <= slice, "B slice of " + b + " at " + machine[0] + " bits");
-            assertTrue(b.mc() * b.kc() * Float.BYTES <= 288 * 1024, "A block of " + b + " at " + machine[0] + " bits");
+        // stays in a 32 KiB L1, except at 512 bits on AMD, where the measured KC 512 streams a 64 KiB slice from L2.
+        for (String vendor : new String[] {Tuning.AMD, Tuning.INTEL, "CentaurHauls", null}) {
+            for (int[] machine : new int[][] {{128, 16}, {256, 16}, {128, 32}, {256, 32}, {512, 32}}) {
+                Tuning.Blocking b = Tuning.blockingFor(machine[0],
+                        new Tuning.RegisterFile(machine[1] == 16 ? "AVX2" : "AVX-512", machine[1]), vendor);
+                int nr = b.kernel().vectors() * machine[0] / Float.SIZE;
+                int slice = machine[0] >= 512 && Tuning.AMD.equals(vendor) ? 64 * 1024 : 32 * 1024;
+                String where = b + " at " + machine[0] + " bits on " + vendor;
+                assertTrue(b.kc() * nr * Float.BYTES <= slice, "B slice of " + where);
+                assertTrue(b.mc() * b.kc() * Float.BYTES <= 288 * 1024, "A block of " + where);
+            }
         }
+    }
+
+    @Test
+    void kc512AtFiveHundredTwelveBitsOnAmdOnly() {
+        Tuning.RegisterFile avx512 = new Tuning.RegisterFile("AVX-512", 32);
+        assertEquals(512, Tuning.blockingFor(512, avx512, Tuning.AMD).kc());
+        assertEquals(256, Tuning.blockingFor(512, avx512, Tuning.INTEL).kc());
+        assertEquals(256, Tuning.blockingFor(512, avx512, null).kc());
+        assertEquals(256, Tuning.blockingFor(256, avx512, Tuning.AMD).kc());
+        assertEquals(Microkernel.K8X2, Tuning.blockingFor(512, avx512, Tuning.INTEL).kernel());
+    }
+
+    @Test
+    void theVendorIsReadFromCpuinfo(@TempDir Path dir) throws Exception {
+        assertEquals(Tuning.INTEL, Tuning.vendor(List.of("processor\t: 0", "vendor_id\t: GenuineIntel",
+                "cpu family\t: 6")));
+        assertEquals(Tuning.AMD, Tuning.vendor(List.of("vendor_id : AuthenticAMD")));
+        // AArch64's cpuinfo has no vendor_id; a blank one says nothing either.
+        assertNull(Tuning.vendor(List.of("processor\t: 0", "CPU implementer\t: 0x41")));
+        assertNull(Tuning.vendor(List.of("vendor_id\t:")));
+        Path cpuinfo = dir.resolve("cpuinfo");
+        Files.writeString(cpuinfo, "processor\t: 0\nvendor_id\t: AuthenticAMD\n");
+        assertEquals(Tuning.AMD, Tuning.vendor(cpuinfo));
+        assertNull(Tuning.vendor(dir.resolve("absent")));
+    }
+
+    @Test
+    void kcCanBeForcedWithinBounds() {
+        assertEquals(384, Tuning.kc(null, 384));
+        assertEquals(384, Tuning.kc(" ", 384));
+        assertEquals(512, Tuning.kc(" 512 ", 256));
+        assertEquals(1, Tuning.kc("1", 256));
+        for (String bad : new String[] {"0", "-256", "8193", "big", "2.5"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tuning.kc(bad, 256));
+            assertEquals("fuse4j.cpu.kc is '" + bad + "' but must be a whole number of k steps, 1 to 8192",
+                    e.getMessage());
+        }
+        Tuning.Blocking b = new Tuning.Blocking(Microkernel.K8X2, 512, 144).withKc(256);
+        assertEquals(new Tuning.Blocking(Microkernel.K8X2, 256, 144), b);
     }
 
     @Test
