@@ -7,7 +7,8 @@ import dev.fuse4j.spi.Shapes;
 
 /**
  * What both CPU paths share: heap tensors, and the loss and optimizer updates (memory-bound loops that the JIT
- * vectorises well enough on its own). Subclasses provide the fused linear layer and the mask.
+ * vectorises well enough on its own; Adam's, with two divisions and a square root per element, it did not, so the
+ * Vector API path runs it in vectors: {@link AdamUpdate}). Subclasses provide the fused linear layer and the mask.
  */
 abstract class CpuBackend extends AbstractBackend<CpuTensor> {
 
@@ -90,20 +91,15 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
     @Override
     protected void adam(CpuTensor param, CpuTensor grad, CpuTensor m, CpuTensor v, float lr, float beta1, float beta2,
                         float eps, float wd, long step) {
-        float[] p = param.data, g = grad.data, mm = m.data, vv = v.data;
-        float c1 = (float) (1 - Math.pow(beta1, step));
-        float c2 = (float) (1 - Math.pow(beta2, step));
-        for (int i = 0; i < p.length; i++) {
-            float gi = g[i] + wd * p[i];
-            mm[i] = beta1 * mm[i] + (1 - beta1) * gi;
-            vv[i] = beta2 * vv[i] + (1 - beta2) * gi * gi;
-            float mh = mm[i] / c1;
-            float vh = vv[i] / c2;
-            p[i] -= lr * mh / ((float) Math.sqrt(vh) + eps);
-        }
+        adam(new AdamUpdate(param.data, grad.data, m.data, v.data, lr, beta1, beta2, eps, wd, step), param.data.length);
         param.packs.invalidate();
         m.packs.invalidate();
         v.packs.invalidate();
+    }
+
+    /** Runs {@code update} over all {@code length} elements: in plain loops here (the scalar oracle's way). */
+    void adam(AdamUpdate update, int length) {
+        update.scalar(0, length);
     }
     @Override
     protected void batchNormStatistics(int n, int out, CpuTensor z, CpuTensor stats) {

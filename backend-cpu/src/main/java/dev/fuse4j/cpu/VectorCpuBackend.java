@@ -25,6 +25,8 @@ final class VectorCpuBackend extends CpuBackend {
     /** Rows of z per task of the statistics pass (whole micro-panel groups). */
     private static final int STATISTICS_ROWS_PER_TASK = 64;
 
+    /** Elements per task of {@link #adam(AdamUpdate, int)}: a multiple of every vector length. */
+    static final int ADAM_CHUNK = 1 << 15;
     private final WorkerPool pool;
     private final Tuning.Blocking blocking;
     private final PackedGemm gemm;
@@ -201,6 +203,21 @@ final class VectorCpuBackend extends CpuBackend {
     @FunctionalInterface
     private interface MaskedVector {
         void apply(int e, int l, VectorMask<Float> kept, VectorMask<Float> in);
+    }
+
+    /**
+     * Adam in vectors ({@link VectorAdam}), over the pool in chunks of {@value #ADAM_CHUNK} elements: the first
+     * layer's weights of the default MLP are 401 408.
+     */
+    @Override
+    void adam(AdamUpdate update, int length) {
+        int tasks = (length + ADAM_CHUNK - 1) / ADAM_CHUNK;
+        if (tasks <= 1) {
+            VectorAdam.run(update, 0, length);
+        } else {
+            pool.parallelFor(tasks,
+                    t -> VectorAdam.run(update, t * ADAM_CHUNK, Math.min(length, (t + 1) * ADAM_CHUNK)));
+        }
     }
 
     /** Walks the mask of a call's {@code length} elements in vectors, spread over the pool in chunks. */
