@@ -163,17 +163,21 @@ final class Tuning {
         if (property == null || property.isBlank()) {
             return chosen;
         }
-        int kc;
-        try {
-            kc = Integer.parseInt(property.trim());
-        } catch (NumberFormatException e) {
-            kc = -1;
-        }
+        int kc = wholeNumber(property);
         if (kc < 1 || kc > MAX_KC) {
-            throw new IllegalArgumentException(KC + " is '" + property + "' but must be a whole number of k steps, 1 to "
-                    + MAX_KC);
+            throw new IllegalArgumentException(KC + " is '" + property + "' but must be a whole number of k steps, 1 "
+                    + "to " + MAX_KC);
         }
         return kc;
+    }
+
+    /** {@code property} read as a whole number, or -1 where it is not one. */
+    private static int wholeNumber(String property) {
+        try {
+            return Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
@@ -194,12 +198,7 @@ final class Tuning {
         if (property == null || property.isBlank()) {
             return preferred;
         }
-        int bits;
-        try {
-            bits = Integer.parseInt(property.trim());
-        } catch (NumberFormatException e) {
-            bits = -1;
-        }
+        int bits = wholeNumber(property);
         if (bits != 128 && bits != 256 && bits != 512) {
             throw new IllegalArgumentException(VECTOR_BITS + " is '" + property + "' but must be 128, 256 or 512");
         }
