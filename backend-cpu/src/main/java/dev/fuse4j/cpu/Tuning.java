@@ -123,8 +123,8 @@ final class Tuning {
      * is common, and a shorter KC adds a pass over C). At 512 bits an AMD Zen 5 then ran KC 512 faster than 256 and
      * 384 at every standard shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), its
      * 64 KiB B slice streaming from L2 in order (docs/performance.md, "KC at 512 bits"); an Intel Xeon (Granite
-     * Rapids class, 48 KiB L1, 2 MiB L2) ran the same products 7–13 % slower with it than with 256, whose 32 KiB slice
-     * stays in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
+     * Rapids class, 48 KiB L1, 2 MiB L2) ran the GEMM 1.07–1.11× faster with KC 256 where K ≥ 1024 (1.01× at K =
+     * 784), its 32 KiB slice staying in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
      * of another or unknown vendor gets the slice that fits L1. The A block ({@code MC × KC}) is at most 288 KiB,
      * within an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to
      * stay in the caches.
