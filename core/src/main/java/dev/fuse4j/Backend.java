@@ -121,7 +121,7 @@ public interface Backend {
     /**
      * In place, Adam as PyTorch's {@code torch.optim.Adam} does it (L2 weight decay added to the gradient,
      * bias correction with the 1-based {@code step}): {@code m, v} are the moment buffers. The CPU backends store a
-     * moment below the smallest normal float ({@code Float.MIN_NORMAL}) as 0: arithmetic on subnormals is many
+     * moment whose magnitude is below the smallest normal float ({@code Float.MIN_NORMAL}) as 0: arithmetic on subnormals is many
      * times slower on some CPUs, and Java cannot switch on their flush-to-zero mode. What is dropped is below
      * {@code 1.2e-38} per moment, far below what moves a weight.
      */

@@ -10,7 +10,7 @@ package dev.fuse4j.cpu;
  * <p>A moment that falls below the smallest normal float is stored as 0. Where a weight's gradient stays 0 (a ReLU
  * unit that no longer fires), {@code m} shrinks by {@code beta1} a step and is subnormal after about 650 steps; on an
  * Intel Xeon every operation on a subnormal takes a microcode assist, and the default MLP's training step fell from
- * 255 to 105 steps a second once they appeared (docs/performance.md, "Subnormal Adam moments, and Adam in
+ * about 250 to 100–140 steps a second once they appeared (docs/performance.md, "Subnormal Adam moments, and Adam in
  * vectors"). Java cannot set the CPU's flush-to-zero mode, so the update flushes them itself. What it drops is below
  * 1.2e-38 per moment: with m it takes at most lr·1.2e-38 / ((1 − beta1^step)·eps) from a weight's step, and with v
  * it moves the step's denominator, at least eps, by at most sqrt(1.2e-38 / (1 − beta2^step)).

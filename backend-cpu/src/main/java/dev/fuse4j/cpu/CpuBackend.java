@@ -8,7 +8,7 @@ import dev.fuse4j.spi.Shapes;
 /**
  * What both CPU paths share: heap tensors, and the loss and optimizer updates (memory-bound loops that the JIT
  * vectorises well enough on its own; Adam's, with two divisions and a square root per element, it did not, so the
- * Vector API path runs it in vectors: {@link AdamUpdate}). Subclasses provide the fused linear layer and the mask.
+ * Vector API path runs it in vectors: {@link VectorAdam}). Subclasses provide the fused linear layer and the mask.
  */
 abstract class CpuBackend extends AbstractBackend<CpuTensor> {
 

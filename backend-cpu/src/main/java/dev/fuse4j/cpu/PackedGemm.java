@@ -160,7 +160,7 @@ final class PackedGemm {
      * (docs/performance.md, "A blocks for a B that comes from memory").
      */
     int aBlockRows(int n, int k) {
-        if ((long) packedSize(n, k) * Float.BYTES <= LARGE_B_BYTES) {
+        if ((long) (packedSize(n, k) - ArrayLayout.LEAD) * Float.BYTES <= LARGE_B_BYTES) {
             return mcMax;
         }
         int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, k)) / mr * mr;

@@ -123,8 +123,8 @@ final class Tuning {
      * is common, and a shorter KC adds a pass over C). At 512 bits an AMD Zen 5 then ran KC 512 faster than 256 and
      * 384 at every standard shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), its
      * 64 KiB B slice streaming from L2 in order (docs/performance.md, "KC at 512 bits"); an Intel Xeon (Granite
-     * Rapids class, 48 KiB L1, 2 MiB L2) ran the same products 7–13 % slower with it than with 256, whose 32 KiB slice
-     * stays in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
+     * Rapids class, 48 KiB L1, 2 MiB L2) ran the GEMM 1.07–1.11× faster with KC 256 where K ≥ 1024 (1.01× at K =
+     * 784), its 32 KiB slice staying in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
      * of another or unknown vendor gets the slice that fits L1. The A block ({@code MC × KC}) is at most 288 KiB,
      * within an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to
      * stay in the caches.
@@ -163,17 +163,21 @@ final class Tuning {
         if (property == null || property.isBlank()) {
             return chosen;
         }
-        int kc;
-        try {
-            kc = Integer.parseInt(property.trim());
-        } catch (NumberFormatException e) {
-            kc = -1;
-        }
+        int kc = wholeNumber(property);
         if (kc < 1 || kc > MAX_KC) {
-            throw new IllegalArgumentException(KC + " is '" + property + "' but must be a whole number of k steps, 1 to "
-                    + MAX_KC);
+            throw new IllegalArgumentException(KC + " is '" + property + "' but must be a whole number of k steps, 1 "
+                    + "to " + MAX_KC);
         }
         return kc;
+    }
+
+    /** {@code property} read as a whole number, or -1 where it is not one. */
+    private static int wholeNumber(String property) {
+        try {
+            return Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
@@ -194,12 +198,7 @@ final class Tuning {
         if (property == null || property.isBlank()) {
             return preferred;
         }
-        int bits;
-        try {
-            bits = Integer.parseInt(property.trim());
-        } catch (NumberFormatException e) {
-            bits = -1;
-        }
+        int bits = wholeNumber(property);
         if (bits != 128 && bits != 256 && bits != 512) {
             throw new IllegalArgumentException(VECTOR_BITS + " is '" + property + "' but must be 128, 256 or 512");
         }

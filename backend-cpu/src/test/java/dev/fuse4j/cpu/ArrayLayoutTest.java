@@ -32,6 +32,7 @@ class ArrayLayoutTest {
     @Test
     void thisJvmsBaseOffsetIsAnArrayHeadersSize() {
         // Read from the JVM, not guessed: 12 (compact headers), 16 or 20 bytes on the JVMs this project runs on.
+        assertTrue(ArrayLayout.FROM_JVM, "the base offset was assumed, not read");
         assertTrue(ArrayLayout.FLOAT_BASE_OFFSET == 12 || ArrayLayout.FLOAT_BASE_OFFSET == 16
                 || ArrayLayout.FLOAT_BASE_OFFSET == 20 || ArrayLayout.FLOAT_BASE_OFFSET == 24,
                 "float[] base offset " + ArrayLayout.FLOAT_BASE_OFFSET);
@@ -55,7 +56,8 @@ class ArrayLayoutTest {
     /** Prints this JVM's layout, for the child JVM above. */
     static final class PrintLayout {
         public static void main(String[] args) {
-            System.out.println("base " + ArrayLayout.FLOAT_BASE_OFFSET + ", lead " + ArrayLayout.LEAD);
+            System.out.println("base " + ArrayLayout.FLOAT_BASE_OFFSET + (ArrayLayout.FROM_JVM ? "" : " (assumed)")
+                    + ", lead " + ArrayLayout.LEAD);
         }
     }
 }

@@ -3,9 +3,12 @@ package dev.fuse4j.cpu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -160,5 +163,32 @@ class TuningTest {
                 () -> WorkerPool.configuredThreads(null, "two", 8));
         assertEquals("FUSE4J_CPU_THREADS is 'two' but must be a whole number of threads, 1 or more",
                 word.getMessage());
+    }
+
+    @Test
+    void theKcPropertyReachesTheBlockingOrSaysWhatIsWrong() throws IOException, InterruptedException {
+        assertEquals("KC 384, problem null", childTuning("-Dfuse4j.cpu.kc=384"));
+        // A bad value leaves the table's KC and names the value; the backend then reports itself unavailable.
+        String bad = childTuning("-Dfuse4j.cpu.kc=0");
+        assertTrue(bad.endsWith(", problem fuse4j.cpu.kc is '0' but must be a whole number of k steps, 1 to 8192"),
+                bad);
+    }
+
+    /** What {@link Tuning} chose in a JVM started with {@code option}. */
+    private static String childTuning(String option) throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "--add-modules", "jdk.incubator.vector", option, "-cp",
+                System.getProperty("java.class.path"), PrintTuning.class.getName()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(0, p.exitValue(), output);
+        return output.lines().filter(l -> l.startsWith("KC ")).findFirst().orElse(output);
+    }
+
+    /** Prints this JVM's KC and option problem, for the child JVMs above. */
+    static final class PrintTuning {
+        public static void main(String[] args) {
+            System.out.println("KC " + Tuning.BLOCKING.kc() + ", problem " + Tuning.OPTION_PROBLEM);
+        }
     }
 }

@@ -1,9 +1,16 @@
 package dev.fuse4j.cpu;
 
+import dev.fuse4j.Backend;
+import dev.fuse4j.Backends;
+import dev.fuse4j.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +52,43 @@ class VectorAdamTest {
     }
 
     @Test
+    void vectorsGiveTheScalarLoopsBitsWhereMomentsAreFlushedAndAtNaNAndInfinities() {
+        int n = 5 * Tuning.L + 3;
+        SplittableRandom r = new SplittableRandom(11);
+        float[][] a = new float[4][n];
+        for (int i = 0; i < n; i++) {
+            a[0][i] = (float) r.nextGaussian();
+            // No weight decay below, so these gradients reach the moments as they are: 0, tiny (its square is
+            // subnormal), ordinary, and the special values.
+            a[1][i] = switch (i % 9) {
+                case 0 -> 0f;
+                case 1 -> (float) (r.nextGaussian() * 1e-21);
+                case 2 -> Float.NaN;
+                case 3 -> i % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                default -> (float) r.nextGaussian() * 0.01f;
+            };
+            // Moments a step from being flushed, of either sign, beside ordinary ones: lanes of one vector mix both.
+            float sign = i % 2 == 0 ? 1f : -1f;
+            a[2][i] = i % 3 == 0 ? sign * Float.MIN_NORMAL * 1.05f : sign * 1e-3f;
+            a[3][i] = i % 4 == 0 ? Float.MIN_NORMAL * 1.0005f : 1e-6f;
+        }
+        float[][] b = new float[4][];
+        for (int k = 0; k < 4; k++) {
+            b[k] = a[k].clone();
+        }
+        new AdamUpdate(a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 20).scalar(0, n);
+        VectorAdam.run(new AdamUpdate(b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 20), 0, n);
+        int flushed = 0;
+        for (int k = 0; k < 4; k++) {
+            assertArrayEquals(a[k], b[k], "array " + k);
+        }
+        for (int i = 0; i < n; i++) {
+            flushed += a[2][i] == 0f ? 1 : 0;
+        }
+        assertTrue(flushed >= n / 9, "moments flushed: " + flushed);
+    }
+
+    @Test
     void aMomentBelowTheSmallestNormalIsStoredAsZero() {
         int n = 3 * Tuning.L + 3;
         float[][] s = state(n, 5);
@@ -78,6 +122,45 @@ class VectorAdamTest {
         backend.adam(new AdamUpdate(b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 3), n);
         for (int k = 0; k < 4; k++) {
             assertArrayEquals(a[k], b[k], "array " + k);
+        }
+    }
+
+    @Test
+    void theScalarBackendRunsAdamWithoutTheVectorModule() throws IOException, InterruptedException {
+        // The child JVM has no jdk.incubator.vector: "cpu" is the scalar path, which must not load a Vector API
+        // class through AdamUpdate, and gives the scalar loop's bits.
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                ScalarAdam.class.getName()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(0, p.exitValue(), output);
+        float[][] s = ScalarAdam.state();
+        new AdamUpdate(s[0], s[1], s[2], s[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 30).scalar(0, s[0].length);
+        String expected = Arrays.toString(s[0]) + Arrays.toString(s[2]) + Arrays.toString(s[3]);
+        assertTrue(output.contains("backend cpu: Java scalar loops"), output);
+        assertTrue(output.contains("adam " + expected), output);
+    }
+
+    /** Adam on the {@code cpu} backend of a JVM started without the Vector API, for the test above. */
+    static final class ScalarAdam {
+        static float[][] state() {
+            float[][] s = VectorAdamTest.state(37, 3);
+            Arrays.fill(s[1], 0, 9, 0f);
+            return s;
+        }
+
+        public static void main(String[] args) {
+            Backend be = Backends.get("cpu");
+            System.out.println("backend cpu: " + be.device());
+            float[][] s = state();
+            int n = s[0].length;
+            try (Tensor p = be.tensor(s[0], n); Tensor g = be.tensor(s[1], n); Tensor m = be.tensor(s[2], n);
+                 Tensor v = be.tensor(s[3], n)) {
+                be.adamStep(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 30);
+                System.out.println("adam " + Arrays.toString(p.toArray()) + Arrays.toString(m.toArray())
+                        + Arrays.toString(v.toArray()));
+            }
         }
     }
 }
