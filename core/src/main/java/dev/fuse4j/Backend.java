@@ -119,10 +119,10 @@ public interface Backend {
     void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay);
 
     /**
-     * In place, Adam as PyTorch's {@code torch.optim.Adam} does it (L2 weight decay added to the gradient,
-     * bias correction with the 1-based {@code step}): {@code m, v} are the moment buffers. The CPU backends store a
-     * moment whose magnitude is below the smallest normal float ({@code Float.MIN_NORMAL}) as 0: arithmetic on subnormals is many
-     * times slower on some CPUs, and Java cannot switch on their flush-to-zero mode. What is dropped is below
+     * In place, Adam as PyTorch's {@code torch.optim.Adam} does it (L2 weight decay added to the gradient, bias
+     * correction with the 1-based {@code step}): {@code m, v} are the moment buffers. The CPU backends store a moment
+     * whose magnitude is below the smallest normal float ({@code Float.MIN_NORMAL}) as 0: arithmetic on subnormals is
+     * many times slower on some CPUs, and Java cannot switch on their flush-to-zero mode. What is dropped is below
      * {@code 1.2e-38} per moment, far below what moves a weight.
      */
     void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,

@@ -1,13 +1,13 @@
 package dev.fuse4j.cpu;
 
 /**
- * Where a float array's elements sit relative to 64-byte cache lines. A JVM places a large array at the start of a
- * heap region or page (G1's humongous regions, ZGC's and Shenandoah's large objects), so its first element lies the
- * array header's size past a cache-line boundary: 16 bytes with the default compressed class pointers, 12 with
- * compact object headers. A 512-bit load from there spans two lines, and one spanning two lines costs a second
- * access: the 8x2 kernel ran 4–8 % slower so, the GEMM at 2048×4096×4096 5–7 % (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). The
- * packed B and C therefore start {@link #LEAD} floats into their arrays. For a small array, whose place in the heap
- * is arbitrary, that costs a few unused floats and changes nothing else.
+ * Where a float array's elements sit relative to 64-byte cache lines. A JVM places a large array at the start of a heap
+ * region or page (G1's humongous regions, ZGC's and Shenandoah's large objects), so its first element lies the array
+ * header's size past a cache-line boundary: 16 bytes with the default compressed class pointers, 12 with compact object
+ * headers. A 512-bit load from there spans two lines, and one spanning two lines costs a second access: the 8x2 kernel
+ * ran 4–8 % slower so, the GEMM at 2048×4096×4096 5–7 % (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). The
+ * packed B and C therefore start {@link #LEAD} floats into their arrays. For a small array, whose place in the heap is
+ * arbitrary, that costs a few unused floats and changes nothing else.
  */
 final class ArrayLayout {
     static final int CACHE_LINE_BYTES = 64;

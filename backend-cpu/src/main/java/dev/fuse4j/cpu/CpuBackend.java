@@ -91,7 +91,8 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
     @Override
     protected void adam(CpuTensor param, CpuTensor grad, CpuTensor m, CpuTensor v, float lr, float beta1, float beta2,
                         float eps, float wd, long step) {
-        adam(new AdamUpdate(param.data, grad.data, m.data, v.data, lr, beta1, beta2, eps, wd, step), param.data.length);
+        adam(new AdamUpdate(param.data, grad.data, m.data, v.data, lr, beta1, beta2, eps, wd, step),
+                param.data.length);
         param.packs.invalidate();
         m.packs.invalidate();
         v.packs.invalidate();
@@ -101,6 +102,7 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
     void adam(AdamUpdate update, int length) {
         update.scalar(0, length);
     }
+
     @Override
     protected void batchNormStatistics(int n, int out, CpuTensor z, CpuTensor stats) {
         BatchNormLoops.statistics(n, out, z.data, stats.data);

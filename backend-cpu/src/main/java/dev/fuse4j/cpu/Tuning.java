@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * microkernel and its cache blocking come from a table measured per width and register count
  * ({@link #blockingFor}).
  *
- * The CPU's vendor ({@code /proc/cpuinfo}'s {@code vendor_id}, where there is one) enters the table too: at 512 bits
+ * <p>The CPU's vendor ({@code /proc/cpuinfo}'s {@code vendor_id}, where there is one) enters the table too: at 512 bits
  * an AMD Zen 5 and an Intel Xeon wanted different KC.
  *
  * <p>Three system properties override the choice so that every variant can be tested and timed on any machine:
@@ -112,22 +112,22 @@ final class Tuning {
     }
 
     /**
-     * The microkernel and cache blocking for {@code bits}-wide vectors, {@code registers} vector registers and a CPU
-     * of {@code vendor} (null: unknown): the measured table. With 16 registers, {@code 6x2} (12 accumulators) with
-     * its broadcasts ordered ({@link #ordersBroadcasts}) beat {@code 4x2} in the whole layer by 3–8 % forward and up
-     * to 8 % backward (0.99 at one shape) on AVX2: 8 accumulators are exactly the FMAs two pipes of latency 4 keep in
-     * flight, and the kernel loop reached 100 GFLOP/s against 110 for {@code 6x2} and 113 for the FMA loop; where
-     * broadcasts cannot be ordered, {@code 4x2} stays (docs/performance.md, "Twelve accumulators in sixteen
-     * registers"). On an Intel Xeon's AVX2 KC 256, 384 and 512 came within 3 % of each other. With 32, {@code 8x2}
-     * led {@code 6x2}, {@code 6x4} and {@code 12x2} at every width on Zen 5, and KC 256 beat 128 and 192 (K of 256
-     * is common, and a shorter KC adds a pass over C). At 512 bits an AMD Zen 5 then ran KC 512 faster than 256 and
-     * 384 at every standard shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), its
-     * 64 KiB B slice streaming from L2 in order (docs/performance.md, "KC at 512 bits"); an Intel Xeon (Granite
-     * Rapids class, 48 KiB L1, 2 MiB L2) ran the GEMM 1.07–1.11× faster with KC 256 where K ≥ 1024 (1.01× at K =
-     * 784), its 32 KiB slice staying in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
+     * The microkernel and cache blocking for {@code bits}-wide vectors, {@code registers} vector registers and a CPU of
+     * {@code vendor} (null: unknown): the measured table. With 16 registers, {@code 6x2} (12 accumulators) with its
+     * broadcasts ordered ({@link #ordersBroadcasts}) beat {@code 4x2} in the whole layer by 3–8 % forward and up to 8 %
+     * backward (0.99 at one shape) on AVX2: 8 accumulators are exactly the FMAs two pipes of latency 4 keep in flight,
+     * and the kernel loop reached 100 GFLOP/s against 110 for {@code 6x2} and 113 for the FMA loop; where broadcasts
+     * cannot be ordered, {@code 4x2} stays (docs/performance.md, "Twelve accumulators in sixteen registers"). On an
+     * Intel Xeon's AVX2 KC 256, 384 and 512 came within 3 % of each other. With 32, {@code 8x2} led {@code 6x2},
+     * {@code 6x4} and {@code 12x2} at every width on Zen 5, and KC 256 beat 128 and 192 (K of 256 is common, and a
+     * shorter KC adds a pass over C). At 512 bits an AMD Zen 5 then ran KC 512 faster than 256 and 384 at every
+     * standard shape, by 1–6 % (up to 15 % where K is 784: 512 + 272 instead of 3 × 256 + 16), its 64 KiB B slice
+     * streaming from L2 in order (docs/performance.md, "KC at 512 bits"); an Intel Xeon (Granite Rapids class, 48 KiB
+     * L1, 2 MiB L2) ran the GEMM 1.07–1.11× faster with KC 256 where K ≥ 1024 (1.01× at K = 784), its 32 KiB slice
+     * staying in L1 (docs/performance.md, "An Intel Xeon: KC 256 at 512 bits"). So KC 512 is kept for AMD only; a CPU
      * of another or unknown vendor gets the slice that fits L1. The A block ({@code MC × KC}) is at most 288 KiB,
-     * within an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to
-     * stay in the caches.
+     * within an L2 of the machines measured; {@link PackedGemm#aBlockRows} makes it larger where B is too large to stay
+     * in the caches.
      */
     static Blocking blockingFor(int bits, RegisterFile registers, String vendor) {
         if (registers.count() >= 32) {

@@ -7,9 +7,9 @@ import static dev.fuse4j.cpu.Tuning.L;
 import static dev.fuse4j.cpu.Tuning.S;
 
 /**
- * {@link AdamUpdate} in vectors: the same operations per element in the same order, lane by lane. C2 did not
- * vectorise the scalar loop (two divisions and a square root per element), which still took 26–34 % of the default MLP's
- * training step once subnormals were flushed (docs/performance.md, "Subnormal Adam moments, and Adam in vectors").
+ * {@link AdamUpdate} in vectors: the same operations per element in the same order, lane by lane. C2 did not vectorise
+ * the scalar loop (two divisions and a square root per element), which still took 26–34 % of the default MLP's training
+ * step once subnormals were flushed (docs/performance.md, "Subnormal Adam moments, and Adam in vectors").
  */
 final class VectorAdam {
     private VectorAdam() {

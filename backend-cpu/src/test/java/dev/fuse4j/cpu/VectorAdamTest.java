@@ -93,7 +93,8 @@ class VectorAdamTest {
         int n = 3 * Tuning.L + 3;
         float[][] s = state(n, 5);
         Arrays.fill(s[1], 0f);
-        // With no gradient m shrinks by beta1 and v by beta2; just above the smallest normal, one step takes each under.
+        // With no gradient m shrinks by beta1 and v by beta2; just above the smallest normal, one step takes each
+        // under.
         Arrays.fill(s[2], Float.MIN_NORMAL * 1.05f);
         Arrays.fill(s[3], Float.MIN_NORMAL * 1.0005f);
         float[] p = s[0].clone();
