@@ -91,16 +91,15 @@ abstract class CpuBackend extends AbstractBackend<CpuTensor> {
     @Override
     protected void adam(CpuTensor param, CpuTensor grad, CpuTensor m, CpuTensor v, float lr, float beta1, float beta2,
                         float eps, float wd, long step) {
-        adam(new AdamUpdate(param.data, grad.data, m.data, v.data, lr, beta1, beta2, eps, wd, step),
-                param.data.length);
+        adam(new AdamUpdate(param.data, grad.data, m.data, v.data, lr, beta1, beta2, eps, wd, step));
         param.packs.invalidate();
         m.packs.invalidate();
         v.packs.invalidate();
     }
 
-    /** Runs {@code update} over all {@code length} elements: in plain loops here (the scalar oracle's way). */
-    void adam(AdamUpdate update, int length) {
-        update.scalar(0, length);
+    /** Runs {@code update} over every element: in plain loops here (the scalar oracle's way). */
+    void adam(AdamUpdate update) {
+        update.scalar(0, update.p.length);
     }
 
     @Override

@@ -125,7 +125,12 @@ final class PackedGemm {
 
     /** Floats of B {@code [k×n]} packed by {@link #pack}, its {@link ArrayLayout#LEAD} included. */
     int packedSize(int n, int k) {
-        return ArrayLayout.LEAD + (n + nr - 1) / nr * k * nr;
+        return ArrayLayout.LEAD + panelFloats(n, k);
+    }
+
+    /** Floats of B {@code [k×n]}'s panels, without the lead. */
+    private int panelFloats(int n, int k) {
+        return (n + nr - 1) / nr * k * nr;
     }
 
     /**
@@ -160,7 +165,7 @@ final class PackedGemm {
      * (docs/performance.md, "A blocks for a B that comes from memory").
      */
     int aBlockRows(int n, int k) {
-        if ((long) (packedSize(n, k) - ArrayLayout.LEAD) * Float.BYTES <= LARGE_B_BYTES) {
+        if ((long) panelFloats(n, k) * Float.BYTES <= LARGE_B_BYTES) {
             return mcMax;
         }
         int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, k)) / mr * mr;

@@ -210,22 +210,14 @@ final class VectorCpuBackend extends CpuBackend {
      * layer's weights of the default MLP are 401 408.
      */
     @Override
-    void adam(AdamUpdate update, int length) {
-        int tasks = (length + ADAM_CHUNK - 1) / ADAM_CHUNK;
-        if (tasks <= 1) {
-            VectorAdam.run(update, 0, length);
-        } else {
-            pool.parallelFor(tasks,
-                    t -> VectorAdam.run(update, t * ADAM_CHUNK, Math.min(length, (t + 1) * ADAM_CHUNK)));
-        }
+    void adam(AdamUpdate update) {
+        overChunks(update.p.length, ADAM_CHUNK, (from, to) -> VectorAdam.run(update, from, to));
     }
 
     /** Walks the mask of a call's {@code length} elements in vectors, spread over the pool in chunks. */
     private void overMask(int length, VectorPhilox philox, MaskedVector action) {
-        int chunks = (length + MASK_CHUNK - 1) / MASK_CHUNK;
-        pool.parallelFor(chunks, c -> {
-            int to = Math.min(length, (c + 1) * MASK_CHUNK);
-            for (int e = c * MASK_CHUNK; e < to; e += VectorPhilox.SPAN) {
+        overChunks(length, MASK_CHUNK, (from, to) -> {
+            for (int e = from; e < to; e += VectorPhilox.SPAN) {
                 int run = Math.min(VectorPhilox.SPAN, to - e);
                 long keep = philox.keepBits(e, run);
                 for (int l = 0; l < run; l += L) {
@@ -233,6 +225,17 @@ final class VectorCpuBackend extends CpuBackend {
                 }
             }
         });
+    }
+
+    /** Elements {@code [from, to)} of one chunk. */
+    @FunctionalInterface
+    private interface Chunk {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} on {@code [0, length)} cut into chunks of {@code chunk} elements, across the pool. */
+    private void overChunks(int length, int chunk, Chunk body) {
+        pool.parallelFor((length + chunk - 1) / chunk, c -> body.run(c * chunk, Math.min(length, (c + 1) * chunk)));
     }
 
     @Override

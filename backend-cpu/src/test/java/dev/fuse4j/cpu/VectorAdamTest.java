@@ -120,7 +120,7 @@ class VectorAdamTest {
         float[][] a = state(n, 9);
         float[][] b = state(n, 9);
         new AdamUpdate(a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 3).scalar(0, n);
-        backend.adam(new AdamUpdate(b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 3), n);
+        backend.adam(new AdamUpdate(b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 3));
         for (int k = 0; k < 4; k++) {
             assertArrayEquals(a[k], b[k], "array " + k);
         }
