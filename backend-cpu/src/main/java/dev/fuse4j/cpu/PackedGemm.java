@@ -165,11 +165,16 @@ final class PackedGemm {
      * (docs/performance.md, "A blocks for a B that comes from memory").
      */
     int aBlockRows(int n, int k) {
-        if ((long) panelFloats(n, k) * Float.BYTES <= LARGE_B_BYTES) {
+        if (!fromMemory(n, k)) {
             return mcMax;
         }
         int rows = LARGE_B_A_BLOCK_BYTES / (Float.BYTES * Math.min(kcMax, k)) / mr * mr;
         return Math.max(mcMax, rows);
+    }
+
+    /** Whether a packed B {@code n × k} is over {@link #LARGE_B_BYTES}: taken to come from memory. */
+    boolean fromMemory(int n, int k) {
+        return (long) panelFloats(n, k) * Float.BYTES > LARGE_B_BYTES;
     }
 
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
@@ -177,7 +182,8 @@ final class PackedGemm {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
         int mc = aBlockRows(n, k);
-        int[] rowCuts = rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mc / mr);
+        int[] rowCuts = fromMemory(n, k) ? blockParts(microPanels, pool.threads(), mc / mr)
+                : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mc / mr);
         int rowParts = rowCuts.length - 1;
         int colParts = pool.threads() == 1 ? 1
                 : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + rowParts - 1) / rowParts);
@@ -287,6 +293,28 @@ final class PackedGemm {
             cuts[++parts] = at;
         }
         return Arrays.copyOf(cuts, parts + 1);
+    }
+
+    /**
+     * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
+     * ({@link #fromMemory}): equal parts, none larger than an A block ({@code blockPanels}), as many as
+     * {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest rounds that keep them that small,
+     * never more parts than micro-panels. Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends
+     * in parts of 32 rows, costs here what it saves elsewhere: at 2048×4096→4096 it made 14 parts, 14 passes over
+     * 64 MiB, and the last ones, 32 rows against each 32 KiB panel, waited on memory. Equal parts claimed in order
+     * also keep the two threads on the same panels at about the same time, so each panel's trip from memory serves
+     * both through the shared L3. Columns split as well would add no pass over B but lost 2–7 %
+     * (docs/performance.md, "Equal row parts for a B from memory").
+     */
+    static int[] blockParts(int microPanels, int threads, int blockPanels) {
+        int perRound = threads == 1 ? 1 : MIN_TASKS_PER_THREAD * threads;
+        int rounds = (microPanels + perRound * blockPanels - 1) / (perRound * blockPanels);
+        int parts = Math.max(1, Math.min(microPanels, perRound * rounds));
+        int[] cuts = new int[parts + 1];
+        for (int p = 1; p <= parts; p++) {
+            cuts[p] = (int) ((long) microPanels * p / parts);
+        }
+        return cuts;
     }
 
     /**

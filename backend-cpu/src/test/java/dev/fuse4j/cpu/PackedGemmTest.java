@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
+ * equal ones no larger than an A block where B comes from memory ({@link PackedGemm#blockParts}),
  * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
  * against a plain one where B's packed layout matters.
  */
@@ -54,6 +55,34 @@ class PackedGemmTest {
         int[] cuts = PackedGemm.rowParts(128, 2, 4, 18);
         assertArrayEquals(new int[] {0, 36, 72, 86, 97, 105, 111, 116, 120, 124, 128}, cuts);
         assertArrayEquals(new int[] {0, 128}, PackedGemm.rowParts(128, 1, 4, 18), "one thread: one part");
+    }
+
+    @Test
+    void partsForABFromMemoryAreEqualAndNoLargerThanAnABlock() {
+        for (int threads : new int[] {1, 2, 3, 16}) {
+            for (int panels : new int[] {1, 5, 7, 64, 72, 73, 144, 256, 1000}) {
+                for (int block : new int[] {18, 72}) {
+                    int[] cuts = PackedGemm.blockParts(panels, threads, block);
+                    String where = panels + " micro-panels, " + threads + " threads, blocks of " + block;
+                    int parts = cuts.length - 1;
+                    assertEquals(0, cuts[0], where);
+                    assertEquals(panels, cuts[parts], where);
+                    int perRound = threads == 1 ? 1 : 2 * threads;
+                    assertTrue(parts % perRound == 0 || parts == panels, where + ": " + parts + " parts");
+                    assertTrue(parts == panels || panels > (parts - perRound) * block,
+                            where + ": " + parts + " parts where fewer rounds would do");
+                    for (int p = 1; p <= parts; p++) {
+                        int size = cuts[p] - cuts[p - 1];
+                        assertTrue(size >= 1 && size <= block, where + ": part " + p + " has " + size);
+                        assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
+                    }
+                }
+            }
+        }
+        // 2048 rows of an 8-row kernel, A blocks of 576 rows, two threads (2048×4096→4096 at AVX-512): four parts
+        // of 512 rows, four passes over B, where rowParts made 14.
+        assertArrayEquals(new int[] {0, 64, 128, 192, 256}, PackedGemm.blockParts(256, 2, 72));
+        assertEquals(15, PackedGemm.rowParts(256, 2, 4, 72).length);
     }
 
     /**
@@ -172,6 +201,8 @@ class PackedGemmTest {
         Random r = new Random(7);
         float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
         float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
+        assertArrayEquals(c, product(new WorkerPool(1), blocking, m, n, k, a, b), "one thread against two");
+        assertArrayEquals(c, product(new WorkerPool(3), blocking, m, n, k, a, b), "three threads against two");
         for (int i : new int[] {0, mc - 1, mc, 2 * mc - 1, 2 * mc, m - 1}) {
             for (int j = 0; j < n; j += 7) {
                 assertPlainProductAt(i, j, m, n, k, a, b, c);
