@@ -36,6 +36,12 @@ final class PackedGemm {
      * few rows computes little per B float loaded.
      */
     private static final int MIN_TASK_ROWS = 32;
+    /**
+     * Rows a task has at least where B comes from memory ({@link #fromMemory}): the task streams all of its columns
+     * of B, and 256 rows compute about 28 µs on each 32 KiB panel (AVX-512, KC 256), so one core asks about 1.2 GB/s
+     * of memory; parts of 32 rows asked about 9 and waited on it. Fewer rows than this split the columns instead.
+     */
+    static final int MIN_STREAMING_ROWS = 256;
     /** Tasks per thread at least: when the rows give fewer, the columns are split as well. */
     private static final int MIN_TASKS_PER_THREAD = 2;
     /**
@@ -182,7 +188,8 @@ final class PackedGemm {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
         int mc = aBlockRows(n, k);
-        int[] rowCuts = fromMemory(n, k) ? blockParts(microPanels, pool.threads(), mc / mr)
+        int[] rowCuts = fromMemory(n, k)
+                ? blockParts(microPanels, pool.threads(), mc / mr, Math.max(1, MIN_STREAMING_ROWS / mr))
                 : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mc / mr);
         int rowParts = rowCuts.length - 1;
         int colParts = pool.threads() == 1 ? 1
@@ -299,17 +306,19 @@ final class PackedGemm {
      * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
      * ({@link #fromMemory}): equal parts, none larger than an A block ({@code blockPanels}), as many as
      * {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest rounds that keep them that small,
-     * never more parts than micro-panels. Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends
-     * in parts of 32 rows, costs here what it saves elsewhere: at 2048×4096→4096 it made 14 parts, 14 passes over
-     * 64 MiB, and the last ones, 32 rows against each 32 KiB panel, waited on memory. Equal parts claimed in order
-     * also keep the two threads on the same panels at about the same time, so each panel's trip from memory serves
-     * both through the shared L3. Columns split as well would add no pass over B but lost 2–7 %
-     * (docs/performance.md, "Equal row parts for a B from memory").
+     * but none smaller than {@code minPanels} ({@link #MIN_STREAMING_ROWS}) unless there is only one. Every part
+     * streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows, costs here
+     * what it saves elsewhere: at 2048×4096→4096 it made 14 parts, 14 passes over 64 MiB, and the last ones waited on
+     * memory. Equal parts claimed in order also keep the two threads on the same panels at about the same time, so
+     * each panel's trip from memory serves both through the shared L3. Where the rows give fewer parts than
+     * {@link #MIN_TASKS_PER_THREAD} per thread (a small batch), {@link #multiplyPacked} splits the columns as well,
+     * which adds no pass over B; where they give enough, splitting the columns too lost 2–7 % (docs/performance.md,
+     * "Equal row parts for a B from memory").
      */
-    static int[] blockParts(int microPanels, int threads, int blockPanels) {
+    static int[] blockParts(int microPanels, int threads, int blockPanels, int minPanels) {
         int perRound = threads == 1 ? 1 : MIN_TASKS_PER_THREAD * threads;
         int rounds = (microPanels + perRound * blockPanels - 1) / (perRound * blockPanels);
-        int parts = Math.max(1, Math.min(microPanels, perRound * rounds));
+        int parts = Math.max(1, Math.min(microPanels / minPanels, perRound * rounds));
         int[] cuts = new int[parts + 1];
         for (int p = 1; p <= parts; p++) {
             cuts[p] = (int) ((long) microPanels * p / parts);

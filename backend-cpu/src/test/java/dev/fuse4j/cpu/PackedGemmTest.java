@@ -2,6 +2,7 @@ package dev.fuse4j.cpu;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -11,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * equal ones no larger than an A block where B comes from memory ({@link PackedGemm#blockParts}),
+ * equal ones no larger than an A block nor smaller than 256 rows where B comes from memory
+ * ({@link PackedGemm#blockParts}),
  * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
  * against a plain one where B's packed layout matters.
  */
@@ -58,31 +60,43 @@ class PackedGemmTest {
     }
 
     @Test
-    void partsForABFromMemoryAreEqualAndNoLargerThanAnABlock() {
+    void partsForABFromMemoryAreEqualAndNoLargerThanAnABlockNorSmallerThanTheMinimum() {
         for (int threads : new int[] {1, 2, 3, 16}) {
-            for (int panels : new int[] {1, 5, 7, 64, 72, 73, 144, 256, 1000}) {
+            for (int panels : new int[] {1, 5, 7, 31, 32, 64, 72, 73, 144, 256, 1000}) {
                 for (int block : new int[] {18, 72}) {
-                    int[] cuts = PackedGemm.blockParts(panels, threads, block);
-                    String where = panels + " micro-panels, " + threads + " threads, blocks of " + block;
-                    int parts = cuts.length - 1;
-                    assertEquals(0, cuts[0], where);
-                    assertEquals(panels, cuts[parts], where);
-                    int perRound = threads == 1 ? 1 : 2 * threads;
-                    assertTrue(parts % perRound == 0 || parts == panels, where + ": " + parts + " parts");
-                    assertTrue(parts == panels || panels > (parts - perRound) * block,
-                            where + ": " + parts + " parts where fewer rounds would do");
-                    for (int p = 1; p <= parts; p++) {
-                        int size = cuts[p] - cuts[p - 1];
-                        assertTrue(size >= 1 && size <= block, where + ": part " + p + " has " + size);
-                        assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
+                    for (int min : new int[] {1, 8, 32}) {
+                        int[] cuts = PackedGemm.blockParts(panels, threads, block, min);
+                        String where = panels + " micro-panels, " + threads + " threads, blocks of " + block
+                                + ", at least " + min;
+                        int parts = cuts.length - 1;
+                        assertEquals(0, cuts[0], where);
+                        assertEquals(panels, cuts[parts], where);
+                        assertTrue(parts <= Math.max(1, panels / min), where + ": " + parts + " parts");
+                        int perRound = threads == 1 ? 1 : 2 * threads;
+                        boolean capped = parts == Math.max(1, panels / min);
+                        if (!capped) {
+                            assertEquals(0, parts % perRound, where + ": " + parts + " parts");
+                            assertTrue(panels > (parts - perRound) * block,
+                                    where + ": " + parts + " parts where fewer rounds would do");
+                        }
+                        for (int p = 1; p <= parts; p++) {
+                            int size = cuts[p] - cuts[p - 1];
+                            assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
+                            assertTrue(size >= min || parts == 1, where + ": part " + p + " has " + size);
+                            assertTrue(size <= block || capped, where + ": part " + p + " has " + size);
+                        }
                     }
                 }
             }
         }
-        // 2048 rows of an 8-row kernel, A blocks of 576 rows, two threads (2048×4096→4096 at AVX-512): four parts
-        // of 512 rows, four passes over B, where rowParts made 14.
-        assertArrayEquals(new int[] {0, 64, 128, 192, 256}, PackedGemm.blockParts(256, 2, 72));
+        // 2048 rows of an 8-row kernel, A blocks of 576 rows, parts of at least 256 rows, two threads
+        // (2048×4096→4096 at AVX-512): four parts of 512 rows, four passes over B, where rowParts made 14.
+        assertArrayEquals(new int[] {0, 64, 128, 192, 256}, PackedGemm.blockParts(256, 2, 72, 32));
         assertEquals(15, PackedGemm.rowParts(256, 2, 4, 72).length);
+        // 256 rows (a batch of 256 against a 4096×4096 W): one part, whose columns multiplyPacked splits in four.
+        assertArrayEquals(new int[] {0, 32}, PackedGemm.blockParts(32, 2, 72, 32));
+        // Sixteen threads: parts of 256 rows, not 32 of 64.
+        assertArrayEquals(new int[] {0, 32, 64, 96, 128, 160, 192, 224, 256}, PackedGemm.blockParts(256, 16, 72, 32));
     }
 
     /**
@@ -203,6 +217,12 @@ class PackedGemmTest {
         float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
         assertArrayEquals(c, product(new WorkerPool(1), blocking, m, n, k, a, b), "one thread against two");
         assertArrayEquals(c, product(new WorkerPool(3), blocking, m, n, k, a, b), "three threads against two");
+        // A few rows against the same B: one row part, the columns split among the tasks.
+        int few = 3 * blocking.kernel().rows() + 1;
+        float[] top = product(new WorkerPool(1), blocking, few, n, k, a, b);
+        assertArrayEquals(Arrays.copyOf(c, few * n), top, "the first " + few + " rows alone, one thread");
+        assertArrayEquals(top, product(new WorkerPool(2), blocking, few, n, k, a, b), few + " rows, two threads");
+        assertArrayEquals(top, product(new WorkerPool(3), blocking, few, n, k, a, b), few + " rows, three threads");
         for (int i : new int[] {0, mc - 1, mc, 2 * mc - 1, 2 * mc, m - 1}) {
             for (int j = 0; j < n; j += 7) {
                 assertPlainProductAt(i, j, m, n, k, a, b, c);
