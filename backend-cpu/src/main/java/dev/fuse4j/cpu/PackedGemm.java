@@ -32,14 +32,14 @@ import static dev.fuse4j.cpu.Tuning.S;
  */
 final class PackedGemm {
     /**
-     * Rows a task has at least (when there are that many): each task streams all of B through the core, so a task of
-     * few rows computes little per B float loaded.
+     * Rows a task has at least (when there are that many) where B comes from a cache: each task streams all of its
+     * columns of B through the core, so a task of few rows computes little per B float loaded.
      */
     private static final int MIN_TASK_ROWS = 32;
     /**
-     * Rows a task has at least where B comes from memory ({@link #fromMemory}): the task streams all of its columns
-     * of B, and 256 rows compute about 28 µs on each 32 KiB panel (AVX-512, KC 256), so one core asks about 1.2 GB/s
-     * of memory; parts of 32 rows asked about 9 and waited on it. Fewer rows than this split the columns instead.
+     * Rows a task has at least, rounded down to whole micro-panels, where B comes from memory ({@link #fromMemory}):
+     * 256 rows compute about 28 µs on each 32 KiB panel (AVX-512, KC 256), so one core asks about 1.2 GB/s of memory;
+     * parts of 32 rows asked about 9 and waited on it.
      */
     static final int MIN_STREAMING_ROWS = 256;
     /** Tasks per thread at least: when the rows give fewer, the columns are split as well. */
@@ -183,18 +183,42 @@ final class PackedGemm {
         return (long) panelFloats(n, k) * Float.BYTES > LARGE_B_BYTES;
     }
 
+    /**
+     * How a product is cut into tasks: row parts ({@code rowCuts}, in micro-panels) times {@code colParts} equal runs
+     * of B's panels, task {@code t} taking row part {@code t / colParts} and column run {@code t % colParts}.
+     */
+    record Split(int[] rowCuts, int colParts) {
+        int tasks() {
+            return (rowCuts.length - 1) * colParts;
+        }
+    }
+
+    /**
+     * The tasks of an {@code m × n} product of depth {@code k}: row parts by {@link #streamingRowParts} where B comes
+     * from memory, else by {@link #rowParts}; and, where the rows give fewer than {@link #MIN_TASKS_PER_THREAD} parts
+     * per thread, the columns split as well, which adds no pass over B.
+     */
+    Split split(int m, int n, int k) {
+        int panels = (n + nr - 1) / nr;
+        int microPanels = (m + mr - 1) / mr;
+        int blockPanels = aBlockRows(n, k) / mr;
+        int[] rowCuts = fromMemory(n, k)
+                ? streamingRowParts(microPanels, pool.threads(), Math.max(1, MIN_STREAMING_ROWS / mr), blockPanels)
+                : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), blockPanels);
+        int parts = rowCuts.length - 1;
+        int colParts = pool.threads() == 1 ? 1
+                : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + parts - 1) / parts);
+        return new Split(rowCuts, colParts);
+    }
+
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
     void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
         int panels = (n + nr - 1) / nr;
-        int microPanels = (m + mr - 1) / mr;
         int mc = aBlockRows(n, k);
-        int[] rowCuts = fromMemory(n, k)
-                ? blockParts(microPanels, pool.threads(), mc / mr, Math.max(1, MIN_STREAMING_ROWS / mr))
-                : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), mc / mr);
-        int rowParts = rowCuts.length - 1;
-        int colParts = pool.threads() == 1 ? 1
-                : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + rowParts - 1) / rowParts);
-        pool.parallelFor(rowParts * colParts, task -> {
+        Split split = split(m, n, k);
+        int[] rowCuts = split.rowCuts();
+        int colParts = split.colParts();
+        pool.parallelFor(split.tasks(), task -> {
             int rp = task / colParts;
             int cp = task % colParts;
             int iFrom = rowCuts[rp] * mr;
@@ -304,21 +328,26 @@ final class PackedGemm {
 
     /**
      * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
-     * ({@link #fromMemory}): equal parts, none larger than an A block ({@code blockPanels}), as many as
-     * {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest rounds that keep them that small,
-     * but none smaller than {@code minPanels} ({@link #MIN_STREAMING_ROWS}) unless there is only one. Every part
-     * streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows, costs here
-     * what it saves elsewhere: at 2048×4096→4096 it made 14 parts, 14 passes over 64 MiB, and the last ones waited on
-     * memory. Equal parts claimed in order also keep the two threads on the same panels at about the same time, so
-     * each panel's trip from memory serves both through the shared L3. Where the rows give fewer parts than
-     * {@link #MIN_TASKS_PER_THREAD} per thread (a small batch), {@link #multiplyPacked} splits the columns as well,
-     * which adds no pass over B; where they give enough, splitting the columns too lost 2–7 % (docs/performance.md,
-     * "Equal row parts for a B from memory").
+     * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest
+     * rounds that keep each within an A block ({@code blockPanels}), but no smaller than {@code minPanels} unless
+     * there is only one. The minimum comes first: where it caps the count, the parts are fewer (a whole number per
+     * thread when there are as many as threads) and may be larger than an A block, so the task runs two blocks.
+     * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
+     * costs here what it saves elsewhere: at 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14
+     * parts, 14 passes over 64 MiB, where these are four of 512 rows; the last ones waited on memory. Equal parts
+     * claimed in order also keep the threads on the same panels at about the same time, so each panel's trip from
+     * memory serves them all through the shared L3. Where there are fewer than {@link #MIN_TASKS_PER_THREAD} parts
+     * per thread (a small batch), {@link #split} splits the columns as well; where there are enough, splitting the
+     * columns too lost 2–7 % (docs/performance.md, "Equal row parts for a B from memory").
      */
-    static int[] blockParts(int microPanels, int threads, int blockPanels, int minPanels) {
+    static int[] streamingRowParts(int microPanels, int threads, int minPanels, int blockPanels) {
         int perRound = threads == 1 ? 1 : MIN_TASKS_PER_THREAD * threads;
-        int rounds = (microPanels + perRound * blockPanels - 1) / (perRound * blockPanels);
-        int parts = Math.max(1, Math.min(microPanels / minPanels, perRound * rounds));
+        int parts = Math.ceilDiv(Math.ceilDiv(microPanels, blockPanels), perRound) * perRound;
+        int most = microPanels / minPanels;
+        if (most < parts) {
+            parts = most >= threads ? most / threads * threads : most;
+        }
+        parts = Math.max(1, parts);
         int[] cuts = new int[parts + 1];
         for (int p = 1; p <= parts; p++) {
             cuts[p] = (int) ((long) microPanels * p / parts);

@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * equal ones no larger than an A block nor smaller than 256 rows where B comes from memory
- * ({@link PackedGemm#blockParts}),
+ * equal ones within an A block and of at least 256 rows where B comes from memory
+ * ({@link PackedGemm#streamingRowParts}, {@link PackedGemm#split}),
  * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
  * against a plain one where B's packed layout matters.
  */
@@ -60,43 +60,76 @@ class PackedGemmTest {
     }
 
     @Test
-    void partsForABFromMemoryAreEqualAndNoLargerThanAnABlockNorSmallerThanTheMinimum() {
+    void streamingPartsAreEqualWithinAnABlockAndNoSmallerThanTheMinimum() {
         for (int threads : new int[] {1, 2, 3, 16}) {
-            for (int panels : new int[] {1, 5, 7, 31, 32, 64, 72, 73, 144, 256, 1000}) {
+            for (int panels : new int[] {0, 1, 5, 7, 31, 32, 64, 72, 73, 144, 256, 1000}) {
                 for (int block : new int[] {18, 72}) {
                     for (int min : new int[] {1, 8, 32}) {
-                        int[] cuts = PackedGemm.blockParts(panels, threads, block, min);
+                        int[] cuts = PackedGemm.streamingRowParts(panels, threads, min, block);
                         String where = panels + " micro-panels, " + threads + " threads, blocks of " + block
                                 + ", at least " + min;
                         int parts = cuts.length - 1;
                         assertEquals(0, cuts[0], where);
                         assertEquals(panels, cuts[parts], where);
-                        assertTrue(parts <= Math.max(1, panels / min), where + ": " + parts + " parts");
+                        // As many rounds of the per-round count as keep parts within a block: the fewest such.
                         int perRound = threads == 1 ? 1 : 2 * threads;
-                        boolean capped = parts == Math.max(1, panels / min);
-                        if (!capped) {
-                            assertEquals(0, parts % perRound, where + ": " + parts + " parts");
-                            assertTrue(panels > (parts - perRound) * block,
-                                    where + ": " + parts + " parts where fewer rounds would do");
+                        int rounds = 0;
+                        while ((long) rounds * perRound * block < panels) {
+                            rounds++;
                         }
+                        int wanted = rounds * perRound;
+                        int most = panels / min;
+                        int expected = most >= wanted ? wanted : most >= threads ? most - most % threads : most;
+                        assertEquals(Math.max(1, expected), parts, where);
                         for (int p = 1; p <= parts; p++) {
                             int size = cuts[p] - cuts[p - 1];
                             assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
                             assertTrue(size >= min || parts == 1, where + ": part " + p + " has " + size);
-                            assertTrue(size <= block || capped, where + ": part " + p + " has " + size);
+                            assertTrue(size <= block || most < wanted, where + ": part " + p + " has " + size);
                         }
                     }
                 }
             }
         }
         // 2048 rows of an 8-row kernel, A blocks of 576 rows, parts of at least 256 rows, two threads
-        // (2048×4096→4096 at AVX-512): four parts of 512 rows, four passes over B, where rowParts made 14.
-        assertArrayEquals(new int[] {0, 64, 128, 192, 256}, PackedGemm.blockParts(256, 2, 72, 32));
+        // (2048×4096→4096 at AVX-512, KC 256): four parts of 512 rows, four passes over B, where rowParts made 14.
+        assertArrayEquals(new int[] {0, 64, 128, 192, 256}, PackedGemm.streamingRowParts(256, 2, 32, 72));
         assertEquals(15, PackedGemm.rowParts(256, 2, 4, 72).length);
-        // 256 rows (a batch of 256 against a 4096×4096 W): one part, whose columns multiplyPacked splits in four.
-        assertArrayEquals(new int[] {0, 32}, PackedGemm.blockParts(32, 2, 72, 32));
-        // Sixteen threads: parts of 256 rows, not 32 of 64.
-        assertArrayEquals(new int[] {0, 32, 64, 96, 128, 160, 192, 224, 256}, PackedGemm.blockParts(256, 16, 72, 32));
+        // 512 rows: two parts of 256, not four of 128; sixteen threads over 2048 rows: eight parts of 256, not 32 of 64.
+        assertArrayEquals(new int[] {0, 32, 64}, PackedGemm.streamingRowParts(64, 2, 32, 72));
+        assertArrayEquals(new int[] {0, 32, 64, 96, 128, 160, 192, 224, 256},
+                PackedGemm.streamingRowParts(256, 16, 32, 72));
+        // Seven parts' worth of rows on two threads: six, so that each thread has three.
+        assertEquals(7, PackedGemm.streamingRowParts(7 * 32, 2, 32, 8).length);
+    }
+
+    /** Where B comes from memory the rows are cut by streamingRowParts, and a small batch has its columns split. */
+    @Test
+    void aProductWhoseBComesFromMemorySplitsFewRowsByColumns() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int mr = blocking.kernel().rows();
+        PackedGemm gemm = new PackedGemm(new WorkerPool(2), blocking);
+        int k = 4096, n = 4096;
+        assertTrue(gemm.fromMemory(n, k), "B 4096x4096");
+        int minPanels = PackedGemm.MIN_STREAMING_ROWS / mr;
+        int blockPanels = gemm.aBlockRows(n, k) / mr;
+        for (int m : new int[] {1, 128, 256, 512, 2048, 4096}) {
+            PackedGemm.Split split = gemm.split(m, n, k);
+            int microPanels = (m + mr - 1) / mr;
+            assertArrayEquals(PackedGemm.streamingRowParts(microPanels, 2, minPanels, blockPanels), split.rowCuts(),
+                    m + " rows");
+            int parts = split.rowCuts().length - 1;
+            assertEquals(parts >= 4 ? 1 : (4 + parts - 1) / parts, split.colParts(), m + " rows: column runs");
+            assertTrue(split.tasks() >= 4, m + " rows: " + split.tasks() + " tasks");
+        }
+        assertEquals(4, gemm.split(256, n, k).colParts(), "a batch of 256: one row part in four column runs");
+        // B in cache: the shrinking parts, and columns split only while the rows give too few.
+        PackedGemm.Split cached = gemm.split(1024, 1024, 1024);
+        assertFalse(gemm.fromMemory(1024, 1024));
+        assertArrayEquals(PackedGemm.rowParts((1024 + mr - 1) / mr, 2, Math.max(1, 32 / mr),
+                gemm.aBlockRows(1024, 1024) / mr), cached.rowCuts());
+        assertEquals(1, cached.colParts());
+        assertEquals(1, new PackedGemm(new WorkerPool(1), blocking).split(256, n, k).colParts(), "one thread");
     }
 
     /**
