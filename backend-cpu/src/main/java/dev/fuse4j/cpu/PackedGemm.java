@@ -331,7 +331,7 @@ final class PackedGemm {
      * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest
      * rounds that keep each within an A block ({@code blockPanels}), but no smaller than {@code minPanels} unless
      * there is only one. The minimum comes first: where it caps the count, the parts are fewer (a whole number per
-     * thread when there are as many as threads) and may be larger than an A block, so the task runs two blocks.
+     * thread when there are as many as threads) and may be larger than an A block, which the task then runs as several.
      * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
      * costs here what it saves elsewhere: at 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14
      * parts, 14 passes over 64 MiB, where these are four of 512 rows; the last ones waited on memory. Equal parts
