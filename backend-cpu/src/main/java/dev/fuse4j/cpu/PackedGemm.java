@@ -185,9 +185,10 @@ final class PackedGemm {
 
     /**
      * How a product is cut into tasks: row parts ({@code rowCuts}, in micro-panels) times {@code colParts} equal runs
-     * of B's panels, task {@code t} taking row part {@code t / colParts} and column run {@code t % colParts}.
+     * of B's panels, task {@code t} taking row part {@code t / colParts} and column run {@code t % colParts}; each
+     * task packs its rows {@code blockRows} at a time ({@link #aBlockRows}).
      */
-    record Split(int[] rowCuts, int colParts) {
+    record Split(int[] rowCuts, int colParts, int blockRows) {
         int tasks() {
             return (rowCuts.length - 1) * colParts;
         }
@@ -201,23 +202,24 @@ final class PackedGemm {
     Split split(int m, int n, int k) {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
-        int blockPanels = aBlockRows(n, k) / mr;
+        int blockRows = aBlockRows(n, k);
+        int blockPanels = blockRows / mr;
         int[] rowCuts = fromMemory(n, k)
                 ? streamingRowParts(microPanels, pool.threads(), Math.max(1, MIN_STREAMING_ROWS / mr), blockPanels)
                 : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), blockPanels);
         int parts = rowCuts.length - 1;
         int colParts = pool.threads() == 1 ? 1
                 : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + parts - 1) / parts);
-        return new Split(rowCuts, colParts);
+        return new Split(rowCuts, colParts, blockRows);
     }
 
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
     void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
         int panels = (n + nr - 1) / nr;
-        int mc = aBlockRows(n, k);
         Split split = split(m, n, k);
         int[] rowCuts = split.rowCuts();
         int colParts = split.colParts();
+        int mc = split.blockRows();
         pool.parallelFor(split.tasks(), task -> {
             int rp = task / colParts;
             int cp = task % colParts;

@@ -81,7 +81,7 @@ final class Tuning {
         try {
             bits = vectorBits(System.getProperty(VECTOR_BITS), preferred);
         } catch (IllegalArgumentException e) {
-            problem = e.getMessage();
+            problem = withProblem(problem, e.getMessage());
         }
         S = bits == preferred ? FloatVector.SPECIES_PREFERRED
                 : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
@@ -95,17 +95,21 @@ final class Tuning {
             try {
                 blocking = blocking.with(Microkernel.named(forced));
             } catch (IllegalArgumentException e) {
-                String why = KERNEL + ": " + e.getMessage();
-                problem = problem == null ? why : problem + "; " + why;
+                problem = withProblem(problem, KERNEL + ": " + e.getMessage());
             }
         }
         try {
             blocking = blocking.withKc(kc(System.getProperty(KC), blocking.kc()));
         } catch (IllegalArgumentException e) {
-            problem = problem == null ? e.getMessage() : problem + "; " + e.getMessage();
+            problem = withProblem(problem, e.getMessage());
         }
         BLOCKING = blocking;
         OPTION_PROBLEM = problem;
+    }
+
+    /** {@code problems} (null: none yet) with {@code why} added, so that every bad option is named at once. */
+    private static String withProblem(String problems, String why) {
+        return problems == null ? why : problems + "; " + why;
     }
 
     private Tuning() {

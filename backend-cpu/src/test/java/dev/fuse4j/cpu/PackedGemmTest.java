@@ -121,6 +121,7 @@ class PackedGemmTest {
             int parts = split.rowCuts().length - 1;
             assertEquals(parts >= 4 ? 1 : (4 + parts - 1) / parts, split.colParts(), m + " rows: column runs");
             assertTrue(split.tasks() >= 4, m + " rows: " + split.tasks() + " tasks");
+            assertEquals(blockPanels * mr, split.blockRows(), m + " rows: rows per A block");
         }
         assertEquals(4, gemm.split(256, n, k).colParts(), "a batch of 256: one row part in four column runs");
         // B in cache: the shrinking parts, and columns split only while the rows give too few.
