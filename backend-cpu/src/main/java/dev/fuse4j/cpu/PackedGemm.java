@@ -341,8 +341,9 @@ final class PackedGemm {
      * than {@code minPanels} unless there is only one. Rounding to the nearest rather than up keeps a part within
      * half a block of an A block, and {@link #split} runs such a part as one larger block: rounding up cut 2048 rows
      * of AVX2 blocks of 384 (5.3 blocks) into eight parts of 256, eight passes over B where four parts of 512 make
-     * four; the whole layer at 2048×4096→4096 on AVX2 then ran the forward 1.02–1.04× and the backward 1.00–1.04×
-     * (docs/performance.md, "Parts rounded to the nearest A block"). The minimum comes first: where it caps the count,
+     * four; the whole layer at 2048×4096→4096 on AVX2 then ran the forward 1.01–1.04× and the backward 1.00–1.04×
+     * in four runs (docs/performance.md, "Parts rounded to the nearest A block, and where AVX2's big backward
+     * stops"). The minimum comes first: where it caps the count,
      * the parts are fewer (a whole number per thread when there are as many as threads) and may be larger than that,
      * which the task then runs as several blocks.
      * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
