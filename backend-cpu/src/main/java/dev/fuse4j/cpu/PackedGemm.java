@@ -196,17 +196,23 @@ final class PackedGemm {
 
     /**
      * The tasks of an {@code m × n} product of depth {@code k}: row parts by {@link #streamingRowParts} where B comes
-     * from memory, else by {@link #rowParts}; and, where the rows give fewer than {@link #MIN_TASKS_PER_THREAD} parts
-     * per thread, the columns split as well, which adds no pass over B.
+     * from memory, each run as one A block where it is less than two ({@link #streamingBlockPanels}),
+     * else by {@link #rowParts}; and, where the rows give fewer than {@link #MIN_TASKS_PER_THREAD} parts per thread,
+     * the columns split as well, which adds no pass over B.
      */
     Split split(int m, int n, int k) {
         int panels = (n + nr - 1) / nr;
         int microPanels = (m + mr - 1) / mr;
         int blockRows = aBlockRows(n, k);
         int blockPanels = blockRows / mr;
-        int[] rowCuts = fromMemory(n, k)
-                ? streamingRowParts(microPanels, pool.threads(), Math.max(1, MIN_STREAMING_ROWS / mr), blockPanels)
-                : rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), blockPanels);
+        int[] rowCuts;
+        if (fromMemory(n, k)) {
+            rowCuts = streamingRowParts(microPanels, pool.threads(), Math.max(1, MIN_STREAMING_ROWS / mr),
+                    blockPanels);
+            blockRows = streamingBlockPanels(rowCuts, blockPanels) * mr;
+        } else {
+            rowCuts = rowParts(microPanels, pool.threads(), Math.max(1, MIN_TASK_ROWS / mr), blockPanels);
+        }
         int parts = rowCuts.length - 1;
         int colParts = pool.threads() == 1 ? 1
                 : Math.min(panels, (MIN_TASKS_PER_THREAD * pool.threads() + parts - 1) / parts);
@@ -330,10 +336,16 @@ final class PackedGemm {
 
     /**
      * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
-     * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the fewest
-     * rounds that keep each within an A block ({@code blockPanels}), but no smaller than {@code minPanels} unless
-     * there is only one. The minimum comes first: where it caps the count, the parts are fewer (a whole number per
-     * thread when there are as many as threads) and may be larger than an A block, which the task then runs as several.
+     * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the whole
+     * number of rounds nearest to the rows' A blocks ({@code blockPanels}) per round, at least one; but no smaller
+     * than {@code minPanels} unless there is only one. Rounding to the nearest rather than up keeps a part within
+     * half a block of an A block, and {@link #split} runs such a part as one larger block: rounding up cut 2048 rows
+     * of AVX2 blocks of 384 (5.3 blocks) into eight parts of 256, eight passes over B where four parts of 512 make
+     * four; the whole layer at 2048×4096→4096 on AVX2 then ran the forward 1.01–1.04× and the backward 1.00–1.04×
+     * in four runs (docs/performance.md, "Parts rounded to the nearest A block, and where AVX2's big backward
+     * stops"). The minimum comes first: where it caps the count,
+     * the parts are fewer (a whole number per thread when there are as many as threads) and may be larger than that,
+     * which the task then runs as several blocks.
      * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
      * costs here what it saves elsewhere: at 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14
      * parts, 14 passes over 64 MiB, where these are four of 512 rows; the last ones waited on memory. Equal parts
@@ -344,7 +356,9 @@ final class PackedGemm {
      */
     static int[] streamingRowParts(int microPanels, int threads, int minPanels, int blockPanels) {
         int perRound = threads == 1 ? 1 : MIN_TASKS_PER_THREAD * threads;
-        int parts = Math.ceilDiv(Math.ceilDiv(microPanels, blockPanels), perRound) * perRound;
+        long perRoundPanels = (long) blockPanels * perRound;
+        int rounds = (int) Math.max(1, (microPanels + perRoundPanels / 2) / perRoundPanels);
+        int parts = rounds * perRound;
         int most = microPanels / minPanels;
         if (most < parts) {
             parts = most >= threads ? most / threads * threads : most;
@@ -355,6 +369,20 @@ final class PackedGemm {
             cuts[p] = (int) ((long) microPanels * p / parts);
         }
         return cuts;
+    }
+
+    /**
+     * Micro-panels per A block for the row parts {@code cuts} of {@link #streamingRowParts}: the largest part where it
+     * is larger than {@code blockPanels} but less than two blocks, so that such a part is one block rather than a
+     * block and a remainder that would stream all of B again for fewer rows; else {@code blockPanels}. Rounded to the
+     * nearest round, parts are at most half a block larger than one; only the minimum rows make them larger.
+     */
+    static int streamingBlockPanels(int[] cuts, int blockPanels) {
+        int largest = 0;
+        for (int p = 1; p < cuts.length; p++) {
+            largest = Math.max(largest, cuts[p] - cuts[p - 1]);
+        }
+        return largest > blockPanels && largest < 2 * blockPanels ? largest : blockPanels;
     }
 
     /**

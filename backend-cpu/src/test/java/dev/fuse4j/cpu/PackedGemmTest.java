@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * equal ones within an A block and of at least 256 rows where B comes from memory
- * ({@link PackedGemm#streamingRowParts}, {@link PackedGemm#split}),
+ * equal ones within half an A block of whole blocks and of at least 256 rows where B comes from memory, run as one
+ * block where less than two ({@link PackedGemm#streamingRowParts}, {@link PackedGemm#streamingBlockPanels},
+ * {@link PackedGemm#split}),
  * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
  * against a plain one where B's packed layout matters.
  */
@@ -71,12 +72,10 @@ class PackedGemmTest {
                         int parts = cuts.length - 1;
                         assertEquals(0, cuts[0], where);
                         assertEquals(panels, cuts[parts], where);
-                        // As many rounds of the per-round count as keep parts within a block: the fewest such.
+                        // Rounds of the per-round count: the whole number nearest to the A blocks per round, a
+                        // half rounded up, at least one.
                         int perRound = threads == 1 ? 1 : 2 * threads;
-                        int rounds = 0;
-                        while ((long) rounds * perRound * block < panels) {
-                            rounds++;
-                        }
+                        int rounds = Math.max(1, (int) Math.floor((double) panels / ((long) perRound * block) + 0.5));
                         int wanted = rounds * perRound;
                         int most = panels / min;
                         int expected = most >= wanted ? wanted : most >= threads ? most - most % threads : most;
@@ -85,7 +84,9 @@ class PackedGemmTest {
                             int size = cuts[p] - cuts[p - 1];
                             assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
                             assertTrue(size >= min || parts == 1, where + ": part " + p + " has " + size);
-                            assertTrue(size <= block || most < wanted, where + ": part " + p + " has " + size);
+                            // Within half a block of one (the parts differ by one micro-panel at most).
+                            assertTrue(2 * size <= 3 * block + 2 || most < wanted,
+                                    where + ": part " + p + " has " + size);
                         }
                     }
                 }
@@ -101,6 +102,19 @@ class PackedGemmTest {
                 PackedGemm.streamingRowParts(256, 16, 32, 72));
         // Seven parts' worth of rows on two threads: six, so that each thread has three.
         assertEquals(7, PackedGemm.streamingRowParts(7 * 32, 2, 32, 8).length);
+        // 2048 rows of a 6-row kernel, A blocks of 384 rows (AVX2, KC 384): 5.3 blocks, one round of four parts of
+        // about 512 rows, where rounding up made eight of 256.
+        assertArrayEquals(new int[] {0, 85, 171, 256, 342}, PackedGemm.streamingRowParts(342, 2, 42, 64));
+    }
+
+    /** A part of more than one A block but less than two runs as one block; others keep the block. */
+    @Test
+    void aStreamingPartOfLessThanTwoBlocksIsOneBlock() {
+        assertEquals(86, PackedGemm.streamingBlockPanels(new int[] {0, 85, 171, 256, 342}, 64));
+        assertEquals(72, PackedGemm.streamingBlockPanels(new int[] {0, 64, 128, 192, 256}, 72), "parts within a block");
+        assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 128, 256}, 64), "parts of two whole blocks");
+        assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 200}, 64), "a part of three blocks and more");
+        assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 0}, 64), "no rows");
     }
 
     /** Where B comes from memory the rows are cut by streamingRowParts, and a small batch has its columns split. */
@@ -121,8 +135,14 @@ class PackedGemmTest {
             int parts = split.rowCuts().length - 1;
             assertEquals(parts >= 4 ? 1 : (4 + parts - 1) / parts, split.colParts(), m + " rows: column runs");
             assertTrue(split.tasks() >= 4, m + " rows: " + split.tasks() + " tasks");
-            assertEquals(blockPanels * mr, split.blockRows(), m + " rows: rows per A block");
+            assertEquals(PackedGemm.streamingBlockPanels(split.rowCuts(), blockPanels) * mr, split.blockRows(),
+                    m + " rows: rows per A block");
         }
+        // AVX2's kernel and blocking: 2048 rows in four parts of about 512, each one A block of 516 rows.
+        PackedGemm avx2 = new PackedGemm(new WorkerPool(2), new Tuning.Blocking(Microkernel.K6X2, 384, 96));
+        PackedGemm.Split batch2048 = avx2.split(2048, n, k);
+        assertArrayEquals(new int[] {0, 85, 171, 256, 342}, batch2048.rowCuts());
+        assertEquals(516, batch2048.blockRows());
         assertEquals(4, gemm.split(256, n, k).colParts(), "a batch of 256: one row part in four column runs");
         // B in cache: the shrinking parts, and columns split only while the rows give too few.
         PackedGemm.Split cached = gemm.split(1024, 1024, 1024);
