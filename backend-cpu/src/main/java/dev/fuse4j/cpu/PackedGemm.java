@@ -46,11 +46,12 @@ final class PackedGemm {
     private static final int MIN_TASKS_PER_THREAD = 2;
     /**
      * A packed B larger than this (bytes) is taken to come from memory, not from a last-level cache shared with other
-     * cores and tenants: every A block streams all of it, so A blocks grow to {@link #LARGE_B_A_BLOCK_BYTES}.
+     * cores and tenants: every A block streams all of it, so A blocks grow to at least {@link #LARGE_B_A_BLOCK_BYTES}.
      */
     static final long LARGE_B_BYTES = 16L << 20;
     /**
-     * An A block's size when B is large: four times an AVX2 block of 96 × 384 floats, two AVX-512 blocks of 144 ×
+     * An A block's size at least when B is large ({@link #streamingBlockPanels} may make it larger, below twice
+     * this): four times an AVX2 block of 96 × 384 floats, two AVX-512 blocks of 144 ×
      * 512. OpenBLAS's own blocks on Haswell are twice this (768 × 384 floats); an A block larger than L2 still feeds
      * the kernel in order, 24 bytes per k step of a 6-row tile.
      */
@@ -61,8 +62,9 @@ final class PackedGemm {
      */
     static final long L2_BYTES = 1L << 20;
     /**
-     * The most a task's packed C holds (bytes); a wider C is done a column chunk at a time, each packing its A block
-     * again. This bounds each worker's scratch at 8 MiB whatever N is.
+     * What a task's packed C holds at most (bytes), give or take half: a wider C is done in equal column chunks, as
+     * many as this size gives when rounded to the nearest ({@link #chunkPanels}), each packing its A block again.
+     * This bounds each worker's scratch at 12 MiB whatever N is.
      */
     static final long MAX_PACKED_C_BYTES = 8L << 20;
 
@@ -186,7 +188,8 @@ final class PackedGemm {
     /**
      * How a product is cut into tasks: row parts ({@code rowCuts}, in micro-panels) times {@code colParts} equal runs
      * of B's panels, task {@code t} taking row part {@code t / colParts} and column run {@code t % colParts}; each
-     * task packs its rows {@code blockRows} at a time ({@link #aBlockRows}).
+     * task packs its rows {@code blockRows} at a time ({@link #aBlockRows}, or {@link #streamingBlockPanels}' larger
+     * block for a B from memory).
      */
     record Split(int[] rowCuts, int colParts, int blockRows) {
         int tasks() {
@@ -299,10 +302,17 @@ final class PackedGemm {
                 && (long) rows * (Math.min(kcMax, k) + cols) * Float.BYTES > l2Bytes;
     }
 
-    /** Panels per column chunk of a packed C, so a chunk of {@code rows} rows holds at most {@link #maxPackedCBytes}. */
-    private int chunkPanels(int rows, int panels) {
+    /**
+     * Panels per column chunk of a packed C of {@code rows} rows: {@code panels} in the whole number of equal chunks
+     * nearest to what {@link #maxPackedCBytes} holds, at least one. Cut at that size, 4096 columns of an A block of
+     * 516 rows (AVX2, 2048 rows in four parts) made a chunk of 254 panels and one of 2, and the second packed the whole
+     * A block again for 2 panels of work.
+     */
+    int chunkPanels(int rows, int panels) {
         long perPanel = (long) rows * nr * Float.BYTES;
-        return (int) Math.max(1, Math.min(panels, maxPackedCBytes / perPanel));
+        long fit = Math.max(1, maxPackedCBytes / perPanel);
+        int chunks = (int) Math.max(1, (panels + fit / 2) / fit);
+        return Math.ceilDiv(panels, chunks);
     }
 
     /**
@@ -338,14 +348,15 @@ final class PackedGemm {
      * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
      * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the whole
      * number of rounds nearest to the rows' A blocks ({@code blockPanels}) per round, at least one; but no smaller
-     * than {@code minPanels} unless there is only one. Rounding to the nearest rather than up keeps a part within
-     * half a block of an A block, and {@link #split} runs such a part as one larger block: rounding up cut 2048 rows
+     * than {@code minPanels} unless there is only one. Rounding to the nearest rather than up makes a part at most
+     * half a block larger than one block (smaller where the rows fill less than half a round), and {@link #split}
+     * runs such a part as one larger block: rounding up cut 2048 rows
      * of AVX2 blocks of 384 (5.3 blocks) into eight parts of 256, eight passes over B where four parts of 512 make
      * four; the whole layer at 2048×4096→4096 on AVX2 then ran the forward 1.01–1.04× and the backward 1.00–1.04×
      * in four runs (docs/performance.md, "Parts rounded to the nearest A block, and where AVX2's big backward
-     * stops"). The minimum comes first: where it caps the count,
-     * the parts are fewer (a whole number per thread when there are as many as threads) and may be larger than that,
-     * which the task then runs as several blocks.
+     * stops"). The minimum comes first: where it caps the count, the parts are fewer (a whole number per thread when
+     * there are as many as threads) and may be larger still; {@link #split} runs one of less than two blocks as one
+     * block, a larger one as several.
      * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
      * costs here what it saves elsewhere: at 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14
      * parts, 14 passes over 64 MiB, where these are four of 512 rows; the last ones waited on memory. Equal parts

@@ -12,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How {@link PackedGemm} splits a product into tasks: row parts that shrink as they go ({@link PackedGemm#rowParts}),
- * equal ones within half an A block of whole blocks and of at least 256 rows where B comes from memory, run as one
- * block where less than two ({@link PackedGemm#streamingRowParts}, {@link PackedGemm#streamingBlockPanels},
- * {@link PackedGemm#split}),
+ * equal ones of at least 256 rows where B comes from memory, at most half a block larger than one A block and run as
+ * one block where less than two ({@link PackedGemm#streamingRowParts}, {@link PackedGemm#streamingBlockPanels},
+ * {@link PackedGemm#split}), a packed C's column chunks ({@link PackedGemm#chunkPanels}),
  * columns split as well when the rows give too few, and the same bits whatever the split; and its packed product
  * against a plain one where B's packed layout matters.
  */
@@ -61,7 +61,7 @@ class PackedGemmTest {
     }
 
     @Test
-    void streamingPartsAreEqualWithinAnABlockAndNoSmallerThanTheMinimum() {
+    void streamingPartsAreEqualAtMostHalfABlockOverOneAndNoSmallerThanTheMinimum() {
         for (int threads : new int[] {1, 2, 3, 16}) {
             for (int panels : new int[] {0, 1, 5, 7, 31, 32, 64, 72, 73, 144, 256, 1000}) {
                 for (int block : new int[] {18, 72}) {
@@ -84,7 +84,8 @@ class PackedGemmTest {
                             int size = cuts[p] - cuts[p - 1];
                             assertTrue(Math.abs(size - panels / parts) <= 1, where + ": part " + p + " has " + size);
                             assertTrue(size >= min || parts == 1, where + ": part " + p + " has " + size);
-                            // Within half a block of one (the parts differ by one micro-panel at most).
+                            // At most half a block larger than one block (the parts differ by one micro-panel at
+                            // most), unless the minimum capped the count.
                             assertTrue(2 * size <= 3 * block + 2 || most < wanted,
                                     where + ": part " + p + " has " + size);
                         }
@@ -115,6 +116,8 @@ class PackedGemmTest {
         assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 128, 256}, 64), "parts of two whole blocks");
         assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 200}, 64), "a part of three blocks and more");
         assertEquals(64, PackedGemm.streamingBlockPanels(new int[] {0, 0}, 64), "no rows");
+        assertEquals(65, PackedGemm.streamingBlockPanels(new int[] {0, 64, 129}, 64), "one micro-panel over a block");
+        assertEquals(127, PackedGemm.streamingBlockPanels(new int[] {0, 127}, 64), "one micro-panel under two blocks");
     }
 
     /** Where B comes from memory the rows are cut by streamingRowParts, and a small batch has its columns split. */
@@ -135,9 +138,23 @@ class PackedGemmTest {
             int parts = split.rowCuts().length - 1;
             assertEquals(parts >= 4 ? 1 : (4 + parts - 1) / parts, split.colParts(), m + " rows: column runs");
             assertTrue(split.tasks() >= 4, m + " rows: " + split.tasks() + " tasks");
-            assertEquals(PackedGemm.streamingBlockPanels(split.rowCuts(), blockPanels) * mr, split.blockRows(),
-                    m + " rows: rows per A block");
+            // The A block: whole micro-panels, never smaller than aBlockRows, and each part one block or at least
+            // two.
+            int blockRows = split.blockRows();
+            assertEquals(0, blockRows % mr, m + " rows: rows per A block " + blockRows);
+            assertTrue(blockRows >= blockPanels * mr, m + " rows: rows per A block " + blockRows);
+            for (int p = 1; p <= parts; p++) {
+                int size = split.rowCuts()[p] - split.rowCuts()[p - 1];
+                assertTrue(size * mr <= blockRows || size >= 2 * blockPanels,
+                        m + " rows: part " + p + " of " + size + " micro-panels, blocks of " + blockRows + " rows");
+            }
         }
+        // AVX-512's blocking for Intel (KC 256, A blocks of 576 rows) at 2560 rows: four parts of 640 rows, each one
+        // block, where rounding the rounds up made eight of 320.
+        PackedGemm wide = new PackedGemm(new WorkerPool(2), new Tuning.Blocking(Microkernel.K8X2, 256, 144));
+        PackedGemm.Split batch2560 = wide.split(2560, n, k);
+        assertArrayEquals(new int[] {0, 80, 160, 240, 320}, batch2560.rowCuts());
+        assertEquals(640, batch2560.blockRows());
         // AVX2's kernel and blocking: 2048 rows in four parts of about 512, each one A block of 516 rows.
         PackedGemm avx2 = new PackedGemm(new WorkerPool(2), new Tuning.Blocking(Microkernel.K6X2, 384, 96));
         PackedGemm.Split batch2048 = avx2.split(2048, n, k);
@@ -230,6 +247,23 @@ class PackedGemmTest {
         assertTrue(wide.packsC(288, 4096, 4096), "AVX-512, 288 rows of A 4096 deep, C 4096 wide");
     }
 
+    /** A packed C's columns in the nearest whole number of equal chunks to what its scratch holds. */
+    @Test
+    void packedCChunksAreEqualAndNoSliverIsLeft() {
+        Tuning.Blocking blocking = Tuning.BLOCKING;
+        int nr = blocking.kernel().vectors() * Tuning.L;
+        int rows = 96;
+        PackedGemm gemm = new PackedGemm(new WorkerPool(1), blocking, 0, 100L * rows * nr * Float.BYTES);
+        assertEquals(100, gemm.chunkPanels(rows, 100), "exactly one chunk's worth");
+        assertEquals(101, gemm.chunkPanels(rows, 101), "one panel over: one chunk, not a chunk and a sliver");
+        assertEquals(149, gemm.chunkPanels(rows, 149), "just under one and a half chunks' worth: one");
+        assertEquals(75, gemm.chunkPanels(rows, 150), "one and a half: two equal chunks");
+        assertEquals(100, gemm.chunkPanels(rows, 300), "three");
+        assertEquals(1, gemm.chunkPanels(rows, 1), "one panel");
+        PackedGemm tiny = new PackedGemm(new WorkerPool(1), blocking, 0, 1);
+        assertEquals(1, tiny.chunkPanels(rows, 7), "scratch under one panel: a panel a chunk");
+    }
+
     /**
      * Through a packed C, in column chunks of a few panels, with edge tiles both ways, several A blocks and a short
      * last K block, every kernel gives the bits of the product stored straight into C, and the epilogue sees each
@@ -266,6 +300,8 @@ class PackedGemmTest {
         int mc = gemm.aBlockRows(n, k);
         assertTrue(mc > blocking.mc(), "A blocks grow for B " + k + "x" + n + ": " + mc + " rows");
         int m = 2 * mc + blocking.kernel().rows() + 1;
+        // One thread takes two parts of a block and a micro-panel, each run as one larger block.
+        assertTrue(new PackedGemm(new WorkerPool(1), blocking).split(m, n, k).blockRows() > mc, "one thread's blocks");
         Random r = new Random(7);
         float[] a = gaussians(r, m * k), b = gaussians(r, k * n);
         float[] c = product(new WorkerPool(2), blocking, m, n, k, a, b);
