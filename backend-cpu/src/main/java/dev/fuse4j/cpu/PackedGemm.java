@@ -75,6 +75,12 @@ final class PackedGemm {
          * ({@code cols} ≤ 64).
          */
         void apply(float[] tile, int t, int i, int j0, int cols);
+
+        /** As {@link #apply} for rows {@code i} at {@code t0} and {@code i + 1} at {@code t1}: by default one after the other. */
+        default void applyTwo(float[] tile, int t0, int t1, int i, int j0, int cols) {
+            apply(tile, t0, i, j0, cols);
+            apply(tile, t1, i + 1, j0, cols);
+        }
     }
 
     /** Fills packed operand blocks (see {@link Operands}). */
@@ -272,7 +278,11 @@ final class PackedGemm {
                                 } else if (tileRows == mr && cols == nr) {
                                     kernel.multiply(ap, r0 * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
                                     if (ep != null) {
-                                        for (int r = 0; r < mr; r++) {
+                                        int r = 0;
+                                        for (; r + 1 < mr; r += 2) {
+                                            ep.applyTwo(c, (i + r) * n + j0, (i + r + 1) * n + j0, i + r, j0, nr);
+                                        }
+                                        if (r < mr) {
                                             ep.apply(c, (i + r) * n + j0, i + r, j0, nr);
                                         }
                                     }
@@ -403,19 +413,30 @@ final class PackedGemm {
      */
     private void store(float[] tile, int t, float[] c, int ldc, int i0, int rows, int j0, int cols,
                        boolean accumulate, StoreEpilogue ep) {
-        for (int r = 0; r < rows; r++) {
-            int at = (i0 + r) * ldc + j0;
-            int tr = t + r * nr;
-            if (accumulate) {
+        if (accumulate) {
+            for (int r = 0; r < rows; r++) {
+                int at = (i0 + r) * ldc + j0;
+                int tr = t + r * nr;
                 for (int v = 0; v < cols; v += L) {
                     VectorMask<Float> m = S.indexInRange(v, cols);
                     FloatVector.fromArray(S, tile, tr + v).add(FloatVector.fromArray(S, c, at + v, m))
                             .intoArray(tile, tr + v);
                 }
             }
-            if (ep != null) {
-                ep.apply(tile, tr, i0 + r, j0, cols);
+        }
+        if (ep != null) {
+            // Two rows at a time, so that their dropout masks are drawn side by side (StoreEpilogue.applyTwo).
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                ep.applyTwo(tile, t + r * nr, t + (r + 1) * nr, i0 + r, j0, cols);
             }
+            if (r < rows) {
+                ep.apply(tile, t + r * nr, i0 + r, j0, cols);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            int at = (i0 + r) * ldc + j0;
+            int tr = t + r * nr;
             if (cols == nr) {
                 for (int v = 0; v < nr; v += L) {
                     FloatVector.fromArray(S, tile, tr + v).intoArray(c, at + v);
