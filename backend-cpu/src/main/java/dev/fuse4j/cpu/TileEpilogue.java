@@ -46,6 +46,12 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
         finish(tile, t, i, j0, cols, training ? philox.keepBits((long) i * ldc + j0, cols) : 0L);
     }
 
+    /** In training, where there are masks to draw side by side: its rows are its own, so C's order does not matter. */
+    @Override
+    public boolean pairsRows() {
+        return training;
+    }
+
     /**
      * Rows {@code i} and {@code i + 1}, their masks drawn together where a row is at most 32 elements
      * ({@link VectorPhilox#keepBitsOfTwo}).
