@@ -75,6 +75,24 @@ final class PackedGemm {
          * ({@code cols} ≤ 64).
          */
         void apply(float[] tile, int t, int i, int j0, int cols);
+
+        /**
+         * As {@link #apply} for rows {@code i} at {@code t0} and {@code i + 1} at {@code t1}, called only where
+         * {@link #pairsRows}; by default one after the other.
+         */
+        default void applyTwo(float[] tile, int t0, int t1, int i, int j0, int cols) {
+            apply(tile, t0, i, j0, cols);
+            apply(tile, t1, i + 1, j0, cols);
+        }
+
+        /**
+         * Whether rows are handed over two at a time ({@link #applyTwo}), the second before the first is stored. Not
+         * by default: an epilogue may read rows of C stored before it (batch norm's statistics read their group's
+         * first row back from C).
+         */
+        default boolean pairsRows() {
+            return false;
+        }
     }
 
     /** Fills packed operand blocks (see {@link Operands}). */
@@ -272,7 +290,14 @@ final class PackedGemm {
                                 } else if (tileRows == mr && cols == nr) {
                                     kernel.multiply(ap, r0 * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
                                     if (ep != null) {
-                                        for (int r = 0; r < mr; r++) {
+                                        int r = 0;
+                                        if (ep.pairsRows()) {
+                                            for (; r + 1 < mr; r += 2) {
+                                                ep.applyTwo(c, (i + r) * n + j0, (i + r + 1) * n + j0, i + r, j0,
+                                                        nr);
+                                            }
+                                        }
+                                        for (; r < mr; r++) {
                                             ep.apply(c, (i + r) * n + j0, i + r, j0, nr);
                                         }
                                     }
@@ -403,26 +428,39 @@ final class PackedGemm {
      */
     private void store(float[] tile, int t, float[] c, int ldc, int i0, int rows, int j0, int cols,
                        boolean accumulate, StoreEpilogue ep) {
-        for (int r = 0; r < rows; r++) {
-            int at = (i0 + r) * ldc + j0;
-            int tr = t + r * nr;
+        // Rows one at a time, or two where the epilogue takes them in pairs (StoreEpilogue.pairsRows).
+        int step = ep != null && ep.pairsRows() ? 2 : 1;
+        for (int r = 0; r < rows; r += step) {
+            int count = Math.min(step, rows - r);
             if (accumulate) {
-                for (int v = 0; v < cols; v += L) {
-                    VectorMask<Float> m = S.indexInRange(v, cols);
-                    FloatVector.fromArray(S, tile, tr + v).add(FloatVector.fromArray(S, c, at + v, m))
-                            .intoArray(tile, tr + v);
+                for (int q = r; q < r + count; q++) {
+                    int at = (i0 + q) * ldc + j0;
+                    int tq = t + q * nr;
+                    for (int v = 0; v < cols; v += L) {
+                        VectorMask<Float> m = S.indexInRange(v, cols);
+                        FloatVector.fromArray(S, tile, tq + v).add(FloatVector.fromArray(S, c, at + v, m))
+                                .intoArray(tile, tq + v);
+                    }
                 }
             }
             if (ep != null) {
-                ep.apply(tile, tr, i0 + r, j0, cols);
-            }
-            if (cols == nr) {
-                for (int v = 0; v < nr; v += L) {
-                    FloatVector.fromArray(S, tile, tr + v).intoArray(c, at + v);
+                if (count == 2) {
+                    ep.applyTwo(tile, t + r * nr, t + (r + 1) * nr, i0 + r, j0, cols);
+                } else {
+                    ep.apply(tile, t + r * nr, i0 + r, j0, cols);
                 }
-            } else {
-                for (int v = 0; v < cols; v += L) {
-                    FloatVector.fromArray(S, tile, tr + v).intoArray(c, at + v, S.indexInRange(v, cols));
+            }
+            for (int q = r; q < r + count; q++) {
+                int at = (i0 + q) * ldc + j0;
+                int tq = t + q * nr;
+                if (cols == nr) {
+                    for (int v = 0; v < nr; v += L) {
+                        FloatVector.fromArray(S, tile, tq + v).intoArray(c, at + v);
+                    }
+                } else {
+                    for (int v = 0; v < cols; v += L) {
+                        FloatVector.fromArray(S, tile, tq + v).intoArray(c, at + v, S.indexInRange(v, cols));
+                    }
                 }
             }
         }

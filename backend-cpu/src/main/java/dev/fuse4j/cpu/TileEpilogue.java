@@ -43,8 +43,34 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
      */
     @Override
     public void apply(float[] tile, int t, int i, int j0, int cols) {
+        finish(tile, t, i, j0, cols, training ? philox.keepBits((long) i * ldc + j0, cols) : 0L);
+    }
+
+    /** In training, where there are masks to draw side by side: its rows are its own, so C's order does not matter. */
+    @Override
+    public boolean pairsRows() {
+        return training;
+    }
+
+    /**
+     * Rows {@code i} and {@code i + 1}, their masks drawn together where a row is at most 32 elements
+     * ({@link VectorPhilox#keepBitsOfTwo}).
+     */
+    @Override
+    public void applyTwo(float[] tile, int t0, int t1, int i, int j0, int cols) {
+        if (!training || cols > VectorPhilox.SPAN || VectorPhilox.SPAN > 32) {
+            apply(tile, t0, i, j0, cols);
+            apply(tile, t1, i + 1, j0, cols);
+            return;
+        }
         long e0 = (long) i * ldc + j0;
-        long keep = training ? philox.keepBits(e0, cols) : 0L;
+        long keep = philox.keepBitsOfTwo(e0, e0 + ldc, cols);
+        finish(tile, t0, i, j0, cols, keep);
+        finish(tile, t1, i + 1, j0, cols, keep >>> VectorPhilox.SPAN);
+    }
+
+    /** The epilogue of row {@code i}'s {@code cols} sums at {@code tile[t ..]}, {@code keep} its mask's bits. */
+    private void finish(float[] tile, int t, int i, int j0, int cols, long keep) {
         for (int c = 0; c < cols; c += L) {
             boolean whole = c + L <= cols;
             VectorMask<Float> m = S.indexInRange(c, cols);
