@@ -62,9 +62,9 @@ final class PackedGemm {
      */
     static final long L2_BYTES = 1L << 20;
     /**
-     * What a task's packed C holds at most (bytes), give or take half: a wider C is done in equal column chunks, as
-     * many as this size gives when rounded to the nearest ({@link #chunkPanels}), each packing its A block again.
-     * This bounds each worker's scratch at 12 MiB whatever N is.
+     * The size (bytes) a task's packed C is cut to: a wider C is done in equal column chunks, as many as this size
+     * gives rounded to the nearest ({@link #chunkPanels}), each packing its A block again. A chunk then holds at most
+     * half as much again, which bounds each worker's scratch at 12 MiB whatever N is.
      */
     static final long MAX_PACKED_C_BYTES = 8L << 20;
 
@@ -372,23 +372,22 @@ final class PackedGemm {
     /**
      * Where the row tasks start and end ({@code parts + 1} cuts, in micro-panels) for a B that comes from memory
      * ({@link #fromMemory}): equal parts, {@link #MIN_TASKS_PER_THREAD} per thread (one thread: one) times the whole
-     * number of rounds nearest to the rows' A blocks ({@code blockPanels}) per round, at least one; but no smaller
-     * than {@code minPanels} unless there is only one. Rounding to the nearest rather than up makes a part at most
-     * half a block larger than one block (smaller where the rows fill less than half a round), and {@link #split}
-     * runs such a part as one larger block: rounding up cut 2048 rows
-     * of AVX2 blocks of 384 (5.3 blocks) into eight parts of 256, eight passes over B where four parts of 512 make
-     * four; the whole layer at 2048×4096→4096 on AVX2 then ran the forward 1.01–1.04× and the backward 1.00–1.04×
-     * in four runs (docs/performance.md, "Parts rounded to the nearest A block, and where AVX2's big backward
-     * stops"). The minimum comes first: where it caps the count, the parts are fewer (a whole number per thread when
-     * there are as many as threads) and may be larger still; {@link #split} runs one of less than two blocks as one
-     * block, a larger one as several.
-     * Every part streams all of B from memory, so {@link #rowParts}' shrinking tail, which ends in parts of 32 rows,
-     * costs here what it saves elsewhere: at 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14
-     * parts, 14 passes over 64 MiB, where these are four of 512 rows; the last ones waited on memory. Equal parts
-     * claimed in order also keep the threads on the same panels at about the same time, so each panel's trip from
-     * memory serves them all through the shared L3. Where there are fewer than {@link #MIN_TASKS_PER_THREAD} parts
-     * per thread (a small batch), {@link #split} splits the columns as well; where there are enough, splitting the
-     * columns too lost 2–7 % (docs/performance.md, "Equal row parts for a B from memory").
+     * number of rounds nearest to the rows' A blocks ({@code blockPanels}) per round, at least one; but no smaller than
+     * {@code minPanels} unless there is only one. Rounding to the nearest rather than up makes a part at most half a
+     * block larger than one block (smaller where the rows fill less than half a round), and {@link #split} runs such a
+     * part as one larger block: rounding up cut 2048 rows of AVX2 blocks of 384 (5.3 blocks) into eight parts of 256,
+     * eight passes over B where four parts of 512 make four; the whole layer at 2048×4096→4096 on AVX2 then ran the
+     * forward 1.01–1.04× and the backward 1.00–1.04× in four runs (docs/performance.md, "Parts rounded to the nearest A
+     * block, and where AVX2's big backward stops"). The minimum comes first: where it caps the count, the parts are
+     * fewer (a whole number per thread when there are as many as threads) and may be larger still; {@link #split} runs
+     * one of less than two blocks as one block, a larger one as several. Every part streams all of B from memory, so
+     * {@link #rowParts}' shrinking tail, which ends in parts of 32 rows, costs here what it saves elsewhere: at
+     * 2048×4096→4096 (AVX-512, KC 256: A blocks of 576 rows) it made 14 parts, 14 passes over 64 MiB, where these are
+     * four of 512 rows; the last ones waited on memory. Equal parts claimed in order also keep the threads on the same
+     * panels at about the same time, so each panel's trip from memory serves them all through the shared L3. Where
+     * there are fewer than {@link #MIN_TASKS_PER_THREAD} parts per thread (a small batch), {@link #split} splits the
+     * columns as well; where there are enough, splitting the columns too lost 2–7 % (docs/performance.md, "Equal row
+     * parts for a B from memory").
      */
     static int[] streamingRowParts(int microPanels, int threads, int minPanels, int blockPanels) {
         int perRound = threads == 1 ? 1 : MIN_TASKS_PER_THREAD * threads;
