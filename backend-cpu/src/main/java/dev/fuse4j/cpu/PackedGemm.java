@@ -154,9 +154,14 @@ final class PackedGemm {
         return ArrayLayout.LEAD + panelFloats(n, k);
     }
 
+    /** B's panels ({@code NR} columns each) for {@code n} columns, the last one cut by the edge. */
+    private int panels(int n) {
+        return (n + nr - 1) / nr;
+    }
+
     /** Floats of B {@code [k×n]}'s panels, without the lead. */
     private int panelFloats(int n, int k) {
-        return (n + nr - 1) / nr * k * nr;
+        return panels(n) * k * nr;
     }
 
     /**
@@ -164,7 +169,7 @@ final class PackedGemm {
      * one the panels' slices in order ({@link #sliceAt}).
      */
     void pack(int n, int k, Packer b, float[] bp) {
-        int panels = (n + nr - 1) / nr;
+        int panels = panels(n);
         pool.parallelFor(panels, p -> {
             int j0 = p * nr;
             for (int k0 = 0; k0 < k; k0 += kcMax) {
@@ -222,7 +227,7 @@ final class PackedGemm {
      * the columns split as well, which adds no pass over B.
      */
     Split split(int m, int n, int k) {
-        int panels = (n + nr - 1) / nr;
+        int panels = panels(n);
         int microPanels = (m + mr - 1) / mr;
         int blockRows = aBlockRows(n, k);
         int blockPanels = blockRows / mr;
@@ -242,7 +247,7 @@ final class PackedGemm {
 
     /** As {@link #multiply}, with B already packed by {@link #pack}. */
     void multiplyPacked(int m, int n, int k, Packer a, float[] bp, float[] c, StoreEpilogue epilogue) {
-        int panels = (n + nr - 1) / nr;
+        int panels = panels(n);
         Split split = split(m, n, k);
         int[] rowCuts = split.rowCuts();
         int colParts = split.colParts();
@@ -290,16 +295,7 @@ final class PackedGemm {
                                 } else if (tileRows == mr && cols == nr) {
                                     kernel.multiply(ap, r0 * kc, bp, bAt, kc, c, i * n + j0, n, accumulate);
                                     if (ep != null) {
-                                        int r = 0;
-                                        if (ep.pairsRows()) {
-                                            for (; r + 1 < mr; r += 2) {
-                                                ep.applyTwo(c, (i + r) * n + j0, (i + r + 1) * n + j0, i + r, j0,
-                                                        nr);
-                                            }
-                                        }
-                                        for (; r < mr; r++) {
-                                            ep.apply(c, (i + r) * n + j0, i + r, j0, nr);
-                                        }
+                                        finishRows(ep, c, i * n + j0, n, i, mr, j0, nr);
                                     }
                                 } else {
                                     kernel.multiply(ap, r0 * kc, bp, bAt, kc, tile, 0, nr, false);
@@ -421,6 +417,23 @@ final class PackedGemm {
     }
 
     /**
+     * Hands {@code rows} rows of a tile, from {@code at} and {@code stride} floats apart (rows {@code i ..} of C), to
+     * {@code ep}: two at a time where it takes them in pairs ({@link StoreEpilogue#pairsRows}), else one by one.
+     */
+    private static void finishRows(StoreEpilogue ep, float[] a, int at, int stride, int i, int rows, int j0,
+                                   int cols) {
+        int r = 0;
+        if (ep.pairsRows()) {
+            for (; r + 1 < rows; r += 2) {
+                ep.applyTwo(a, at + r * stride, at + (r + 1) * stride, i + r, j0, cols);
+            }
+        }
+        for (; r < rows; r++) {
+            ep.apply(a, at + r * stride, i + r, j0, cols);
+        }
+    }
+
+    /**
      * Stores a tile computed into {@code tile} from {@code t}, rows {@code nr} floats apart: with {@code accumulate}
      * adds the previous K blocks' sums from C, runs the epilogue (on the last K block), and stores the rows and
      * columns that exist.
@@ -443,11 +456,7 @@ final class PackedGemm {
                 }
             }
             if (ep != null) {
-                if (count == 2) {
-                    ep.applyTwo(tile, t + r * nr, t + (r + 1) * nr, i0 + r, j0, cols);
-                } else {
-                    ep.apply(tile, t + r * nr, i0 + r, j0, cols);
-                }
+                finishRows(ep, tile, t + r * nr, nr, i0 + r, count, j0, cols);
             }
             for (int q = r; q < r + count; q++) {
                 int at = (i0 + q) * ldc + j0;

@@ -46,10 +46,13 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
         finish(tile, t, i, j0, cols, training ? philox.keepBits((long) i * ldc + j0, cols) : 0L);
     }
 
-    /** In training, where there are masks to draw side by side: its rows are its own, so C's order does not matter. */
+    /**
+     * In training, where there are masks to draw side by side, and where two rows' spans fit one {@code long}
+     * ({@link VectorPhilox#keepBitsOfTwo}): its rows are its own, so C's order does not matter.
+     */
     @Override
     public boolean pairsRows() {
-        return training;
+        return training && VectorPhilox.SPAN <= 32;
     }
 
     /**
@@ -58,9 +61,8 @@ final class TileEpilogue implements PackedGemm.StoreEpilogue {
      */
     @Override
     public void applyTwo(float[] tile, int t0, int t1, int i, int j0, int cols) {
-        if (!training || cols > VectorPhilox.SPAN || VectorPhilox.SPAN > 32) {
-            apply(tile, t0, i, j0, cols);
-            apply(tile, t1, i + 1, j0, cols);
+        if (!pairsRows() || cols > VectorPhilox.SPAN) {
+            PackedGemm.StoreEpilogue.super.applyTwo(tile, t0, t1, i, j0, cols);
             return;
         }
         long e0 = (long) i * ldc + j0;
